@@ -1,0 +1,123 @@
+package io.github.flinkkafkakit.testing;
+
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.server.common.MetadataVersion;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * An in-process, single-node KRaft broker (combined broker + controller) built on Kafka's own
+ * {@code KafkaClusterTestKit}. Starts in about 1.5 s, listens on a free loopback port and deletes
+ * its log directories when closed.
+ *
+ * <pre>{@code
+ * try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
+ *     String bootstrap = broker.bootstrapServers();
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class EmbeddedKafkaBroker implements KafkaBroker {
+
+    /** Broker settings a single-node cluster needs (replication factor 1 everywhere). */
+    static Map<String, String> singleNodeDefaults() {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("offsets.topic.replication.factor", "1");
+        props.put("offsets.topic.num.partitions", "1");
+        props.put("transaction.state.log.replication.factor", "1");
+        props.put("transaction.state.log.min.isr", "1");
+        props.put("transaction.state.log.num.partitions", "1");
+        props.put("group.initial.rebalance.delay.ms", "0");
+        props.put("auto.create.topics.enable", "false");
+        props.put("num.partitions", "1");
+        props.put("default.replication.factor", "1");
+        props.put("min.insync.replicas", "1");
+        return props;
+    }
+
+    private final KafkaClusterTestKit cluster;
+    private final String bootstrapServers;
+
+    private EmbeddedKafkaBroker(KafkaClusterTestKit cluster) {
+        this.cluster = cluster;
+        this.bootstrapServers = cluster.bootstrapServers();
+    }
+
+    /** Starts a broker with the default single-node settings. */
+    public static EmbeddedKafkaBroker start() {
+        return start(Map.of());
+    }
+
+    /**
+     * Starts a broker with the default single-node settings overridden by {@code brokerProperties}
+     * (for example {@code transaction.max.timeout.ms}).
+     */
+    public static EmbeddedKafkaBroker start(Map<String, String> brokerProperties) {
+        Map<String, String> props = singleNodeDefaults();
+        props.putAll(brokerProperties);
+        KafkaClusterTestKit cluster = null;
+        try {
+            KafkaClusterTestKit.Builder builder =
+                    new KafkaClusterTestKit.Builder(
+                            new TestKitNodes.Builder()
+                                    .setCombined(true)
+                                    .setNumBrokerNodes(1)
+                                    .setNumControllerNodes(1)
+                                    .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
+                                    .build());
+            props.forEach(builder::setConfigProp);
+            cluster = builder.build();
+            cluster.format();
+            cluster.startup();
+            cluster.waitForReadyBrokers();
+            return new EmbeddedKafkaBroker(cluster);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeQuietly(cluster);
+            throw new IllegalStateException("Interrupted while starting the embedded broker", e);
+        } catch (Exception e) {
+            closeQuietly(cluster);
+            throw new IllegalStateException(
+                    "Could not start the embedded Kafka broker: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    @Override
+    public Properties clientProperties() {
+        return new Properties();
+    }
+
+    @Override
+    public String description() {
+        return "embedded KRaft broker at " + bootstrapServers;
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(cluster);
+    }
+
+    private static void closeQuietly(KafkaClusterTestKit cluster) {
+        if (cluster == null) {
+            return;
+        }
+        try {
+            cluster.close();
+        } catch (Exception e) {
+            // Shutting down a test broker: nothing useful to do with a failure here.
+        }
+    }
+
+    @Override
+    public String toString() {
+        return description();
+    }
+}
