@@ -4,6 +4,8 @@ import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.server.common.MetadataVersion;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -70,7 +72,7 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
                                     .build());
             props.forEach(builder::setConfigProp);
             cluster = builder.build();
-            cluster.format();
+            formatQuietly(cluster);
             cluster.startup();
             cluster.waitForReadyBrokers();
             return new EmbeddedKafkaBroker(cluster);
@@ -82,6 +84,19 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
             closeQuietly(cluster);
             throw new IllegalStateException(
                     "Could not start the embedded Kafka broker: " + e.getMessage(), e);
+        }
+    }
+
+    /** Kafka's storage formatter prints to stdout; keep an example's console output clean. */
+    private static void formatQuietly(KafkaClusterTestKit cluster) throws Exception {
+        PrintStream stdout = System.out;
+        synchronized (System.class) {
+            System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+            try {
+                cluster.format();
+            } finally {
+                System.setOut(stdout);
+            }
         }
     }
 

@@ -1,0 +1,332 @@
+package io.github.flinkkafkakit.core;
+
+import io.github.flinkkafkakit.core.internal.JobTopics;
+import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
+import io.github.flinkkafkakit.core.preflight.PreflightException;
+
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import static io.github.flinkkafkakit.core.KafkaConnection.checkArgument;
+
+/**
+ * A Kafka source: the official {@link KafkaSource}, configured from one {@link KafkaConnection},
+ * with checks against the cluster before the job starts (broker reachable, credentials accepted,
+ * topics exist) and a bounded mode that stops at the offsets present when the job starts.
+ *
+ * <pre>{@code
+ * KafkaIn<String> in = KafkaIn.<String>builder()
+ *         .setConnection(KafkaConnection.of("localhost:9092"))
+ *         .setTopics("page-views")
+ *         .setGroupId("page-view-counter")
+ *         .setDeserializer(KafkaDeserializers.keys(Serdes.string()))
+ *         .build();
+ * DataStream<String> keys = in.createStream(env);
+ * }</pre>
+ *
+ * <p>Defaults: starts from the group's committed offsets (earliest where none), commits offsets on
+ * each checkpoint, unbounded, preflight checks on.
+ *
+ * @param <T> what the source emits per record (see {@link KafkaDeserializers})
+ */
+@PublicEvolving
+public final class KafkaIn<T> {
+
+    private final KafkaConnection connection;
+    private final List<String> topics;
+    private final String groupId;
+    private final KafkaRecordDeserializationSchema<T> deserializer;
+    private final OffsetsInitializer startingOffsets;
+    private final boolean bounded;
+    private final boolean preflight;
+    private final Duration preflightTimeout;
+    private final Properties consumerProperties;
+
+    private Map<TopicPartition, Long> stoppingOffsets;
+
+    private KafkaIn(Builder<T> b) {
+        this.connection = b.connection;
+        this.topics = List.copyOf(b.topics);
+        this.groupId = b.groupId;
+        this.deserializer = b.deserializer;
+        this.startingOffsets = b.startingOffsets;
+        this.bounded = b.bounded;
+        this.preflight = b.preflight;
+        this.preflightTimeout = b.preflightTimeout;
+        this.consumerProperties = new Properties();
+        this.consumerProperties.putAll(b.consumerProperties);
+    }
+
+    public static <T> Builder<T> builder() {
+        return new Builder<>();
+    }
+
+    /**
+     * Runs the preflight checks and adds the source to {@code env} without watermarks (use {@link
+     * #createStream(StreamExecutionEnvironment, WatermarkStrategy, String)} for event time).
+     *
+     * @throws PreflightException when the cluster is unreachable, refuses our credentials, or a
+     *     topic is missing
+     */
+    public DataStream<T> createStream(StreamExecutionEnvironment env) {
+        return createStream(env, WatermarkStrategy.noWatermarks(), "kafka-in " + topics);
+    }
+
+    /** Like {@link #createStream(StreamExecutionEnvironment)} with watermarks and a name. */
+    public DataStream<T> createStream(
+            StreamExecutionEnvironment env, WatermarkStrategy<T> watermarks, String name) {
+        KafkaSource<T> source = buildSource();
+        for (String topic : topics) {
+            JobTopics.of(env).addSourceTopic(connection.bootstrapServers(), topic);
+        }
+        return env.fromSource(source, watermarks, name).uid("kafka-in-" + String.join("-", topics));
+    }
+
+    /**
+     * The configured {@link KafkaSource} (runs the preflight checks first, and, in bounded mode,
+     * fixes the stopping offsets).
+     */
+    public KafkaSource<T> buildSource() {
+        if (preflight || bounded) {
+            try (KafkaPreflight check = new KafkaPreflight(connection, preflightTimeout)) {
+                if (preflight) {
+                    check.checkReachable();
+                    check.checkTopicsExist(topics, "the source topics (setTopics / --input-topic)");
+                }
+                if (bounded) {
+                    stoppingOffsets = latestCommittedOffsets(check);
+                }
+            }
+        }
+        KafkaSourceBuilder<T> builder =
+                KafkaSource.<T>builder()
+                        .setProperties(connection.clientProperties())
+                        .setProperties(consumerProperties)
+                        .setTopics(topics)
+                        .setDeserializer(deserializer)
+                        .setStartingOffsets(startingOffsets);
+        if (groupId != null) {
+            builder.setGroupId(groupId).setClientIdPrefix(groupId);
+        }
+        if (bounded) {
+            builder.setBounded(OffsetsInitializer.offsets(stoppingOffsets));
+        }
+        return builder.build();
+    }
+
+    private Map<TopicPartition, Long> latestCommittedOffsets(KafkaPreflight check) {
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        for (String topic : topics) {
+            TopicDescription description =
+                    check.describeTopic(topic)
+                            .orElseThrow(
+                                    () ->
+                                            new PreflightException(
+                                                    "Topic '" + topic + "' does not exist"));
+            for (TopicPartitionInfo p : description.partitions()) {
+                request.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+            }
+        }
+        try {
+            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> result =
+                    check.admin()
+                            .listOffsets(
+                                    request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                            .all()
+                            .get(preflightTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
+            result.forEach((tp, info) -> offsets.put(tp, info.offset()));
+            return offsets;
+        } catch (Exception e) {
+            throw new PreflightException(
+                    "Cannot read the end offsets of " + topics + " for bounded mode: " + e);
+        }
+    }
+
+    /**
+     * In bounded mode, the offsets where the source stops (the ends present at start); empty before
+     * the source was built or when unbounded.
+     */
+    public Map<TopicPartition, Long> stoppingOffsets() {
+        return stoppingOffsets == null ? Map.of() : Collections.unmodifiableMap(stoppingOffsets);
+    }
+
+    /**
+     * After a bounded job finished, commits its stopping offsets for the group, so the next run
+     * with the same group starts exactly where this one stopped. A no-op when unbounded or without
+     * a group id.
+     */
+    public void commitStoppingOffsets() {
+        if (!bounded || groupId == null || stoppingOffsets == null) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+        stoppingOffsets.forEach((tp, offset) -> commit.put(tp, new OffsetAndMetadata(offset)));
+        try (KafkaPreflight check = new KafkaPreflight(connection, preflightTimeout)) {
+            check.admin()
+                    .alterConsumerGroupOffsets(groupId, commit)
+                    .all()
+                    .get(preflightTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(
+                    "Could not commit the final offsets of group '" + groupId + "': " + e, e);
+        }
+    }
+
+    public List<String> topics() {
+        return topics;
+    }
+
+    public String groupId() {
+        return groupId;
+    }
+
+    public boolean isBounded() {
+        return bounded;
+    }
+
+    @Override
+    public String toString() {
+        return "KafkaIn{topics="
+                + topics
+                + ", groupId="
+                + groupId
+                + ", bounded="
+                + bounded
+                + ", connection="
+                + connection
+                + "}";
+    }
+
+    /** Builder of {@link KafkaIn}. */
+    @PublicEvolving
+    public static final class Builder<T> {
+        private KafkaConnection connection;
+        private final List<String> topics = new ArrayList<>();
+        private String groupId;
+        private KafkaRecordDeserializationSchema<T> deserializer;
+        private OffsetsInitializer startingOffsets;
+        private boolean bounded;
+        private boolean preflight = true;
+        private Duration preflightTimeout = KafkaPreflight.DEFAULT_TIMEOUT;
+        private final Properties consumerProperties = new Properties();
+
+        private Builder() {}
+
+        public Builder<T> setConnection(KafkaConnection connection) {
+            checkArgument(connection != null, "connection must not be null");
+            this.connection = connection;
+            return this;
+        }
+
+        public Builder<T> setTopics(String... topics) {
+            return setTopics(List.of(topics));
+        }
+
+        public Builder<T> setTopics(List<String> topics) {
+            checkArgument(topics != null && !topics.isEmpty(), "topics must not be empty");
+            for (String topic : topics) {
+                checkArgument(topic != null && !topic.isBlank(), "topic names must not be empty");
+            }
+            this.topics.clear();
+            this.topics.addAll(topics);
+            return this;
+        }
+
+        /** Consumer group: offsets are committed under it on each checkpoint. */
+        public Builder<T> setGroupId(String groupId) {
+            checkArgument(groupId != null && !groupId.isBlank(), "groupId must not be empty");
+            this.groupId = groupId;
+            return this;
+        }
+
+        /** What each record becomes, see {@link KafkaDeserializers}. */
+        public Builder<T> setDeserializer(KafkaRecordDeserializationSchema<T> deserializer) {
+            checkArgument(deserializer != null, "deserializer must not be null");
+            this.deserializer = deserializer;
+            return this;
+        }
+
+        /**
+         * Where to start: {@link OffsetsInitializer#earliest()}, {@code latest()}, {@code
+         * timestamp(ms)} or {@code committedOffsets(reset)}. Default: the group's committed
+         * offsets, earliest where none (earliest when no group id is set).
+         */
+        public Builder<T> setStartingOffsets(OffsetsInitializer startingOffsets) {
+            checkArgument(startingOffsets != null, "startingOffsets must not be null");
+            this.startingOffsets = startingOffsets;
+            return this;
+        }
+
+        /** Stop at the end offsets present when the job starts (read_committed), then finish. */
+        public Builder<T> setBounded(boolean bounded) {
+            this.bounded = bounded;
+            return this;
+        }
+
+        /** Turns the cluster checks before start off (default on). */
+        public Builder<T> setPreflight(boolean enabled) {
+            this.preflight = enabled;
+            return this;
+        }
+
+        /** How long the checks before start may wait for the cluster (default 15 s). */
+        public Builder<T> setPreflightTimeout(Duration timeout) {
+            checkArgument(
+                    timeout != null && !timeout.isNegative() && !timeout.isZero(),
+                    "preflight timeout must be positive");
+            this.preflightTimeout = timeout;
+            return this;
+        }
+
+        /** A consumer property for this source only (e.g. {@code max.poll.records}). */
+        public Builder<T> setProperty(String name, String value) {
+            checkArgument(name != null && value != null, "property name and value must be set");
+            consumerProperties.setProperty(name, value);
+            return this;
+        }
+
+        public KafkaIn<T> build() {
+            checkArgument(
+                    connection != null,
+                    "no connection: call setConnection(KafkaConnection.of(\"host:port\"))");
+            checkArgument(!topics.isEmpty(), "no topics: call setTopics(\"topic\")");
+            checkArgument(
+                    deserializer != null,
+                    "no deserializer: call setDeserializer(KafkaDeserializers.values(Serdes.string()))");
+            if (startingOffsets == null) {
+                startingOffsets =
+                        groupId == null
+                                ? OffsetsInitializer.earliest()
+                                : OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+            }
+            return new KafkaIn<>(this);
+        }
+    }
+}

@@ -1,0 +1,416 @@
+package io.github.flinkkafkakit.core;
+
+import io.github.flinkkafkakit.core.internal.JobTopics;
+import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
+import io.github.flinkkafkakit.core.preflight.PreflightException;
+import io.github.flinkkafkakit.core.serde.Serde;
+
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamSink;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.function.SerializableFunction;
+
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import static io.github.flinkkafkakit.core.KafkaConnection.checkArgument;
+
+/**
+ * A Kafka sink: the official {@link KafkaSink} with correct defaults and checks before start.
+ *
+ * <pre>{@code
+ * KafkaOut<Tuple2<String, Long>> out = KafkaOut.<Tuple2<String, Long>>builder()
+ *         .setConnection(kafka)
+ *         .setTopic("counts")
+ *         .setKey(t -> t.f0, Serdes.string())
+ *         .setValue(t -> t.f1, Serdes.longAsText())
+ *         .setTransactionalIdPrefix("page-view-counter")
+ *         .build();
+ * out.writeTo(counts);
+ * }</pre>
+ *
+ * <p>Defaults and checks:
+ *
+ * <ul>
+ *   <li>delivery guarantee {@link DeliveryGuarantee#EXACTLY_ONCE}; it needs checkpointing (refused
+ *       with a clear message when the job has none) and a transactional id prefix unique to the job
+ *       (refused when two sinks of the job share one);
+ *   <li>{@code transaction.timeout.ms} = 10 min, within the broker's {@code
+ *       transaction.max.timeout.ms} (15 min by default; the connector's own 1 h default is rejected
+ *       by brokers at runtime) — checked against the broker's actual limit;
+ *   <li>the topic must exist (or {@link Builder#setAutoCreateTopic} creates it), and must not be a
+ *       topic the same job reads, unless {@link Builder#setAllowFeedbackLoop} says so;
+ *   <li>producer batching tuned for throughput ({@code linger.ms=5}, {@code batch.size=65536}).
+ * </ul>
+ *
+ * @param <T> the element type written
+ */
+@PublicEvolving
+public final class KafkaOut<T> {
+
+    /** Default {@code transaction.timeout.ms}: 10 minutes, below the broker's 15 min maximum. */
+    public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(10);
+
+    /** The broker's default {@code transaction.max.timeout.ms}. */
+    static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+
+    private final KafkaConnection connection;
+    private final String topic;
+    private final SerializableFunction<T, ?> keyExtractor;
+    private final Serde<Object> keySerde;
+    private final SerializableFunction<T, ?> valueExtractor;
+    private final Serde<Object> valueSerde;
+    private final DeliveryGuarantee guarantee;
+    private final String transactionalIdPrefix;
+    private final Duration transactionTimeout;
+    private final int autoCreatePartitions;
+    private final boolean allowFeedbackLoop;
+    private final boolean preflight;
+    private final Duration preflightTimeout;
+    private final Properties producerProperties;
+
+    @SuppressWarnings("unchecked")
+    private KafkaOut(Builder<T> b) {
+        this.connection = b.connection;
+        this.topic = b.topic;
+        this.keyExtractor = b.keyExtractor;
+        this.keySerde = (Serde<Object>) b.keySerde;
+        this.valueExtractor = b.valueExtractor;
+        this.valueSerde = (Serde<Object>) b.valueSerde;
+        this.guarantee = b.guarantee;
+        this.transactionalIdPrefix = b.transactionalIdPrefix;
+        this.transactionTimeout = b.transactionTimeout;
+        this.autoCreatePartitions = b.autoCreatePartitions;
+        this.allowFeedbackLoop = b.allowFeedbackLoop;
+        this.preflight = b.preflight;
+        this.preflightTimeout = b.preflightTimeout;
+        this.producerProperties = new Properties();
+        this.producerProperties.putAll(b.producerProperties);
+    }
+
+    public static <T> Builder<T> builder() {
+        return new Builder<>();
+    }
+
+    /**
+     * Checks the job and the cluster, then adds the sink to {@code stream}'s job.
+     *
+     * @throws IllegalStateException when exactly-once is asked without checkpointing, the prefix is
+     *     reused, or the topic is one the job reads
+     * @throws PreflightException when the cluster is unreachable, refuses our credentials, lacks
+     *     the topic, or would reject the transaction timeout
+     */
+    public DataStreamSink<T> writeTo(DataStream<T> stream) {
+        StreamExecutionEnvironment env = stream.getExecutionEnvironment();
+        checkJob(env);
+        if (preflight) {
+            checkCluster();
+        }
+        return stream.sinkTo(buildSink()).name("kafka-out " + topic).uid("kafka-out-" + topic);
+    }
+
+    private void checkJob(StreamExecutionEnvironment env) {
+        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE
+                && !env.getCheckpointConfig().isCheckpointingEnabled()) {
+            throw new IllegalStateException(
+                    "exactly-once needs checkpointing: call env.enableCheckpointing(...) or use"
+                            + " setDeliveryGuarantee(AT_LEAST_ONCE) (output to '"
+                            + topic
+                            + "')");
+        }
+        JobTopics job = JobTopics.of(env);
+        if (!allowFeedbackLoop && job.isSourceTopic(connection.bootstrapServers(), topic)) {
+            throw new IllegalStateException(
+                    "Output topic '"
+                            + topic
+                            + "' is also an input topic of this job: each result would be read"
+                            + " back as input (a feedback loop). Write to another topic, or call"
+                            + " setAllowFeedbackLoop(true) if this is intended");
+        }
+        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE
+                && !job.addTransactionalIdPrefix(transactionalIdPrefix)) {
+            throw new IllegalStateException(
+                    "Transactional id prefix '"
+                            + transactionalIdPrefix
+                            + "' is used by another sink of this job: give each exactly-once sink"
+                            + " its own setTransactionalIdPrefix(...)");
+        }
+    }
+
+    private void checkCluster() {
+        try (KafkaPreflight check = new KafkaPreflight(connection, preflightTimeout)) {
+            check.checkReachable();
+            if (!check.topicExists(topic)) {
+                if (autoCreatePartitions > 0) {
+                    createTopic(check);
+                } else {
+                    throw new PreflightException(
+                            "Output topic '"
+                                    + topic
+                                    + "' does not exist on "
+                                    + connection.bootstrapServers()
+                                    + ": create it, or call setAutoCreateTopic(partitions)");
+                }
+            }
+            if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+                long max =
+                        check.brokerConfig("transaction.max.timeout.ms")
+                                .map(Long::parseLong)
+                                .orElse(BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT.toMillis());
+                if (transactionTimeout.toMillis() > max) {
+                    throw new PreflightException(
+                            "transaction.timeout.ms="
+                                    + transactionTimeout.toMillis()
+                                    + " of the sink to '"
+                                    + topic
+                                    + "' is above the broker's transaction.max.timeout.ms="
+                                    + max
+                                    + ": lower it with setTransactionTimeout(...) or raise the"
+                                    + " broker limit");
+                }
+            }
+        }
+    }
+
+    private void createTopic(KafkaPreflight check) {
+        try {
+            check.admin()
+                    .createTopics(List.of(new NewTopic(topic, autoCreatePartitions, (short) -1)))
+                    .all()
+                    .get(preflightTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            if (!check.topicExists(topic)) {
+                throw new PreflightException(
+                        "Cannot create output topic '" + topic + "': " + rootCause(e));
+            }
+        }
+    }
+
+    private static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    /** The configured {@link KafkaSink} (no checks; {@link #writeTo} runs them). */
+    public KafkaSink<T> buildSink() {
+        Properties props = connection.clientProperties();
+        props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "5");
+        props.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
+        props.putAll(producerProperties);
+        props.setProperty(
+                ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                Long.toString(transactionTimeout.toMillis()));
+        var builder =
+                KafkaSink.<T>builder()
+                        .setKafkaProducerConfig(props)
+                        .setDeliveryGuarantee(guarantee)
+                        .setRecordSerializer(
+                                new Serializer<>(
+                                        topic, keyExtractor, keySerde, valueExtractor, valueSerde));
+        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+            builder.setTransactionalIdPrefix(transactionalIdPrefix);
+        }
+        return builder.build();
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    public DeliveryGuarantee deliveryGuarantee() {
+        return guarantee;
+    }
+
+    @Override
+    public String toString() {
+        return "KafkaOut{topic="
+                + topic
+                + ", guarantee="
+                + guarantee
+                + (guarantee == DeliveryGuarantee.EXACTLY_ONCE
+                        ? ", transactionalIdPrefix=" + transactionalIdPrefix
+                        : "")
+                + ", connection="
+                + connection
+                + "}";
+    }
+
+    private static final class Serializer<T> implements KafkaRecordSerializationSchema<T> {
+        private static final long serialVersionUID = 1L;
+        private final String topic;
+        private final SerializableFunction<T, ?> keyExtractor;
+        private final Serde<Object> keySerde;
+        private final SerializableFunction<T, ?> valueExtractor;
+        private final Serde<Object> valueSerde;
+
+        Serializer(
+                String topic,
+                SerializableFunction<T, ?> keyExtractor,
+                Serde<Object> keySerde,
+                SerializableFunction<T, ?> valueExtractor,
+                Serde<Object> valueSerde) {
+            this.topic = topic;
+            this.keyExtractor = keyExtractor;
+            this.keySerde = keySerde;
+            this.valueExtractor = valueExtractor;
+            this.valueSerde = valueSerde;
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(
+                T element, KafkaSinkContext context, Long timestamp) {
+            byte[] key =
+                    keyExtractor == null ? null : keySerde.serialize(keyExtractor.apply(element));
+            byte[] value = valueSerde.serialize(valueExtractor.apply(element));
+            return new ProducerRecord<>(topic, null, timestamp, key, value);
+        }
+    }
+
+    /** Builder of {@link KafkaOut}. */
+    @PublicEvolving
+    public static final class Builder<T> {
+        private KafkaConnection connection;
+        private String topic;
+        private SerializableFunction<T, ?> keyExtractor;
+        private Serde<?> keySerde;
+        private SerializableFunction<T, ?> valueExtractor;
+        private Serde<?> valueSerde;
+        private DeliveryGuarantee guarantee = DeliveryGuarantee.EXACTLY_ONCE;
+        private String transactionalIdPrefix;
+        private Duration transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT;
+        private int autoCreatePartitions;
+        private boolean allowFeedbackLoop;
+        private boolean preflight = true;
+        private Duration preflightTimeout = KafkaPreflight.DEFAULT_TIMEOUT;
+        private final Properties producerProperties = new Properties();
+
+        private Builder() {}
+
+        public Builder<T> setConnection(KafkaConnection connection) {
+            checkArgument(connection != null, "connection must not be null");
+            this.connection = connection;
+            return this;
+        }
+
+        public Builder<T> setTopic(String topic) {
+            checkArgument(topic != null && !topic.isBlank(), "topic must not be empty");
+            this.topic = topic;
+            return this;
+        }
+
+        /** The record key: a part of the element and how to write it. Default: no key. */
+        public <K> Builder<T> setKey(SerializableFunction<T, K> extractor, Serde<K> serde) {
+            checkArgument(
+                    extractor != null && serde != null, "key extractor and serde must be set");
+            this.keyExtractor = extractor;
+            this.keySerde = serde;
+            return this;
+        }
+
+        /** The record value: a part of the element (or the element) and how to write it. */
+        public <V> Builder<T> setValue(SerializableFunction<T, V> extractor, Serde<V> serde) {
+            checkArgument(
+                    extractor != null && serde != null, "value extractor and serde must be set");
+            this.valueExtractor = extractor;
+            this.valueSerde = serde;
+            return this;
+        }
+
+        /** {@code EXACTLY_ONCE} (default), {@code AT_LEAST_ONCE} or {@code NONE}. */
+        public Builder<T> setDeliveryGuarantee(DeliveryGuarantee guarantee) {
+            checkArgument(guarantee != null, "delivery guarantee must not be null");
+            this.guarantee = guarantee;
+            return this;
+        }
+
+        /**
+         * Prefix of the producers' transactional ids (exactly-once). Must be unique per sink across
+         * all jobs on the cluster and stable across restarts of the same job, so lingering
+         * transactions of a crashed run are aborted on the next start.
+         */
+        public Builder<T> setTransactionalIdPrefix(String prefix) {
+            checkArgument(
+                    prefix != null && !prefix.isBlank(),
+                    "transactional id prefix must not be empty");
+            this.transactionalIdPrefix = prefix;
+            return this;
+        }
+
+        /** {@code transaction.timeout.ms} (default 10 min; must not exceed the broker maximum). */
+        public Builder<T> setTransactionTimeout(Duration timeout) {
+            checkArgument(
+                    timeout != null && !timeout.isNegative() && !timeout.isZero(),
+                    "transaction timeout must be positive");
+            this.transactionTimeout = timeout;
+            return this;
+        }
+
+        /** Creates the topic with this many partitions if it does not exist (default: refuse). */
+        public Builder<T> setAutoCreateTopic(int partitions) {
+            checkArgument(partitions > 0, "partitions must be positive, got " + partitions);
+            this.autoCreatePartitions = partitions;
+            return this;
+        }
+
+        /** Allows writing to a topic the same job reads (a deliberate loop). Default false. */
+        public Builder<T> setAllowFeedbackLoop(boolean allow) {
+            this.allowFeedbackLoop = allow;
+            return this;
+        }
+
+        /** Turns the cluster checks before start off (default on). */
+        public Builder<T> setPreflight(boolean enabled) {
+            this.preflight = enabled;
+            return this;
+        }
+
+        /** How long the checks before start may wait for the cluster (default 15 s). */
+        public Builder<T> setPreflightTimeout(Duration timeout) {
+            checkArgument(
+                    timeout != null && !timeout.isNegative() && !timeout.isZero(),
+                    "preflight timeout must be positive");
+            this.preflightTimeout = timeout;
+            return this;
+        }
+
+        /** A producer property for this sink only (e.g. {@code compression.type}). */
+        public Builder<T> setProperty(String name, String value) {
+            checkArgument(name != null && value != null, "property name and value must be set");
+            checkArgument(
+                    !ProducerConfig.TRANSACTION_TIMEOUT_CONFIG.equals(name),
+                    "use setTransactionTimeout(...) for transaction.timeout.ms");
+            producerProperties.setProperty(name, value);
+            return this;
+        }
+
+        public KafkaOut<T> build() {
+            checkArgument(
+                    connection != null,
+                    "no connection: call setConnection(KafkaConnection.of(\"host:port\"))");
+            checkArgument(topic != null, "no topic: call setTopic(\"topic\")");
+            checkArgument(
+                    valueExtractor != null,
+                    "no value: call setValue(element -> element, Serdes.string())");
+            if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+                checkArgument(
+                        transactionalIdPrefix != null,
+                        "exactly-once needs a transactional id prefix unique to this job: call"
+                                + " setTransactionalIdPrefix(\"my-job\") or use AT_LEAST_ONCE");
+            }
+            return new KafkaOut<>(this);
+        }
+    }
+}

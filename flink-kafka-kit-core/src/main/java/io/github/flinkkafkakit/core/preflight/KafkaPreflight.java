@@ -1,0 +1,256 @@
+package io.github.flinkkafkakit.core.preflight;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+
+import org.apache.flink.annotation.PublicEvolving;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Checks against the live cluster that turn runtime surprises into one clear line before the job
+ * starts: broker unreachable, authentication or authorization failure, missing topics, broker
+ * limits. Every check finishes within the configured timeout (15 s by default).
+ *
+ * <pre>{@code
+ * try (KafkaPreflight preflight = new KafkaPreflight(connection)) {
+ *     preflight.checkReachable();
+ *     preflight.checkTopicsExist(List.of("orders"), "--input-topic");
+ * }
+ * }</pre>
+ */
+@PublicEvolving
+public final class KafkaPreflight implements AutoCloseable {
+
+    /** Default time allowed for reaching the cluster. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(15);
+
+    private final KafkaConnection connection;
+    private final Duration timeout;
+    private Admin admin;
+    private Node someBroker;
+
+    public KafkaPreflight(KafkaConnection connection) {
+        this(connection, DEFAULT_TIMEOUT);
+    }
+
+    public KafkaPreflight(KafkaConnection connection, Duration timeout) {
+        this.connection = connection;
+        this.timeout = timeout;
+    }
+
+    /**
+     * Fails unless a broker answers within the timeout and accepts our credentials.
+     *
+     * @throws PreflightException with the cause and the fix
+     */
+    public void checkReachable() {
+        DescribeClusterResult cluster = admin().describeCluster();
+        Collection<Node> nodes = await(cluster.nodes());
+        someBroker = nodes.stream().findFirst().orElse(null);
+    }
+
+    /**
+     * Fails unless every topic exists (and is visible to us).
+     *
+     * @param option the option or setter that named the topics, used in the message
+     */
+    public void checkTopicsExist(Collection<String> topics, String option) {
+        for (String topic : topics) {
+            if (!topicExists(topic)) {
+                throw new PreflightException(
+                        "Topic '"
+                                + topic
+                                + "' does not exist on "
+                                + connection.bootstrapServers()
+                                + ": create it or fix "
+                                + option);
+            }
+        }
+    }
+
+    /** Whether {@code topic} exists; authorization failures are reported as such. */
+    public boolean topicExists(String topic) {
+        return describeTopic(topic).isPresent();
+    }
+
+    /** The topic's description, or empty when it does not exist. */
+    public Optional<TopicDescription> describeTopic(String topic) {
+        try {
+            Map<String, TopicDescription> result =
+                    admin().describeTopics(List.of(topic))
+                            .allTopicNames()
+                            .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return Optional.ofNullable(result.get(topic));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                return Optional.empty();
+            }
+            throw translate(e.getCause(), "describe topic '" + topic + "'");
+        } catch (TimeoutException e) {
+            throw unreachable();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PreflightException("Interrupted while checking Kafka");
+        }
+    }
+
+    /**
+     * A broker configuration value (e.g. {@code transaction.max.timeout.ms}), or empty when the
+     * broker does not let us read its configuration.
+     */
+    public Optional<String> brokerConfig(String name) {
+        if (someBroker == null) {
+            checkReachable();
+        }
+        if (someBroker == null) {
+            return Optional.empty();
+        }
+        ConfigResource resource =
+                new ConfigResource(ConfigResource.Type.BROKER, someBroker.idString());
+        try {
+            Config config =
+                    admin().describeConfigs(List.of(resource))
+                            .all()
+                            .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                            .get(resource);
+            ConfigEntry entry = config == null ? null : config.get(name);
+            return entry == null ? Optional.empty() : Optional.ofNullable(entry.value());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof AuthorizationException) {
+                return Optional.empty();
+            }
+            throw translate(e.getCause(), "read broker configuration");
+        } catch (TimeoutException e) {
+            throw unreachable();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PreflightException("Interrupted while checking Kafka");
+        }
+    }
+
+    /** The shared admin client of this preflight (created on first use, closed by close()). */
+    public Admin admin() {
+        if (admin == null) {
+            Properties props = connection.clientProperties();
+            long ms = timeout.toMillis();
+            props.putIfAbsent(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(ms));
+            props.putIfAbsent(
+                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                    Long.toString(Math.min(ms, 10_000)));
+            props.putIfAbsent(AdminClientConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, "5000");
+            props.putIfAbsent(
+                    AdminClientConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS_CONFIG, "5000");
+            props.putIfAbsent(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
+            props.putIfAbsent(AdminClientConfig.CLIENT_ID_CONFIG, "fkk-preflight");
+            try {
+                admin = Admin.create(props);
+            } catch (org.apache.kafka.common.KafkaException e) {
+                throw new PreflightException(
+                        "Cannot create a Kafka client for bootstrap.servers="
+                                + connection.bootstrapServers()
+                                + ": "
+                                + safeMessage(e)
+                                + " (check --bootstrap-servers and the client properties)");
+            }
+        }
+        return admin;
+    }
+
+    private <T> T await(org.apache.kafka.common.KafkaFuture<T> future) {
+        try {
+            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw translate(e.getCause(), "connect");
+        } catch (TimeoutException e) {
+            throw unreachable();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PreflightException("Interrupted while checking Kafka");
+        }
+    }
+
+    private PreflightException unreachable() {
+        return new PreflightException(
+                "Cannot reach Kafka at "
+                        + connection.bootstrapServers()
+                        + ": no broker answered within "
+                        + timeout.toSeconds()
+                        + " s. Check the address (--bootstrap-servers / bootstrap.servers), that"
+                        + " the broker is running, and security.protocol in the client properties");
+    }
+
+    /** One line for a client failure, without secrets (Kafka's messages carry none). */
+    private PreflightException translate(Throwable cause, String action) {
+        if (cause instanceof SaslAuthenticationException
+                || cause instanceof SslAuthenticationException
+                || cause instanceof AuthenticationException) {
+            return new PreflightException(
+                    "Authentication failed at "
+                            + connection.bootstrapServers()
+                            + " ("
+                            + safeMessage(cause)
+                            + "): check the user name and password in sasl.jaas.config /"
+                            + " the SSL settings of the client properties (--kafka-config)");
+        }
+        if (cause instanceof AuthorizationException) {
+            return new PreflightException(
+                    "Not authorized to "
+                            + action
+                            + " at "
+                            + connection.bootstrapServers()
+                            + " ("
+                            + safeMessage(cause)
+                            + "): grant the principal the needed ACLs or use another user");
+        }
+        if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+            return unreachable();
+        }
+        return new PreflightException(
+                "Kafka at "
+                        + connection.bootstrapServers()
+                        + " refused to "
+                        + action
+                        + ": "
+                        + cause.getClass().getSimpleName()
+                        + ": "
+                        + safeMessage(cause));
+    }
+
+    private static String safeMessage(Throwable t) {
+        String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        // Kafka messages never carry credentials, but be strict: one line, no JAAS fragments.
+        message = message.replace('\n', ' ').replace('\r', ' ');
+        int jaas = message.indexOf("password=");
+        return jaas < 0 ? message : message.substring(0, jaas) + "password=[hidden]";
+    }
+
+    @Override
+    public void close() {
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(2));
+            admin = null;
+        }
+    }
+}

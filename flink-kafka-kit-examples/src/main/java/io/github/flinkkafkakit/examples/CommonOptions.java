@@ -1,0 +1,168 @@
+package io.github.flinkkafkakit.examples;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+
+import org.apache.flink.util.TimeUtils;
+
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The options every example shares (see DESIGN "External contracts"). Without {@code
+ * --bootstrap-servers} an example starts an embedded broker and generates sample data.
+ */
+public final class CommonOptions {
+
+    @Option(
+            names = "--bootstrap-servers",
+            paramLabel = "HOST:PORT",
+            description =
+                    "Kafka cluster to use. Absent: start an embedded broker, generate sample"
+                            + " data and print the results.")
+    String bootstrapServers;
+
+    @Option(
+            names = "--kafka-config",
+            paramLabel = "FILE",
+            description =
+                    "Kafka client properties file (e.g. security.protocol, sasl.*, ssl.*) applied"
+                            + " to every client.")
+    Path kafkaConfig;
+
+    @Option(names = "--input-topic", paramLabel = "TOPIC", description = "Topic to read.")
+    String inputTopic;
+
+    @Option(names = "--output-topic", paramLabel = "TOPIC", description = "Topic to write.")
+    String outputTopic;
+
+    @Option(
+            names = "--group-id",
+            paramLabel = "GROUP",
+            description =
+                    "Consumer group (offsets are committed under it) and prefix of the"
+                            + " transactional ids.")
+    String groupId;
+
+    @Option(
+            names = "--guarantee",
+            paramLabel = "G",
+            defaultValue = "exactly-once",
+            converter = GuaranteeConverter.class,
+            description = "exactly-once | at-least-once | none (default: ${DEFAULT-VALUE}).")
+    Guarantee guarantee;
+
+    @Option(
+            names = "--bounded",
+            description = "Read up to the end offsets present at start, commit everything, exit 0.")
+    boolean bounded;
+
+    @Option(
+            names = "--parallelism",
+            paramLabel = "N",
+            defaultValue = "2",
+            converter = PositiveIntConverter.class,
+            description = "Parallelism of the job (default: ${DEFAULT-VALUE}).")
+    int parallelism;
+
+    @Option(
+            names = "--checkpoint-interval",
+            paramLabel = "DURATION",
+            defaultValue = "1s",
+            converter = DurationConverter.class,
+            description =
+                    "Checkpoint interval, Flink duration syntax: 500ms, 1s, 1min (default:"
+                            + " ${DEFAULT-VALUE}). Exactly-once output becomes visible at each"
+                            + " checkpoint.")
+    Duration checkpointInterval;
+
+    @Option(
+            names = "--dlq-topic",
+            paramLabel = "TOPIC",
+            description = "Dead-letter topic (default: <input-topic>-dlq).")
+    String dlqTopic;
+
+    boolean embedded() {
+        return bootstrapServers == null;
+    }
+
+    String inputTopic(String fallback) {
+        return inputTopic != null ? inputTopic : fallback;
+    }
+
+    String outputTopic(String fallback) {
+        return outputTopic != null ? outputTopic : fallback;
+    }
+
+    String groupId(String fallback) {
+        return groupId != null ? groupId : fallback;
+    }
+
+    String dlqTopic(String input) {
+        return dlqTopic != null ? dlqTopic : input + "-dlq";
+    }
+
+    /** The connection for {@code bootstrapServers} plus the {@code --kafka-config} file. */
+    KafkaConnection connection(String bootstrap) {
+        KafkaConnection.Builder builder = KafkaConnection.builder();
+        if (kafkaConfig != null) {
+            if (!Files.isRegularFile(kafkaConfig)) {
+                throw new IllegalArgumentException(
+                        "--kafka-config file " + kafkaConfig + " does not exist");
+            }
+            builder.loadPropertiesFile(kafkaConfig);
+        }
+        return builder.setBootstrapServers(bootstrap).build();
+    }
+
+    /** Flink duration syntax ({@code 500ms}, {@code 1s}, {@code 1min}), positive. */
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            Duration d;
+            try {
+                d = TimeUtils.parseDuration(value);
+            } catch (RuntimeException e) {
+                throw new TypeConversionException(
+                        "'" + value + "' is not a duration (examples: 500ms, 1s, 1min)");
+            }
+            if (d.isZero() || d.isNegative()) {
+                throw new TypeConversionException("'" + value + "' must be a positive duration");
+            }
+            return d;
+        }
+    }
+
+    /** A positive int. */
+    static final class PositiveIntConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            int n;
+            try {
+                n = Integer.parseInt(value.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not a whole number");
+            }
+            if (n <= 0) {
+                throw new TypeConversionException("'" + value + "' must be a positive number");
+            }
+            return n;
+        }
+    }
+
+    /** {@link Guarantee#parse}. */
+    static final class GuaranteeConverter implements ITypeConverter<Guarantee> {
+        @Override
+        public Guarantee convert(String value) {
+            try {
+                return Guarantee.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

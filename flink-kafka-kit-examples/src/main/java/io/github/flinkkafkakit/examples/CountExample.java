@@ -1,0 +1,293 @@
+package io.github.flinkkafkakit.examples;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.core.KafkaDeserializers;
+import io.github.flinkkafkakit.core.KafkaIn;
+import io.github.flinkkafkakit.core.KafkaOut;
+import io.github.flinkkafkakit.core.serde.Serdes;
+import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
+import io.github.flinkkafkakit.testing.KafkaTestClient;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+/**
+ * Counts records per record key and writes each key's running count to Kafka (output key = input
+ * key, value = the count as decimal text). The last value of each key in the output topic equals
+ * the number of input records with that key.
+ *
+ * <p>How to run:
+ *
+ * <ul>
+ *   <li>Embedded broker and generated page-view data, then a result table: {@code java -jar
+ *       flink-kafka-kit-examples/target/flink-kafka-kit-examples.jar count}
+ *   <li>A real cluster, reading what is there now and stopping: {@code java -jar
+ *       flink-kafka-kit-examples/target/flink-kafka-kit-examples.jar count --bootstrap-servers
+ *       localhost:9092 --input-topic page-views --output-topic page-view-counts --group-id
+ *       page-view-counter --bounded}
+ *   <li>The same, running continuously: drop {@code --bounded}.
+ * </ul>
+ *
+ * <p>Refuses {@code --output-topic} equal to {@code --input-topic}: each count would be read back
+ * and counted again (a feedback loop).
+ */
+@Command(
+        name = "count",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Counts records per key: output key = input key, value = running count (decimal).",
+            "Without --bootstrap-servers: embedded broker, %,d generated records, result table."
+        })
+public final class CountExample implements Callable<Integer> {
+
+    static final String DEFAULT_INPUT = "count-input";
+    static final String DEFAULT_OUTPUT = "count-output";
+    static final String DEFAULT_GROUP = "fkk-count";
+    static final int SAMPLE_RECORDS = 200_000;
+    static final int SAMPLE_KEYS = 1_000;
+
+    @Mixin CommonOptions options;
+
+    @Option(
+            names = "--records",
+            paramLabel = "N",
+            defaultValue = "" + SAMPLE_RECORDS,
+            converter = CommonOptions.PositiveIntConverter.class,
+            description =
+                    "Embedded mode only: how many sample records to generate (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int sampleRecords;
+
+    private final PrintStream out;
+
+    public CountExample() {
+        this(System.out);
+    }
+
+    CountExample(PrintStream out) {
+        this.out = out;
+    }
+
+    /** Settings of one count job, resolved from the command line. */
+    record Settings(
+            String inputTopic,
+            String outputTopic,
+            String groupId,
+            Guarantee guarantee,
+            boolean bounded) {}
+
+    @Override
+    public Integer call() throws Exception {
+        Settings settings =
+                new Settings(
+                        options.inputTopic(DEFAULT_INPUT),
+                        options.outputTopic(DEFAULT_OUTPUT),
+                        options.groupId(DEFAULT_GROUP),
+                        options.guarantee,
+                        options.bounded || options.embedded());
+        if (settings.inputTopic().equals(settings.outputTopic())) {
+            throw new IllegalArgumentException(
+                    "--output-topic must differ from --input-topic ('"
+                            + settings.inputTopic()
+                            + "'): every count would be read back and counted again (a feedback"
+                            + " loop)");
+        }
+        return options.embedded() ? runEmbedded(settings) : runOnCluster(settings);
+    }
+
+    private int runOnCluster(Settings settings) throws Exception {
+        KafkaConnection connection = options.connection(options.bootstrapServers);
+        out.println(
+                "count: "
+                        + settings.inputTopic()
+                        + " -> "
+                        + settings.outputTopic()
+                        + " on "
+                        + connection
+                        + " ("
+                        + settings.guarantee()
+                        + (settings.bounded() ? ", bounded" : "")
+                        + ", parallelism "
+                        + options.parallelism
+                        + ")");
+        StreamExecutionEnvironment env = createEnvironment();
+        KafkaIn<String> in = buildPipeline(env, connection, settings);
+        env.execute("count " + settings.inputTopic() + " -> " + settings.outputTopic());
+        in.commitStoppingOffsets();
+        out.println("count: finished, counts written to '" + settings.outputTopic() + "'");
+        return 0;
+    }
+
+    private int runEmbedded(Settings settings) throws Exception {
+        out.println("Starting an embedded Kafka broker ...");
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
+                KafkaTestClient kafka = broker.client()) {
+            kafka.createTopic(settings.inputTopic(), 4);
+            kafka.createTopic(settings.outputTopic(), 4);
+            out.printf(
+                    Locale.ROOT,
+                    "Writing %,d page views of %,d users (Zipf-skewed) to '%s' on %s%n",
+                    sampleRecords,
+                    SAMPLE_KEYS,
+                    settings.inputTopic(),
+                    broker.bootstrapServers());
+            Map<String, Long> expected = writeSampleData(kafka, settings.inputTopic());
+
+            KafkaConnection connection = options.connection(broker.bootstrapServers());
+            StreamExecutionEnvironment env = createEnvironment();
+            buildPipeline(env, connection, settings);
+            out.printf(
+                    Locale.ROOT,
+                    "Running the count job (%s, parallelism %d) ...%n",
+                    settings.guarantee(),
+                    options.parallelism);
+            long start = System.nanoTime();
+            env.execute("count " + settings.inputTopic() + " -> " + settings.outputTopic());
+            double seconds = (System.nanoTime() - start) / 1e9;
+
+            Map<String, String> actual = kafka.latestValuePerKey(settings.outputTopic());
+            return printResult(expected, actual, seconds);
+        }
+    }
+
+    private Map<String, Long> writeSampleData(KafkaTestClient kafka, String topic) {
+        SampleData data = new SampleData(SAMPLE_KEYS, 1.0, 42);
+        Map<String, Long> expected = new HashMap<>();
+        try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
+            for (int i = 0; i < sampleRecords; i++) {
+                String user = String.format(Locale.ROOT, "user-%04d", data.nextRank() + 1);
+                producer.send(new ProducerRecord<>(topic, user, "/page/" + (i % 50)));
+                expected.merge(user, 1L, Long::sum);
+            }
+            producer.flush();
+        }
+        return expected;
+    }
+
+    private int printResult(
+            Map<String, Long> expected, Map<String, String> actual, double seconds) {
+        List<Map.Entry<String, Long>> top =
+                expected.entrySet().stream()
+                        .sorted(
+                                Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())
+                                        .thenComparing(Map.Entry.comparingByKey()))
+                        .limit(10)
+                        .collect(Collectors.toList());
+        out.println();
+        out.println("Top 10 keys by count (output read back from Kafka with read_committed):");
+        ResultTable table = new ResultTable("key", "count", "expected");
+        for (Map.Entry<String, Long> e : top) {
+            table.add(e.getKey(), actual.getOrDefault(e.getKey(), "-"), e.getValue());
+        }
+        table.print(out);
+        long wrong =
+                expected.entrySet().stream()
+                        .filter(e -> !Long.toString(e.getValue()).equals(actual.get(e.getKey())))
+                        .count();
+        long extra = actual.keySet().stream().filter(k -> !expected.containsKey(k)).count();
+        out.println();
+        out.printf(
+                Locale.ROOT,
+                "records in: %,d | keys: %,d | job time: %.1f s (%,.0f records/s) | %s%n",
+                sampleRecords,
+                expected.size(),
+                seconds,
+                sampleRecords / seconds,
+                wrong == 0 && extra == 0
+                        ? "all " + expected.size() + " counts exact"
+                        : wrong + " keys wrong, " + extra + " unexpected keys");
+        return wrong == 0 && extra == 0 ? 0 : Examples.EXIT_FAILURE;
+    }
+
+    private StreamExecutionEnvironment createEnvironment() {
+        return JobEnvironment.create(
+                options.parallelism, options.guarantee, options.checkpointInterval);
+    }
+
+    /**
+     * The job: Kafka keys → running count per key → Kafka. Returns the source so a bounded run can
+     * commit its final offsets after the job finished.
+     */
+    static KafkaIn<String> buildPipeline(
+            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
+        KafkaIn<String> in =
+                KafkaIn.<String>builder()
+                        .setConnection(connection)
+                        .setTopics(settings.inputTopic())
+                        .setGroupId(settings.groupId())
+                        .setDeserializer(KafkaDeserializers.keys(Serdes.string()))
+                        .setBounded(settings.bounded())
+                        .build();
+        DataStream<String> keys = in.createStream(env);
+        DataStream<Tuple2<String, Long>> counts = countPerKey(keys);
+        KafkaOut.<Tuple2<String, Long>>builder()
+                .setConnection(connection)
+                .setTopic(settings.outputTopic())
+                .setKey(t -> t.f0, Serdes.string())
+                .setValue(t -> t.f1, Serdes.longAsText())
+                .setDeliveryGuarantee(settings.guarantee().delivery())
+                .setTransactionalIdPrefix(settings.groupId() + "-" + settings.outputTopic())
+                .setAutoCreateTopic(partitionsOf(connection, settings.inputTopic()))
+                .build()
+                .writeTo(counts);
+        return in;
+    }
+
+    private static int partitionsOf(KafkaConnection connection, String topic) {
+        try (var check = new io.github.flinkkafkakit.core.preflight.KafkaPreflight(connection)) {
+            return check.describeTopic(topic).map(d -> d.partitions().size()).orElse(1);
+        }
+    }
+
+    /** Running count per key, one output per input record. */
+    static DataStream<Tuple2<String, Long>> countPerKey(DataStream<String> keys) {
+        return keys.keyBy(k -> k, Types.STRING)
+                .process(new ValueStateCount())
+                .returns(Types.TUPLE(Types.STRING, Types.LONG))
+                .name("count per key")
+                .uid("count-per-key");
+    }
+
+    private static final class ValueStateCount
+            extends KeyedProcessFunction<String, String, Tuple2<String, Long>> {
+        private static final long serialVersionUID = 1L;
+        private transient ValueState<Long> count;
+
+        @Override
+        public void open(OpenContext context) {
+            count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Types.LONG));
+        }
+
+        @Override
+        public void processElement(String key, Context ctx, Collector<Tuple2<String, Long>> out)
+                throws Exception {
+            Long current = count.value();
+            long next = current == null ? 1 : current + 1;
+            count.update(next);
+            out.collect(Tuple2.of(key, next));
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package io.github.flinkkafkakit.examples;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A plain-text table with right-aligned numeric columns, for the examples' results. */
+final class ResultTable {
+
+    private final String[] headers;
+    private final List<String[]> rows = new ArrayList<>();
+
+    ResultTable(String... headers) {
+        this.headers = headers;
+    }
+
+    ResultTable add(Object... cells) {
+        String[] row = new String[headers.length];
+        for (int i = 0; i < headers.length; i++) {
+            row[i] = i < cells.length ? String.valueOf(cells[i]) : "";
+        }
+        rows.add(row);
+        return this;
+    }
+
+    void print(PrintStream out) {
+        int[] widths = new int[headers.length];
+        for (int i = 0; i < headers.length; i++) {
+            widths[i] = headers[i].length();
+            for (String[] row : rows) {
+                widths[i] = Math.max(widths[i], row[i].length());
+            }
+        }
+        printRow(out, headers, widths);
+        StringBuilder rule = new StringBuilder();
+        for (int i = 0; i < widths.length; i++) {
+            rule.append(i == 0 ? "" : "-+-").append("-".repeat(widths[i]));
+        }
+        out.println(rule);
+        for (String[] row : rows) {
+            printRow(out, row, widths);
+        }
+    }
+
+    private static void printRow(PrintStream out, String[] cells, int[] widths) {
+        StringBuilder line = new StringBuilder();
+        for (int i = 0; i < cells.length; i++) {
+            String cell = cells[i];
+            String pad = " ".repeat(widths[i] - cell.length());
+            line.append(i == 0 ? "" : " | ").append(i == 0 ? cell + pad : pad + cell);
+        }
+        out.println(line);
+    }
+}
