@@ -4,8 +4,10 @@ import io.github.flinkkafkakit.core.KafkaConnection;
 
 import org.apache.flink.util.TimeUtils;
 
+import picocli.CommandLine;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.TypeConversionException;
 
 import java.nio.file.Files;
@@ -106,14 +108,26 @@ public final class CommonOptions {
         return dlqTopic != null ? dlqTopic : input + "-dlq";
     }
 
+    /** Checks that need no cluster; throws a usage error (exit code 2) naming the option. */
+    void validate(CommandLine commandLine) {
+        if (kafkaConfig != null && !Files.isRegularFile(kafkaConfig)) {
+            throw new ParameterException(
+                    commandLine, "--kafka-config file " + kafkaConfig + " does not exist");
+        }
+        if (kafkaConfig != null && !Files.isReadable(kafkaConfig)) {
+            throw new ParameterException(
+                    commandLine, "--kafka-config file " + kafkaConfig + " is not readable");
+        }
+        if (bootstrapServers != null && bootstrapServers.isBlank()) {
+            throw new ParameterException(
+                    commandLine, "--bootstrap-servers must not be empty (e.g. localhost:9092)");
+        }
+    }
+
     /** The connection for {@code bootstrapServers} plus the {@code --kafka-config} file. */
     KafkaConnection connection(String bootstrap) {
         KafkaConnection.Builder builder = KafkaConnection.builder();
         if (kafkaConfig != null) {
-            if (!Files.isRegularFile(kafkaConfig)) {
-                throw new IllegalArgumentException(
-                        "--kafka-config file " + kafkaConfig + " does not exist");
-            }
             builder.loadPropertiesFile(kafkaConfig);
         }
         return builder.setBootstrapServers(bootstrap).build();

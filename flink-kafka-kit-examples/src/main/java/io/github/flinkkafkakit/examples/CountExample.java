@@ -23,15 +23,19 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -59,7 +63,7 @@ import java.util.stream.Collectors;
         mixinStandardHelpOptions = true,
         description = {
             "Counts records per key: output key = input key, value = running count (decimal).",
-            "Without --bootstrap-servers: embedded broker, %,d generated records, result table."
+            "Without --bootstrap-servers: embedded broker, generated sample data (--records), result table."
         })
 public final class CountExample implements Callable<Integer> {
 
@@ -68,6 +72,8 @@ public final class CountExample implements Callable<Integer> {
     static final String DEFAULT_GROUP = "fkk-count";
     static final int SAMPLE_RECORDS = 200_000;
     static final int SAMPLE_KEYS = 1_000;
+
+    @Spec CommandSpec spec;
 
     @Mixin CommonOptions options;
 
@@ -81,15 +87,7 @@ public final class CountExample implements Callable<Integer> {
                             + " ${DEFAULT-VALUE}).")
     int sampleRecords;
 
-    private final PrintStream out;
-
-    public CountExample() {
-        this(System.out);
-    }
-
-    CountExample(PrintStream out) {
-        this.out = out;
-    }
+    private PrintWriter out;
 
     /** Settings of one count job, resolved from the command line. */
     record Settings(
@@ -101,6 +99,7 @@ public final class CountExample implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        out = spec.commandLine().getOut();
         Settings settings =
                 new Settings(
                         options.inputTopic(DEFAULT_INPUT),
@@ -109,12 +108,14 @@ public final class CountExample implements Callable<Integer> {
                         options.guarantee,
                         options.bounded || options.embedded());
         if (settings.inputTopic().equals(settings.outputTopic())) {
-            throw new IllegalArgumentException(
+            throw new ParameterException(
+                    spec.commandLine(),
                     "--output-topic must differ from --input-topic ('"
                             + settings.inputTopic()
                             + "'): every count would be read back and counted again (a feedback"
                             + " loop)");
         }
+        options.validate(spec.commandLine());
         return options.embedded() ? runEmbedded(settings) : runOnCluster(settings);
     }
 
@@ -233,6 +234,17 @@ public final class CountExample implements Callable<Integer> {
      */
     static KafkaIn<String> buildPipeline(
             StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
+        return buildPipeline(env, connection, settings, UnaryOperator.identity());
+    }
+
+    /**
+     * The job with {@code beforeCount} applied to the key stream (tests use it to inject failures).
+     */
+    static KafkaIn<String> buildPipeline(
+            StreamExecutionEnvironment env,
+            KafkaConnection connection,
+            Settings settings,
+            UnaryOperator<DataStream<String>> beforeCount) {
         KafkaIn<String> in =
                 KafkaIn.<String>builder()
                         .setConnection(connection)
@@ -241,7 +253,7 @@ public final class CountExample implements Callable<Integer> {
                         .setDeserializer(KafkaDeserializers.keys(Serdes.string()))
                         .setBounded(settings.bounded())
                         .build();
-        DataStream<String> keys = in.createStream(env);
+        DataStream<String> keys = beforeCount.apply(in.createStream(env));
         DataStream<Tuple2<String, Long>> counts = countPerKey(keys);
         KafkaOut.<Tuple2<String, Long>>builder()
                 .setConnection(connection)

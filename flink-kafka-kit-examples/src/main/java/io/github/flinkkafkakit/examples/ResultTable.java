@@ -1,6 +1,6 @@
 package io.github.flinkkafkakit.examples;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,7 +23,7 @@ final class ResultTable {
         return this;
     }
 
-    void print(PrintStream out) {
+    void print(PrintWriter out) {
         int[] widths = new int[headers.length];
         for (int i = 0; i < headers.length; i++) {
             widths[i] = headers[i].length();
@@ -42,7 +42,7 @@ final class ResultTable {
         }
     }
 
-    private static void printRow(PrintStream out, String[] cells, int[] widths) {
+    private static void printRow(PrintWriter out, String[] cells, int[] widths) {
         StringBuilder line = new StringBuilder();
         for (int i = 0; i < cells.length; i++) {
             String cell = cells[i];

@@ -1,0 +1,84 @@
+package io.github.flinkkafkakit.core;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class KafkaConnectionTest {
+
+    private static final String PASSWORD = "s3cr3t-Pa55";
+
+    @Test
+    void shouldMaskEverySecretInToString() {
+        KafkaConnection connection =
+                KafkaConnection.builder()
+                        .setBootstrapServers("broker:9092")
+                        .setProperty("security.protocol", "SASL_SSL")
+                        .setProperty(
+                                "sasl.jaas.config",
+                                "org.apache.kafka.common.security.plain.PlainLoginModule required"
+                                        + " username=\"alice\" password=\""
+                                        + PASSWORD
+                                        + "\";")
+                        .setProperty("ssl.truststore.password", PASSWORD)
+                        .setProperty("ssl.key.password", PASSWORD)
+                        .setProperty("ssl.keystore.key", PASSWORD)
+                        .build();
+
+        assertThat(connection.toString())
+                .doesNotContain(PASSWORD)
+                .doesNotContain("alice")
+                .contains("broker:9092")
+                .contains("security.protocol=SASL_SSL")
+                .contains("sasl.jaas.config=[hidden]");
+        assertThat(connection.clientProperties().getProperty("ssl.key.password"))
+                .isEqualTo(PASSWORD);
+    }
+
+    @Test
+    void shouldLoadAPropertiesFileAndLetExplicitBootstrapServersWin(@TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("client.properties");
+        Files.writeString(
+                file, "bootstrap.servers=from-file:9092\nsecurity.protocol=SASL_PLAINTEXT\n");
+
+        KafkaConnection connection =
+                KafkaConnection.builder()
+                        .loadPropertiesFile(file)
+                        .setBootstrapServers("explicit:9092")
+                        .build();
+
+        assertThat(connection.bootstrapServers()).isEqualTo("explicit:9092");
+        assertThat(connection.clientProperties())
+                .containsEntry("security.protocol", "SASL_PLAINTEXT")
+                .containsEntry("bootstrap.servers", "explicit:9092");
+    }
+
+    @Test
+    void shouldNameTheMissingPropertiesFile(@TempDir Path dir) {
+        Path missing = dir.resolve("nope.properties");
+        assertThatThrownBy(() -> KafkaConnection.builder().loadPropertiesFile(missing))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("Kafka client properties file " + missing + " does not exist");
+    }
+
+    @Test
+    void shouldRefuseToBuildWithoutBootstrapServers() {
+        assertThatThrownBy(() -> KafkaConnection.builder().build())
+                .hasMessageContaining("setBootstrapServers");
+    }
+
+    @Test
+    void shouldClassifySecretPropertyNames() {
+        assertThat(KafkaConnection.isSecret("sasl.jaas.config")).isTrue();
+        assertThat(KafkaConnection.isSecret("ssl.truststore.password")).isTrue();
+        assertThat(KafkaConnection.isSecret("sasl.oauthbearer.client.secret")).isTrue();
+        assertThat(KafkaConnection.isSecret("security.protocol")).isFalse();
+        assertThat(KafkaConnection.isSecret("sasl.mechanism")).isFalse();
+    }
+}
