@@ -1,17 +1,29 @@
 package io.github.flinkkafkakit.core;
 
+import io.github.flinkkafkakit.core.errors.DeadLetter;
+import io.github.flinkkafkakit.core.errors.ErrorPolicy;
+import io.github.flinkkafkakit.core.internal.DeadLetterSplitter;
+import io.github.flinkkafkakit.core.internal.GuardedDeserializer;
 import io.github.flinkkafkakit.core.internal.JobTopics;
 import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
 import io.github.flinkkafkakit.core.preflight.PreflightException;
+import io.github.flinkkafkakit.core.serde.Serdes;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.CheckpointConfig;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.types.Either;
+import org.apache.flink.util.OutputTag;
 
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
@@ -67,6 +79,8 @@ public final class KafkaIn<T> {
     private final boolean preflight;
     private final Duration preflightTimeout;
     private final Properties consumerProperties;
+    private final ErrorPolicy errorPolicy;
+    private final String deadLetterTransactionalIdPrefix;
 
     private Map<TopicPartition, Long> stoppingOffsets;
 
@@ -81,6 +95,8 @@ public final class KafkaIn<T> {
         this.preflightTimeout = b.preflightTimeout;
         this.consumerProperties = new Properties();
         this.consumerProperties.putAll(b.consumerProperties);
+        this.errorPolicy = b.errorPolicy;
+        this.deadLetterTransactionalIdPrefix = b.deadLetterTransactionalIdPrefix;
     }
 
     public static <T> Builder<T> builder() {
@@ -98,14 +114,71 @@ public final class KafkaIn<T> {
         return createStream(env, WatermarkStrategy.noWatermarks(), "kafka-in " + topics);
     }
 
-    /** Like {@link #createStream(StreamExecutionEnvironment)} with watermarks and a name. */
+    /**
+     * Like {@link #createStream(StreamExecutionEnvironment)} with watermarks and a name. With a
+     * {@link ErrorPolicy#deadLetter dead-letter} policy, records that cannot be deserialized are
+     * written to the dead-letter topic (created with one partition if missing) with the job's
+     * guarantee: exactly-once when checkpointing is exactly-once, else at-least-once.
+     */
     public DataStream<T> createStream(
             StreamExecutionEnvironment env, WatermarkStrategy<T> watermarks, String name) {
-        KafkaSource<T> source = buildSource();
         for (String topic : topics) {
             JobTopics.of(env).addSourceTopic(connection.bootstrapServers(), topic);
         }
-        return env.fromSource(source, watermarks, name).uid("kafka-in-" + String.join("-", topics));
+        String uid = "kafka-in-" + String.join("-", topics);
+        if (errorPolicy.action() != ErrorPolicy.Action.DEAD_LETTER) {
+            return env.fromSource(
+                            buildSource(GuardedDeserializer.plain(deserializer, errorPolicy)),
+                            watermarks,
+                            name)
+                    .uid(uid);
+        }
+        KafkaSource<Either<T, DeadLetter>> source =
+                buildSource(GuardedDeserializer.withDeadLetters(deserializer, errorPolicy));
+        OutputTag<DeadLetter> tag =
+                new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
+        SingleOutputStreamOperator<T> values =
+                env.fromSource(source, WatermarkStrategy.noWatermarks(), name)
+                        .uid(uid)
+                        .process(new DeadLetterSplitter<>(tag), deserializer.getProducedType())
+                        .name("split dead letters")
+                        .uid(uid + "-split");
+        writeDeadLetters(env, values.getSideOutput(tag));
+        return watermarks == WatermarkStrategy.<T>noWatermarks()
+                ? values
+                : values.assignTimestampsAndWatermarks(watermarks);
+    }
+
+    private void writeDeadLetters(StreamExecutionEnvironment env, DataStream<DeadLetter> letters) {
+        CheckpointConfig checkpoints = env.getCheckpointConfig();
+        boolean exactlyOnce =
+                checkpoints.isCheckpointingEnabled()
+                        && checkpoints.getCheckpointingConsistencyMode()
+                                == CheckpointingMode.EXACTLY_ONCE;
+        String dlq = errorPolicy.deadLetterTopic();
+        String prefix =
+                deadLetterTransactionalIdPrefix != null
+                        ? deadLetterTransactionalIdPrefix
+                        : "fkk-dlq-"
+                                + (groupId != null ? groupId : String.join("-", topics))
+                                + "-"
+                                + dlq;
+        KafkaOut.<DeadLetter>builder()
+                .setConnection(connection)
+                .setTopic(dlq)
+                .setKey(d -> d.key, Serdes.bytes())
+                .setValue(d -> d.value, Serdes.bytes())
+                .setHeaders(DeadLetter::writeHeaders)
+                .setDeliveryGuarantee(
+                        exactlyOnce
+                                ? DeliveryGuarantee.EXACTLY_ONCE
+                                : DeliveryGuarantee.AT_LEAST_ONCE)
+                .setTransactionalIdPrefix(prefix)
+                .setAutoCreateTopic(1)
+                .setPreflight(preflight)
+                .setPreflightTimeout(preflightTimeout)
+                .build()
+                .writeTo(letters);
     }
 
     /**
@@ -113,6 +186,10 @@ public final class KafkaIn<T> {
      * fixes the stopping offsets).
      */
     public KafkaSource<T> buildSource() {
+        return buildSource(deserializer);
+    }
+
+    private <O> KafkaSource<O> buildSource(KafkaRecordDeserializationSchema<O> records) {
         if (preflight || bounded) {
             try (KafkaPreflight check = new KafkaPreflight(connection, preflightTimeout)) {
                 if (preflight) {
@@ -124,12 +201,12 @@ public final class KafkaIn<T> {
                 }
             }
         }
-        KafkaSourceBuilder<T> builder =
-                KafkaSource.<T>builder()
+        KafkaSourceBuilder<O> builder =
+                KafkaSource.<O>builder()
                         .setProperties(connection.clientProperties())
                         .setProperties(consumerProperties)
                         .setTopics(topics)
-                        .setDeserializer(deserializer)
+                        .setDeserializer(records)
                         .setStartingOffsets(startingOffsets);
         if (groupId != null) {
             builder.setGroupId(groupId).setClientIdPrefix(groupId);
@@ -236,8 +313,30 @@ public final class KafkaIn<T> {
         private boolean preflight = true;
         private Duration preflightTimeout = KafkaPreflight.DEFAULT_TIMEOUT;
         private final Properties consumerProperties = new Properties();
+        private ErrorPolicy errorPolicy = ErrorPolicy.fail();
+        private String deadLetterTransactionalIdPrefix;
 
         private Builder() {}
+
+        /**
+         * What happens to a record that cannot be deserialized (default {@link ErrorPolicy#fail()}:
+         * the job fails once, naming the record, without restarts).
+         */
+        public Builder<T> setErrorPolicy(ErrorPolicy errorPolicy) {
+            checkArgument(errorPolicy != null, "error policy must not be null");
+            this.errorPolicy = errorPolicy;
+            return this;
+        }
+
+        /**
+         * Transactional id prefix of the exactly-once dead-letter sink (default {@code
+         * fkk-dlq-<group id>-<dead-letter topic>}).
+         */
+        public Builder<T> setDeadLetterTransactionalIdPrefix(String prefix) {
+            checkArgument(prefix != null && !prefix.isBlank(), "prefix must not be empty");
+            this.deadLetterTransactionalIdPrefix = prefix;
+            return this;
+        }
 
         public Builder<T> setConnection(KafkaConnection connection) {
             checkArgument(connection != null, "connection must not be null");

@@ -1,11 +1,16 @@
 package io.github.flinkkafkakit.core;
 
+import io.github.flinkkafkakit.core.errors.DeadLetter;
+import io.github.flinkkafkakit.core.errors.ErrorPolicy;
+import io.github.flinkkafkakit.core.errors.FailureHandler;
+import io.github.flinkkafkakit.core.errors.Stage;
 import io.github.flinkkafkakit.core.internal.JobTopics;
 import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
 import io.github.flinkkafkakit.core.preflight.PreflightException;
 import io.github.flinkkafkakit.core.serde.Serde;
 
 import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -17,6 +22,9 @@ import org.apache.flink.util.function.SerializableFunction;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import java.time.Duration;
 import java.util.List;
@@ -70,6 +78,9 @@ public final class KafkaOut<T> {
     private final Serde<Object> keySerde;
     private final SerializableFunction<T, ?> valueExtractor;
     private final Serde<Object> valueSerde;
+    private final HeaderWriter<T> headerWriter;
+    private final SerializableFunction<T, String> topicSelector;
+    private final ErrorPolicy errorPolicy;
     private final DeliveryGuarantee guarantee;
     private final String transactionalIdPrefix;
     private final Duration transactionTimeout;
@@ -87,6 +98,9 @@ public final class KafkaOut<T> {
         this.keySerde = (Serde<Object>) b.keySerde;
         this.valueExtractor = b.valueExtractor;
         this.valueSerde = (Serde<Object>) b.valueSerde;
+        this.headerWriter = b.headerWriter;
+        this.topicSelector = b.topicSelector;
+        this.errorPolicy = b.errorPolicy;
         this.guarantee = b.guarantee;
         this.transactionalIdPrefix = b.transactionalIdPrefix;
         this.transactionTimeout = b.transactionTimeout;
@@ -113,10 +127,10 @@ public final class KafkaOut<T> {
     public DataStreamSink<T> writeTo(DataStream<T> stream) {
         StreamExecutionEnvironment env = stream.getExecutionEnvironment();
         checkJob(env);
-        if (preflight) {
-            checkCluster();
-        }
-        return stream.sinkTo(buildSink()).name("kafka-out " + topic).uid("kafka-out-" + topic);
+        int maxRecordBytes = preflight ? checkCluster() : maxRequestSize();
+        return stream.sinkTo(buildSink(maxRecordBytes))
+                .name("kafka-out " + topic)
+                .uid("kafka-out-" + topic);
     }
 
     private void checkJob(StreamExecutionEnvironment env) {
@@ -147,7 +161,8 @@ public final class KafkaOut<T> {
         }
     }
 
-    private void checkCluster() {
+    /** Runs the cluster checks; returns the largest record the producer and topic accept. */
+    private int checkCluster() {
         try (KafkaPreflight check = new KafkaPreflight(connection, preflightTimeout)) {
             check.checkReachable();
             if (!check.topicExists(topic)) {
@@ -179,7 +194,22 @@ public final class KafkaOut<T> {
                                     + " broker limit");
                 }
             }
+            int topicLimit =
+                    check.topicConfig(topic, "max.message.bytes")
+                            .map(Integer::parseInt)
+                            .orElse(Integer.MAX_VALUE);
+            return Math.min(maxRequestSize(), topicLimit);
         }
+    }
+
+    private int maxRequestSize() {
+        String configured =
+                producerProperties.getProperty(
+                        ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                        connection
+                                .clientProperties()
+                                .getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576"));
+        return Integer.parseInt(configured.trim());
     }
 
     private void createTopic(KafkaPreflight check) {
@@ -206,6 +236,10 @@ public final class KafkaOut<T> {
 
     /** The configured {@link KafkaSink} (no checks; {@link #writeTo} runs them). */
     public KafkaSink<T> buildSink() {
+        return buildSink(maxRequestSize());
+    }
+
+    private KafkaSink<T> buildSink(int maxRecordBytes) {
         Properties props = connection.clientProperties();
         props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "5");
         props.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
@@ -217,9 +251,7 @@ public final class KafkaOut<T> {
                 KafkaSink.<T>builder()
                         .setKafkaProducerConfig(props)
                         .setDeliveryGuarantee(guarantee)
-                        .setRecordSerializer(
-                                new Serializer<>(
-                                        topic, keyExtractor, keySerde, valueExtractor, valueSerde));
+                        .setRecordSerializer(new Serializer<>(this, maxRecordBytes));
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             builder.setTransactionalIdPrefix(transactionalIdPrefix);
         }
@@ -248,34 +280,104 @@ public final class KafkaOut<T> {
                 + "}";
     }
 
+    /**
+     * Element → Kafka record. Failures (an extractor or serde throwing, a record larger than the
+     * producer and topic accept) follow the sink's {@link ErrorPolicy}: a dead letter goes to the
+     * dead-letter topic through the same (transactional) producer, so it commits with the output.
+     */
     private static final class Serializer<T> implements KafkaRecordSerializationSchema<T> {
         private static final long serialVersionUID = 1L;
+
+        /** Bytes a record needs besides key, value and headers (batch and record framing). */
+        private static final int RECORD_OVERHEAD = 128;
+
+        /** How much of an oversized value a dead letter keeps. */
+        static final int DEAD_LETTER_VALUE_PREFIX = 1024;
+
         private final String topic;
         private final SerializableFunction<T, ?> keyExtractor;
         private final Serde<Object> keySerde;
         private final SerializableFunction<T, ?> valueExtractor;
         private final Serde<Object> valueSerde;
+        private final HeaderWriter<T> headerWriter;
+        private final SerializableFunction<T, String> topicSelector;
+        private final FailureHandler failures;
+        private final int maxRecordBytes;
 
-        Serializer(
-                String topic,
-                SerializableFunction<T, ?> keyExtractor,
-                Serde<Object> keySerde,
-                SerializableFunction<T, ?> valueExtractor,
-                Serde<Object> valueSerde) {
-            this.topic = topic;
-            this.keyExtractor = keyExtractor;
-            this.keySerde = keySerde;
-            this.valueExtractor = valueExtractor;
-            this.valueSerde = valueSerde;
+        Serializer(KafkaOut<T> out, int maxRecordBytes) {
+            this.topic = out.topic;
+            this.keyExtractor = out.keyExtractor;
+            this.keySerde = out.keySerde;
+            this.valueExtractor = out.valueExtractor;
+            this.valueSerde = out.valueSerde;
+            this.headerWriter = out.headerWriter;
+            this.topicSelector = out.topicSelector;
+            this.failures = new FailureHandler(out.errorPolicy, Stage.PRODUCE);
+            this.maxRecordBytes = maxRecordBytes;
+        }
+
+        @Override
+        public void open(
+                SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext) {
+            failures.open(context.getMetricGroup());
         }
 
         @Override
         public ProducerRecord<byte[], byte[]> serialize(
                 T element, KafkaSinkContext context, Long timestamp) {
-            byte[] key =
-                    keyExtractor == null ? null : keySerde.serialize(keyExtractor.apply(element));
-            byte[] value = valueSerde.serialize(valueExtractor.apply(element));
-            return new ProducerRecord<>(topic, null, timestamp, key, value);
+            byte[] key = null;
+            byte[] value = null;
+            String target = topic;
+            try {
+                target = topicSelector == null ? topic : topicSelector.apply(element);
+                key = keyExtractor == null ? null : keySerde.serialize(keyExtractor.apply(element));
+                value = valueSerde.serialize(valueExtractor.apply(element));
+                RecordHeaders headers = new RecordHeaders();
+                if (headerWriter != null) {
+                    headerWriter.write(element, headers);
+                }
+                int size = sizeOf(key) + sizeOf(value) + RECORD_OVERHEAD;
+                for (Header h : headers) {
+                    size += h.key().length() + sizeOf(h.value());
+                }
+                if (size > maxRecordBytes) {
+                    throw new RecordTooLargeException(
+                            "record of about "
+                                    + size
+                                    + " bytes is larger than the "
+                                    + maxRecordBytes
+                                    + " bytes the producer (max.request.size) and topic '"
+                                    + target
+                                    + "' (max.message.bytes) accept");
+                }
+                failures.onSuccess();
+                return new ProducerRecord<>(target, null, timestamp, key, value, headers);
+            } catch (RuntimeException e) {
+                ErrorPolicy.Action action = failures.onFailure("for topic " + target, e);
+                if (action != ErrorPolicy.Action.DEAD_LETTER) {
+                    return null;
+                }
+                DeadLetter letter = new DeadLetter();
+                letter.key = key;
+                letter.value =
+                        value == null
+                                ? String.valueOf(element)
+                                        .getBytes(java.nio.charset.StandardCharsets.UTF_8)
+                                : value;
+                if (letter.value.length > DEAD_LETTER_VALUE_PREFIX
+                        && e instanceof RecordTooLargeException) {
+                    letter.value = java.util.Arrays.copyOf(letter.value, DEAD_LETTER_VALUE_PREFIX);
+                }
+                letter.topic = target;
+                letter.timestamp = timestamp == null ? -1 : timestamp;
+                letter.setFailure(Stage.PRODUCE, e);
+                letter.fitInto(maxRecordBytes);
+                return letter.toProducerRecord(failures.policy().deadLetterTopic());
+            }
+        }
+
+        private static int sizeOf(byte[] bytes) {
+            return bytes == null ? 0 : bytes.length;
         }
     }
 
@@ -288,6 +390,9 @@ public final class KafkaOut<T> {
         private Serde<?> keySerde;
         private SerializableFunction<T, ?> valueExtractor;
         private Serde<?> valueSerde;
+        private HeaderWriter<T> headerWriter;
+        private SerializableFunction<T, String> topicSelector;
+        private ErrorPolicy errorPolicy = ErrorPolicy.fail();
         private DeliveryGuarantee guarantee = DeliveryGuarantee.EXACTLY_ONCE;
         private String transactionalIdPrefix;
         private Duration transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT;
@@ -326,6 +431,36 @@ public final class KafkaOut<T> {
                     extractor != null && serde != null, "value extractor and serde must be set");
             this.valueExtractor = extractor;
             this.valueSerde = serde;
+            return this;
+        }
+
+        /** Adds headers to each record. */
+        public Builder<T> setHeaders(HeaderWriter<T> headerWriter) {
+            checkArgument(headerWriter != null, "header writer must not be null");
+            this.headerWriter = headerWriter;
+            return this;
+        }
+
+        /**
+         * Picks the topic per element (default: {@link #setTopic}, which is still required: it is
+         * the topic checked before start and the default).
+         */
+        public Builder<T> setTopicSelector(SerializableFunction<T, String> topicSelector) {
+            checkArgument(topicSelector != null, "topic selector must not be null");
+            this.topicSelector = topicSelector;
+            return this;
+        }
+
+        /**
+         * What happens to an element that cannot be written: an extractor or serde throws, or the
+         * record is larger than the producer ({@code max.request.size}) and topic ({@code
+         * max.message.bytes}) accept. Default {@link ErrorPolicy#fail()}. A dead letter carries the
+         * key, the value (its first 1 KiB when too large; key and stack trace are cut so that the
+         * dead letter itself fits) and {@code __fkk.errors.*} headers, and commits with the output.
+         */
+        public Builder<T> setErrorPolicy(ErrorPolicy errorPolicy) {
+            checkArgument(errorPolicy != null, "error policy must not be null");
+            this.errorPolicy = errorPolicy;
             return this;
         }
 

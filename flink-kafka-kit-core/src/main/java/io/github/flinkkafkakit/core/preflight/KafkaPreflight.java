@@ -150,6 +150,30 @@ public final class KafkaPreflight implements AutoCloseable {
         }
     }
 
+    /**
+     * A topic configuration value (e.g. {@code max.message.bytes}), or empty when the topic does
+     * not exist or we may not read its configuration.
+     */
+    public Optional<String> topicConfig(String topic, String name) {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        try {
+            Config config =
+                    admin().describeConfigs(List.of(resource))
+                            .all()
+                            .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                            .get(resource);
+            ConfigEntry entry = config == null ? null : config.get(name);
+            return entry == null ? Optional.empty() : Optional.ofNullable(entry.value());
+        } catch (ExecutionException e) {
+            return Optional.empty();
+        } catch (TimeoutException e) {
+            throw unreachable();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PreflightException("Interrupted while checking Kafka");
+        }
+    }
+
     /** The shared admin client of this preflight (created on first use, closed by close()). */
     public Admin admin() {
         if (admin == null) {

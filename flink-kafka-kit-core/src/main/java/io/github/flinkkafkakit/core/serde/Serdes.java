@@ -5,6 +5,9 @@ import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -24,6 +27,14 @@ public final class Serdes {
     /** UTF-8 text. */
     public static Serde<String> string() {
         return StringSerde.INSTANCE;
+    }
+
+    /**
+     * UTF-8 text, strictly: bytes that are not valid UTF-8 throw (and so follow the source's error
+     * policy) instead of turning into replacement characters.
+     */
+    public static Serde<String> strictString() {
+        return StrictStringSerde.INSTANCE;
     }
 
     /** The record bytes as they are. */
@@ -50,6 +61,37 @@ public final class Serdes {
         @Override
         public String deserialize(byte[] bytes) {
             return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public TypeInformation<String> typeInformation() {
+            return Types.STRING;
+        }
+    }
+
+    private enum StrictStringSerde implements Serde<String> {
+        INSTANCE;
+
+        @Override
+        public byte[] serialize(String value) {
+            return value == null ? null : value.getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public String deserialize(byte[] bytes) {
+            if (bytes == null) {
+                return null;
+            }
+            try {
+                return StandardCharsets.UTF_8
+                        .newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(bytes))
+                        .toString();
+            } catch (CharacterCodingException e) {
+                throw new IllegalArgumentException("Not valid UTF-8 text: " + e, e);
+            }
         }
 
         @Override
