@@ -9,6 +9,7 @@ import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
 import io.github.flinkkafkakit.core.preflight.PreflightException;
 import io.github.flinkkafkakit.core.serde.Serdes;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -190,6 +191,16 @@ public final class KafkaIn<T> {
     }
 
     private <O> KafkaSource<O> buildSource(KafkaRecordDeserializationSchema<O> records) {
+        return buildSource(records, startingOffsets);
+    }
+
+    /**
+     * The source with another record format and start (for the kit's own pipelines, e.g. the
+     * changelog state, which wraps the deserializer and starts from positions stored in Kafka).
+     */
+    @Internal
+    public <O> KafkaSource<O> buildSource(
+            KafkaRecordDeserializationSchema<O> records, OffsetsInitializer start) {
         if (preflight || bounded) {
             try (KafkaPreflight check = new KafkaPreflight(connection, preflightTimeout)) {
                 if (preflight) {
@@ -207,7 +218,7 @@ public final class KafkaIn<T> {
                         .setProperties(consumerProperties)
                         .setTopics(topics)
                         .setDeserializer(records)
-                        .setStartingOffsets(startingOffsets);
+                        .setStartingOffsets(start);
         if (groupId != null) {
             builder.setGroupId(groupId).setClientIdPrefix(groupId);
         }
@@ -274,6 +285,20 @@ public final class KafkaIn<T> {
             throw new IllegalStateException(
                     "Could not commit the final offsets of group '" + groupId + "': " + e, e);
         }
+    }
+
+    /** The connection this source reads through. */
+    public KafkaConnection connection() {
+        return connection;
+    }
+
+    /** The user's record format (before the error policy is applied). */
+    public KafkaRecordDeserializationSchema<T> deserializer() {
+        return deserializer;
+    }
+
+    public ErrorPolicy errorPolicy() {
+        return errorPolicy;
     }
 
     public List<String> topics() {

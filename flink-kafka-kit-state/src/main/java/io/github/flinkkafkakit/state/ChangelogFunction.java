@@ -1,0 +1,109 @@
+package io.github.flinkkafkakit.state;
+
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * A keyed function whose state is backed by a Kafka changelog topic. Declare state in {@code
+ * open()} with {@link #valueState}, {@link #mapState} or {@link #counter}; use it like Flink state.
+ * Each checkpoint writes the latest value of every changed key to the changelog (coalesced), and a
+ * job started without Flink state rebuilds it from there.
+ *
+ * <pre>{@code
+ * class RunningTotal extends ChangelogFunction<String, Tuple2<String, Long>, Tuple2<String, Long>> {
+ *     private transient ValueState<Long> total;
+ *
+ *     public void open(OpenContext ctx) {
+ *         total = valueState("total", Types.LONG);
+ *     }
+ *
+ *     public void processElement(Tuple2<String, Long> in, Context ctx, Collector<Tuple2<String, Long>> out)
+ *             throws Exception {
+ *         Long t = total.value();
+ *         total.update((t == null ? 0 : t) + in.f1);
+ *     }
+ *
+ *     // Coalesced output: once per changed key and checkpoint instead of once per record.
+ *     public void onCheckpoint(String key, Collector<Tuple2<String, Long>> out) throws Exception {
+ *         out.collect(Tuple2.of(key, total.value()));
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Run it with {@link ChangelogPipeline#process}.
+ */
+@PublicEvolving
+public abstract class ChangelogFunction<K, IN, OUT> extends KeyedProcessFunction<K, IN, OUT> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Creates the changelog-backed handles; implemented by the kit's operator. */
+    public interface ChangelogContext {
+        <T> ValueState<T> value(
+                String name, ValueState<T> flinkState, TypeSerializer<T> serializer);
+
+        <UK, UV> MapState<UK, UV> map(
+                String name,
+                MapState<UK, UV> flinkState,
+                TypeSerializer<UK> keySerializer,
+                TypeSerializer<UV> valueSerializer);
+
+        ChangelogCounter counter(String name, ValueState<Long> flinkState);
+    }
+
+    private transient ChangelogContext changelog;
+
+    /** Called by the kit's operator before {@code open()}. */
+    public final void attach(ChangelogContext context) {
+        this.changelog = context;
+    }
+
+    private ChangelogContext changelog() {
+        if (changelog == null) {
+            throw new IllegalStateException(
+                    "Changelog state is only available when the function runs through"
+                            + " ChangelogPipeline.process(...), declared in open()");
+        }
+        return changelog;
+    }
+
+    /** A changelog-backed {@link ValueState}; {@code name} is unique within the function. */
+    protected final <T> ValueState<T> valueState(String name, TypeInformation<T> type) {
+        ValueState<T> flink = getRuntimeContext().getState(new ValueStateDescriptor<>(name, type));
+        return changelog().value(name, flink, getRuntimeContext().createSerializer(type));
+    }
+
+    /** A changelog-backed {@link MapState}: one changelog record per (key, map key). */
+    protected final <UK, UV> MapState<UK, UV> mapState(
+            String name, TypeInformation<UK> keyType, TypeInformation<UV> valueType) {
+        MapState<UK, UV> flink =
+                getRuntimeContext().getMapState(new MapStateDescriptor<>(name, keyType, valueType));
+        return changelog()
+                .map(
+                        name,
+                        flink,
+                        getRuntimeContext().createSerializer(keyType),
+                        getRuntimeContext().createSerializer(valueType));
+    }
+
+    /** A changelog-backed per-key counter. */
+    protected final ChangelogCounter counter(String name) {
+        ValueState<Long> flink =
+                getRuntimeContext().getState(new ValueStateDescriptor<>(name, Types.LONG));
+        return changelog().counter(name, flink);
+    }
+
+    /**
+     * Called before each checkpoint (and at end of input) once for every key whose state changed
+     * since the previous one, with that key current: emit coalesced results here. Default: none.
+     */
+    public void onCheckpoint(K key, Collector<OUT> out) throws Exception {}
+}

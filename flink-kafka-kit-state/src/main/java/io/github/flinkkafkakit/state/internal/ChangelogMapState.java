@@ -1,0 +1,148 @@
+package io.github.flinkkafkakit.state.internal;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@link MapState} whose changes go to the changelog at each checkpoint: one record per (key, map
+ * key), coalesced, tombstones for removed entries.
+ */
+@Internal
+final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapState<UK, UV> {
+
+    private final MapState<UK, UV> inner;
+    private final TypeSerializer<UK> mapKeySerializer;
+    private final TypeSerializer<UV> valueSerializer;
+    private final ChangelogOperator<K, ?, ?> operator;
+
+    /** Changed map keys per key (a clear() marks every map key present). */
+    private final Map<K, Set<UK>> dirty = new LinkedHashMap<>();
+
+    private final DataInputDeserializer input = new DataInputDeserializer();
+
+    ChangelogMapState(
+            String name,
+            MapState<UK, UV> inner,
+            TypeSerializer<UK> mapKeySerializer,
+            TypeSerializer<UV> valueSerializer,
+            ChangelogOperator<K, ?, ?> operator) {
+        super(name);
+        this.inner = inner;
+        this.mapKeySerializer = mapKeySerializer;
+        this.valueSerializer = valueSerializer;
+        this.operator = operator;
+    }
+
+    private void changed(UK mapKey) {
+        updates++;
+        dirty.computeIfAbsent(operator.currentKeyCopy(), k -> new LinkedHashSet<>())
+                .add(mapKeySerializer.copy(mapKey));
+    }
+
+    @Override
+    public UV get(UK key) throws Exception {
+        return inner.get(key);
+    }
+
+    @Override
+    public void put(UK key, UV value) throws Exception {
+        inner.put(key, value);
+        changed(key);
+    }
+
+    @Override
+    public void putAll(Map<UK, UV> map) throws Exception {
+        for (Map.Entry<UK, UV> e : map.entrySet()) {
+            put(e.getKey(), e.getValue());
+        }
+    }
+
+    @Override
+    public void remove(UK key) throws Exception {
+        inner.remove(key);
+        changed(key);
+    }
+
+    @Override
+    public boolean contains(UK key) throws Exception {
+        return inner.contains(key);
+    }
+
+    @Override
+    public Iterable<Map.Entry<UK, UV>> entries() throws Exception {
+        return inner.entries();
+    }
+
+    @Override
+    public Iterable<UK> keys() throws Exception {
+        return inner.keys();
+    }
+
+    @Override
+    public Iterable<UV> values() throws Exception {
+        return inner.values();
+    }
+
+    @Override
+    public Iterator<Map.Entry<UK, UV>> iterator() throws Exception {
+        return inner.iterator();
+    }
+
+    @Override
+    public boolean isEmpty() throws Exception {
+        return inner.isEmpty();
+    }
+
+    @Override
+    public void clear() {
+        try {
+            for (UK mapKey : inner.keys()) {
+                changed(mapKey);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot list map state '" + name + "' to clear it", e);
+        }
+        inner.clear();
+    }
+
+    @Override
+    boolean isDirty() {
+        return !dirty.isEmpty();
+    }
+
+    @Override
+    void flush(ChangelogOperator<?, ?, ?> op) throws Exception {
+        for (Map.Entry<K, Set<UK>> e : dirty.entrySet()) {
+            operator.setCurrentKey(e.getKey());
+            for (UK mapKey : e.getValue()) {
+                UV value = inner.get(mapKey);
+                operator.writeChange(
+                        prefix,
+                        e.getKey(),
+                        operator.serializeValue(mapKeySerializer, mapKey),
+                        value == null ? null : operator.serializeValue(valueSerializer, value));
+                writes++;
+            }
+        }
+        operator.changedKeys(dirty.keySet());
+        dirty.clear();
+    }
+
+    @Override
+    void restore(byte[] recordKey, int mapKeyStart, byte[] value) throws Exception {
+        UK mapKey = deserialize(mapKeySerializer, recordKey, mapKeyStart, input);
+        if (value == null) {
+            inner.remove(mapKey);
+        } else {
+            inner.put(mapKey, deserialize(valueSerializer, value, 0, input));
+        }
+    }
+}

@@ -1,0 +1,295 @@
+package io.github.flinkkafkakit.state.internal;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.state.ChangelogCounter;
+import io.github.flinkkafkakit.state.ChangelogFunction;
+import io.github.flinkkafkakit.state.RestoreListener;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.KeyGroupRange;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs a {@link ChangelogFunction} with changelog-backed state.
+ *
+ * <ul>
+ *   <li>State lives in Flink's keyed state backend (so Flink checkpoints and savepoints work as
+ *       usual); the handles record which keys changed.
+ *   <li>{@link #prepareSnapshotPreBarrier}: the latest value of each changed key (or a tombstone)
+ *       goes to the writes side output — before the barrier, so the single transactional writer
+ *       commits it with checkpoint N; then {@link ChangelogFunction#onCheckpoint} runs for each
+ *       changed key (coalesced outputs).
+ *   <li>{@link #open}: when the job started without Flink state, the subtask rebuilds its state
+ *       from the changelog topic: only the partitions and key groups it owns, {@code
+ *       read_committed}.
+ * </ul>
+ */
+@Internal
+public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K, IN, OUT> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final KafkaConnection connection;
+    private final String topic;
+    private final int partitions;
+    private final OutputTag<KafkaWrite> writesTag;
+    private final RestoreListener listener;
+
+    private transient boolean restoredFromFlink;
+    private transient Map<String, ChangelogState> states;
+    private transient TypeSerializer<K> keySerializer;
+    private transient DataOutputSerializer buffer;
+    private transient Set<K> changedKeys;
+    private transient StreamRecord<KafkaWrite> writeRecord;
+    private transient Counter changesWritten;
+    private transient Counter writesSaved;
+    private transient Counter restoredRecords;
+    private transient long restoreMillis;
+    private transient int maxParallelism;
+
+    public ChangelogOperator(
+            ChangelogFunction<K, IN, OUT> function,
+            KafkaConnection connection,
+            String topic,
+            int partitions,
+            OutputTag<KafkaWrite> writesTag,
+            RestoreListener listener) {
+        super(function);
+        this.connection = connection;
+        this.topic = topic;
+        this.partitions = partitions;
+        this.writesTag = writesTag;
+        this.listener = listener;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        restoredFromFlink = context.isRestored();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void open() throws Exception {
+        states = new LinkedHashMap<>();
+        keySerializer = (TypeSerializer<K>) getKeyedStateBackend().getKeySerializer();
+        buffer = new DataOutputSerializer(64);
+        changedKeys = new LinkedHashSet<>();
+        writeRecord = new StreamRecord<>(null);
+        maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
+        var group = getMetricGroup().addGroup("fkk").addGroup("changelog");
+        changesWritten = group.counter("changesWritten");
+        writesSaved = group.counter("writesSaved");
+        restoredRecords = group.counter("restoredRecords");
+        group.gauge("restoreMillis", () -> restoreMillis);
+        ((ChangelogFunction<K, IN, OUT>) userFunction).attach(new Context());
+        super.open();
+        if (!restoredFromFlink) {
+            restoreFromKafka();
+        }
+    }
+
+    private void restoreFromKafka() throws Exception {
+        if (states.isEmpty()) {
+            return;
+        }
+        long start = System.nanoTime();
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        KeyGroupRange range =
+                KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
+                        maxParallelism,
+                        getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
+                        subtask);
+        DataInputDeserializer keyInput = new DataInputDeserializer();
+        ChangelogRestorer restorer =
+                new ChangelogRestorer(connection, topic, partitions, maxParallelism, range);
+        long read =
+                restorer.restore(
+                        (recordKey, value) -> {
+                            ChangelogState state = states.get(ChangelogKeys.stateName(recordKey));
+                            if (state == null) {
+                                return; // a state this function no longer declares
+                            }
+                            int[] bounds = ChangelogKeys.userKeyBounds(recordKey);
+                            keyInput.setBuffer(recordKey, bounds[0], bounds[1] - bounds[0]);
+                            setCurrentKey(keySerializer.deserialize(keyInput));
+                            state.restore(recordKey, bounds[1], value);
+                        },
+                        count -> {
+                            if (listener != null) {
+                                listener.onProgress(subtask, count, false);
+                            }
+                        });
+        restoredRecords.inc(read);
+        restoreMillis = (System.nanoTime() - start) / 1_000_000;
+        if (listener != null) {
+            listener.onProgress(subtask, read, true);
+        }
+        LOG.info(
+                "Restored {} changelog records of key groups {} from '{}' in {} ms",
+                read,
+                range,
+                topic,
+                restoreMillis);
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        flush();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    @Override
+    public void finish() throws Exception {
+        flush();
+        super.finish();
+    }
+
+    @SuppressWarnings("unchecked")
+    private void flush() throws Exception {
+        boolean any = false;
+        for (ChangelogState state : states.values()) {
+            if (state.isDirty()) {
+                long before = state.writes;
+                state.flush(this);
+                long written = state.writes - before;
+                changesWritten.inc(written);
+                writesSaved.inc(Math.max(0, state.updates - written));
+                state.updates = 0;
+                any = true;
+            }
+        }
+        if (!any) {
+            return;
+        }
+        ChangelogFunction<K, IN, OUT> function = (ChangelogFunction<K, IN, OUT>) userFunction;
+        Collector<OUT> out =
+                new Collector<>() {
+                    @Override
+                    public void collect(OUT record) {
+                        output.collect(new StreamRecord<>(record));
+                    }
+
+                    @Override
+                    public void close() {}
+                };
+        for (K key : changedKeys) {
+            setCurrentKey(key);
+            function.onCheckpoint(key, out);
+        }
+        changedKeys.clear();
+    }
+
+    void changedKeys(Collection<K> keys) {
+        changedKeys.addAll(keys);
+    }
+
+    @SuppressWarnings("unchecked")
+    K currentKeyCopy() {
+        return keySerializer.copy((K) getCurrentKey());
+    }
+
+    <T> byte[] serializeValue(TypeSerializer<T> serializer, T value) throws IOException {
+        return ChangelogState.serialize(serializer, value, buffer);
+    }
+
+    void writeChange(byte[] prefix, K key, byte[] mapKey, byte[] value) throws IOException {
+        byte[] keyBytes = ChangelogState.serialize(keySerializer, key, buffer);
+        int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(key, maxParallelism);
+        KafkaWrite write = new KafkaWrite();
+        write.topic = topic;
+        write.partition = ChangelogKeys.partitionOf(keyGroup, maxParallelism, partitions);
+        write.key = ChangelogKeys.recordKey(prefix, keyBytes, mapKey);
+        write.value = value;
+        write.keyGroup = keyGroup;
+        output.collect(writesTag, writeRecord.replace(write));
+    }
+
+    /** What {@link ChangelogFunction} uses to create its state handles. */
+    private final class Context implements ChangelogFunction.ChangelogContext {
+
+        private void register(ChangelogState state) {
+            if (states.putIfAbsent(state.name, state) != null) {
+                throw new IllegalStateException(
+                        "Changelog state '" + state.name + "' is declared twice");
+            }
+        }
+
+        @Override
+        public <T> ValueState<T> value(
+                String name, ValueState<T> flinkState, TypeSerializer<T> serializer) {
+            ChangelogValueState<K, T> state =
+                    new ChangelogValueState<>(name, flinkState, serializer, ChangelogOperator.this);
+            register(state);
+            return state;
+        }
+
+        @Override
+        public <UK, UV> MapState<UK, UV> map(
+                String name,
+                MapState<UK, UV> flinkState,
+                TypeSerializer<UK> keySerializer,
+                TypeSerializer<UV> valueSerializer) {
+            ChangelogMapState<K, UK, UV> state =
+                    new ChangelogMapState<>(
+                            name,
+                            flinkState,
+                            keySerializer,
+                            valueSerializer,
+                            ChangelogOperator.this);
+            register(state);
+            return state;
+        }
+
+        @Override
+        public ChangelogCounter counter(String name, ValueState<Long> flinkState) {
+            ValueState<Long> value = value(name, flinkState, LongSerializer.INSTANCE);
+            return new ChangelogCounter() {
+                @Override
+                public long add(long delta) throws Exception {
+                    Long current = value.value();
+                    long next = (current == null ? 0 : current) + delta;
+                    value.update(next);
+                    return next;
+                }
+
+                @Override
+                public long get() throws Exception {
+                    Long current = value.value();
+                    return current == null ? 0 : current;
+                }
+
+                @Override
+                public void clear() {
+                    value.clear();
+                }
+            };
+        }
+    }
+
+    /** For tests: names of the declared states. */
+    List<String> stateNames() {
+        return new ArrayList<>(states.keySet());
+    }
+}

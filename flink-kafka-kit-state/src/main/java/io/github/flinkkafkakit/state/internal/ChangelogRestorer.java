@@ -1,0 +1,136 @@
+package io.github.flinkkafkakit.state.internal;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.runtime.state.KeyGroupRange;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.LongConsumer;
+
+/**
+ * Bulk-reads the part of a changelog topic one subtask owns: only the partitions that can hold its
+ * key groups, only committed records ({@code read_committed}), up to the end offsets present at
+ * start, skipping records of other key groups by their header without deserializing them. The
+ * consumer is tuned for throughput (large fetches and polls).
+ */
+@Internal
+public final class ChangelogRestorer {
+
+    /** Receives one changelog record: the record key and the value ({@code null} = tombstone). */
+    @FunctionalInterface
+    public interface Sink {
+        void accept(byte[] recordKey, byte[] value) throws Exception;
+    }
+
+    private static final Duration POLL = Duration.ofMillis(200);
+    private static final long PROGRESS_EVERY = 100_000;
+
+    private final KafkaConnection connection;
+    private final String topic;
+    private final int partitions;
+    private final int maxParallelism;
+    private final KeyGroupRange range;
+
+    public ChangelogRestorer(
+            KafkaConnection connection,
+            String topic,
+            int partitions,
+            int maxParallelism,
+            KeyGroupRange range) {
+        this.connection = connection;
+        this.topic = topic;
+        this.partitions = partitions;
+        this.maxParallelism = maxParallelism;
+        this.range = range;
+    }
+
+    /** The partitions that can hold key groups of {@code range}. */
+    List<TopicPartition> ownedPartitions() {
+        int first = ChangelogKeys.partitionOf(range.getStartKeyGroup(), maxParallelism, partitions);
+        int last = ChangelogKeys.partitionOf(range.getEndKeyGroup(), maxParallelism, partitions);
+        List<TopicPartition> owned = new ArrayList<>();
+        for (int p = first; p <= last; p++) {
+            owned.add(new TopicPartition(topic, p));
+        }
+        return owned;
+    }
+
+    /**
+     * Reads every committed record of the owned key groups, in offset order per partition.
+     *
+     * @return how many records were passed to {@code sink}
+     */
+    public long restore(Sink sink, LongConsumer progress) throws Exception {
+        Properties props = connection.clientProperties();
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "20000");
+        props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 << 20));
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 << 20));
+        props.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, Integer.toString(1 << 20));
+        props.put(ConsumerConfig.CHECK_CRCS_CONFIG, "false");
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "fkk-restore-" + topic);
+        long passed = 0;
+        long nextProgress = PROGRESS_EVERY;
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> owned = ownedPartitions();
+            consumer.assign(owned);
+            consumer.seekToBeginning(owned);
+            Map<TopicPartition, Long> end = consumer.endOffsets(owned);
+            long[] endOf = new long[partitions];
+            end.forEach((tp, offset) -> endOf[tp.partition()] = offset);
+            List<TopicPartition> remaining = new ArrayList<>();
+            for (TopicPartition tp : owned) {
+                if (end.get(tp) > consumer.position(tp)) {
+                    remaining.add(tp);
+                } else {
+                    consumer.pause(List.of(tp));
+                }
+            }
+            while (!remaining.isEmpty()) {
+                ConsumerRecords<byte[], byte[]> batch = consumer.poll(POLL);
+                for (ConsumerRecord<byte[], byte[]> record : batch) {
+                    if (record.offset() >= endOf[record.partition()]) {
+                        continue;
+                    }
+                    Header kg = record.headers().lastHeader(ChangelogKeys.KEY_GROUP_HEADER);
+                    if (kg == null || !range.contains(ChangelogKeys.readInt(kg.value()))) {
+                        continue;
+                    }
+                    sink.accept(record.key(), record.value());
+                    passed++;
+                }
+                if (passed >= nextProgress) {
+                    progress.accept(passed);
+                    nextProgress = passed + PROGRESS_EVERY;
+                }
+                List<TopicPartition> done = new ArrayList<>();
+                for (TopicPartition tp : remaining) {
+                    if (consumer.position(tp) >= endOf[tp.partition()]) {
+                        done.add(tp);
+                    }
+                }
+                if (!done.isEmpty()) {
+                    consumer.pause(done);
+                    remaining.removeAll(done);
+                }
+            }
+        }
+        return passed;
+    }
+}

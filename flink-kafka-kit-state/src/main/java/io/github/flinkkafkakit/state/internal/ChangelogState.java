@@ -1,0 +1,49 @@
+package io.github.flinkkafkakit.state.internal;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+
+import java.io.IOException;
+
+/**
+ * One changelog-backed state: tracks which keys changed since the last checkpoint, writes their
+ * latest value (or a tombstone) at the barrier, and applies changelog records on restore.
+ */
+@Internal
+abstract class ChangelogState {
+
+    final String name;
+    final byte[] prefix;
+    long updates;
+    long writes;
+
+    ChangelogState(String name) {
+        this.name = name;
+        this.prefix = ChangelogKeys.prefix(name);
+    }
+
+    /** Writes the latest value of every key changed since the last call. */
+    abstract void flush(ChangelogOperator<?, ?, ?> operator) throws Exception;
+
+    /** Applies one changelog record for the operator's current key. */
+    abstract void restore(byte[] recordKey, int mapKeyStart, byte[] value) throws Exception;
+
+    /** Whether any key changed since the last flush. */
+    abstract boolean isDirty();
+
+    static <T> byte[] serialize(TypeSerializer<T> serializer, T value, DataOutputSerializer buffer)
+            throws IOException {
+        buffer.clear();
+        serializer.serialize(value, buffer);
+        return buffer.getCopyOfBuffer();
+    }
+
+    static <T> T deserialize(
+            TypeSerializer<T> serializer, byte[] bytes, int from, DataInputDeserializer buffer)
+            throws IOException {
+        buffer.setBuffer(bytes, from, bytes.length - from);
+        return serializer.deserialize(buffer);
+    }
+}

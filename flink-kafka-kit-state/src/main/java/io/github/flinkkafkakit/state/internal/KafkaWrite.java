@@ -1,0 +1,40 @@
+package io.github.flinkkafkakit.state.internal;
+
+import io.github.flinkkafkakit.core.errors.DeadLetter;
+
+import org.apache.flink.annotation.Internal;
+
+/**
+ * One record for the changelog pipeline's single transactional writer: a state change, a source
+ * position, a dead letter or an output record, already serialized. A Flink POJO (no Kryo).
+ */
+@Internal
+public class KafkaWrite {
+
+    public String topic;
+
+    /** Target partition, or -1 for the producer's partitioner. */
+    public int partition = -1;
+
+    public byte[] key;
+
+    /** {@code null} is a tombstone. */
+    public byte[] value;
+
+    /** Key group of a state change (written as header {@code fkk.kg}), or -1. */
+    public int keyGroup = -1;
+
+    /** For a dead letter: its context (written as {@code __fkk.errors.*} headers), else null. */
+    public DeadLetter deadLetter;
+
+    public KafkaWrite() {}
+
+    public static KafkaWrite of(String topic, int partition, byte[] key, byte[] value) {
+        KafkaWrite w = new KafkaWrite();
+        w.topic = topic;
+        w.partition = partition;
+        w.key = key;
+        w.value = value;
+        return w;
+    }
+}

@@ -1,0 +1,145 @@
+package io.github.flinkkafkakit.state;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.core.KafkaDeserializers;
+import io.github.flinkkafkakit.core.KafkaIn;
+import io.github.flinkkafkakit.core.errors.ErrorPolicy;
+import io.github.flinkkafkakit.core.serde.Serdes;
+import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
+import io.github.flinkkafkakit.testing.KafkaTestClient;
+import io.github.flinkkafkakit.testing.KeyValue;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Jobs started again with no Flink checkpoint, at other parallelisms: the totals come back from the
+ * Kafka changelog and continue exactly (read back with read_committed).
+ */
+class ChangelogStateITCase {
+
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
+    static final TypeInformation<Tuple2<String, Long>> TOTALS =
+            Types.TUPLE(Types.STRING, Types.LONG);
+
+    /**
+     * Filled by the restore listener. Flink loads the job's classes in its own class loader, so the
+     * counter lives in the JVM-wide system properties, not in a static field of this class.
+     */
+    static final AtomicLong RESTORED = new AtomicLong();
+
+    static {
+        System.getProperties().put("fkk.test.restored", RESTORED);
+    }
+
+    private static void countRestored(int subtask, long records, boolean done) {
+        if (done) {
+            ((AtomicLong) System.getProperties().get("fkk.test.restored")).addAndGet(records);
+        }
+    }
+
+    private final Map<String, Long> expected = new HashMap<>();
+    private final Random random = new Random(11);
+
+    private void produceBatch(KafkaTestClient kafka, String topic, int records, int keys) {
+        List<KeyValue<String, String>> batch = new ArrayList<>();
+        for (int i = 0; i < records; i++) {
+            String key = "k" + (int) Math.floor(Math.pow(random.nextDouble(), 2) * keys);
+            long value = random.nextInt(100) - 20;
+            batch.add(KeyValue.of(key, Long.toString(value)));
+            expected.merge(key, value, Long::sum);
+        }
+        kafka.produce(topic, batch);
+    }
+
+    static void runTotals(
+            String in, String out, String stateTopic, int parallelism, RestoreListener listener)
+            throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(parallelism);
+        env.enableCheckpointing(200, CheckpointingMode.EXACTLY_ONCE);
+        KafkaConnection connection = KafkaConnection.of(KAFKA.bootstrapServers());
+        KafkaIn<Tuple2<String, Long>> source =
+                KafkaIn.<Tuple2<String, Long>>builder()
+                        .setConnection(connection)
+                        .setTopics(in)
+                        .setGroupId("totals-" + stateTopic)
+                        .setDeserializer(
+                                KafkaDeserializers.keyValues(Serdes.string(), Serdes.longAsText()))
+                        .setErrorPolicy(ErrorPolicy.deadLetter(in + "-dlq"))
+                        .setBounded(true)
+                        .build();
+        KafkaChangelog changelog =
+                KafkaChangelog.builder()
+                        .setConnection(connection)
+                        .setTopic(stateTopic)
+                        .setRestoreListener(listener)
+                        .build();
+        ChangelogPipeline<Tuple2<String, Long>> job = changelog.pipeline(env, source);
+        DataStream<Tuple2<String, Long>> totals =
+                job.process(
+                        job.source().keyBy(t -> t.f0, Types.STRING), new RunningTotal(), TOTALS);
+        job.writeOutput(totals, out, t -> t.f0, Serdes.string(), t -> t.f1, Serdes.longAsText());
+        env.execute("totals p=" + parallelism);
+    }
+
+    private Map<String, String> expectedAsText() {
+        Map<String, String> result = new TreeMap<>();
+        expected.forEach((k, v) -> result.put(k, Long.toString(v)));
+        return result;
+    }
+
+    @Test
+    void shouldResumeExactlyWithoutACheckpointAndAcrossRescaling() throws Exception {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("totals-in", 3);
+        String out = KafkaTestClient.uniqueTopicName("totals-out");
+        String state = KafkaTestClient.uniqueTopicName("totals-state");
+
+        produceBatch(kafka, in, 5_000, 300);
+        runTotals(in, out, state, 1, null);
+        assertThat(new TreeMap<>(kafka.latestValuePerKey(out))).isEqualTo(expectedAsText());
+        long keysAfterFirstRun = expected.size();
+
+        // A new job, no Flink state, parallelism 1 -> 3: state and positions come from Kafka.
+        produceBatch(kafka, in, 5_000, 400);
+        RESTORED.set(0);
+        runTotals(in, out, state, 3, ChangelogStateITCase::countRestored);
+        assertThat(new TreeMap<>(kafka.latestValuePerKey(out))).isEqualTo(expectedAsText());
+        // Each key of the first run was restored exactly once, by the subtask owning it.
+        assertThat(RESTORED.get()).as("changelog records restored").isEqualTo(keysAfterFirstRun);
+
+        // 3 -> 2.
+        produceBatch(kafka, in, 5_000, 500);
+        runTotals(in, out, state, 2, null);
+        assertThat(new TreeMap<>(kafka.latestValuePerKey(out))).isEqualTo(expectedAsText());
+
+        // A run with no new input changes nothing.
+        runTotals(in, out, state, 2, null);
+        assertThat(new TreeMap<>(kafka.latestValuePerKey(out))).isEqualTo(expectedAsText());
+    }
+}
