@@ -34,7 +34,11 @@ import java.io.PrintWriter;
         name = "java -jar flink-kafka-kit-examples.jar",
         mixinStandardHelpOptions = true,
         version = "flink-kafka-kit examples 0.1.0-SNAPSHOT",
-        subcommands = {CountExample.class, CommandLine.HelpCommand.class},
+        subcommands = {
+            CountExample.class,
+            StatefulTotalExample.class,
+            CommandLine.HelpCommand.class
+        },
         description = {
             "Runnable flink-kafka-kit example jobs.",
             "Without --bootstrap-servers an example starts an embedded Kafka broker, generates"

@@ -1,0 +1,336 @@
+package io.github.flinkkafkakit.examples;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.core.KafkaDeserializers;
+import io.github.flinkkafkakit.core.KafkaIn;
+import io.github.flinkkafkakit.core.errors.ErrorPolicy;
+import io.github.flinkkafkakit.core.serde.Serdes;
+import io.github.flinkkafkakit.state.ChangelogFunction;
+import io.github.flinkkafkakit.state.ChangelogPipeline;
+import io.github.flinkkafkakit.state.KafkaChangelog;
+import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
+import io.github.flinkkafkakit.testing.KafkaTestClient;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+/**
+ * Running totals per key with Kafka as the state store: input key + value = decimal integer, output
+ * key → running sum (decimal). The sums live in a compacted changelog topic ({@code
+ * --state-topic}); a new run with the same {@code --state-topic} resumes exactly with no Flink
+ * checkpoint or savepoint — also after the previous process was killed, and at another {@code
+ * --parallelism}. Values that are not integers go to the dead-letter topic.
+ *
+ * <p>How to run:
+ *
+ * <ul>
+ *   <li>Embedded broker, two batches of sample deposits, the second run restoring from Kafka at
+ *       another parallelism: {@code java -jar
+ *       flink-kafka-kit-examples/target/flink-kafka-kit-examples.jar stateful-total}
+ *   <li>A real cluster: {@code java -jar
+ *       flink-kafka-kit-examples/target/flink-kafka-kit-examples.jar stateful-total
+ *       --bootstrap-servers localhost:9092 --input-topic deposits --output-topic balances
+ *       --state-topic balances-state --group-id balances --bounded}
+ *   <li>Run it again later (any parallelism, even after {@code kill -9}): it continues from the
+ *       state and input positions committed in {@code balances-state}.
+ * </ul>
+ */
+@Command(
+        name = "stateful-total",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Running sum per key (values: decimal integers) with its state in a Kafka changelog"
+                    + " topic; restarts resume exactly from Kafka alone.",
+            "Without --bootstrap-servers: embedded broker, two runs over two batches of sample"
+                    + " data, result table."
+        })
+public final class StatefulTotalExample implements Callable<Integer> {
+
+    static final String DEFAULT_INPUT = "stateful-total-input";
+    static final String DEFAULT_OUTPUT = "stateful-total-output";
+    static final String DEFAULT_STATE = "stateful-total-state";
+    static final String DEFAULT_GROUP = "fkk-stateful-total";
+    static final int SAMPLE_KEYS = 500;
+
+    static final TypeInformation<Tuple2<String, Long>> KEY_AND_LONG =
+            Types.TUPLE(Types.STRING, Types.LONG);
+
+    @Spec CommandSpec spec;
+
+    @Mixin CommonOptions options;
+
+    @Option(
+            names = "--state-topic",
+            paramLabel = "TOPIC",
+            description =
+                    "Compacted changelog topic holding the sums (default: ${DEFAULT-VALUE});"
+                            + " created if missing. Input positions go to <TOPIC>-positions.",
+            defaultValue = DEFAULT_STATE)
+    String stateTopic;
+
+    @Option(
+            names = "--records",
+            paramLabel = "N",
+            defaultValue = "100000",
+            converter = CommonOptions.PositiveIntConverter.class,
+            description =
+                    "Embedded mode only: sample records per batch (default: ${DEFAULT-VALUE}).")
+    int sampleRecords;
+
+    private PrintWriter out;
+
+    /** Settings of one run, resolved from the command line. */
+    record Settings(
+            String inputTopic,
+            String outputTopic,
+            String stateTopic,
+            String groupId,
+            String dlqTopic,
+            Guarantee guarantee,
+            boolean bounded) {}
+
+    @Override
+    public Integer call() throws Exception {
+        out = spec.commandLine().getOut();
+        String input = options.inputTopic(DEFAULT_INPUT);
+        Settings settings =
+                new Settings(
+                        input,
+                        options.outputTopic(DEFAULT_OUTPUT),
+                        stateTopic,
+                        options.groupId(DEFAULT_GROUP),
+                        options.dlqTopic(input),
+                        options.guarantee,
+                        options.bounded || options.embedded());
+        if (settings.inputTopic().equals(settings.outputTopic())) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--output-topic must differ from --input-topic ('" + input + "')");
+        }
+        if (settings.guarantee() == Guarantee.NONE) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "stateful-total keeps its state in Kafka at checkpoints: use --guarantee"
+                            + " exactly-once (exact after restarts) or at-least-once");
+        }
+        options.validate(spec.commandLine());
+        return options.embedded() ? runEmbedded(settings) : runOnCluster(settings);
+    }
+
+    private int runOnCluster(Settings settings) throws Exception {
+        KafkaConnection connection = options.connection(options.bootstrapServers);
+        out.println(
+                "stateful-total: "
+                        + settings.inputTopic()
+                        + " -> "
+                        + settings.outputTopic()
+                        + ", state in '"
+                        + settings.stateTopic()
+                        + "' on "
+                        + connection
+                        + " ("
+                        + settings.guarantee()
+                        + (settings.bounded() ? ", bounded" : "")
+                        + ", parallelism "
+                        + options.parallelism
+                        + ")");
+        out.flush();
+        run(connection, settings, options.parallelism);
+        out.println("stateful-total: finished, totals written to '" + settings.outputTopic() + "'");
+        return 0;
+    }
+
+    private void run(KafkaConnection connection, Settings settings, int parallelism)
+            throws Exception {
+        StreamExecutionEnvironment env =
+                JobEnvironment.create(
+                        parallelism, settings.guarantee(), options.checkpointInterval);
+        KafkaIn<Tuple2<String, Long>> in = buildPipeline(env, connection, settings);
+        env.execute("stateful-total " + settings.inputTopic() + " -> " + settings.outputTopic());
+        in.commitStoppingOffsets();
+    }
+
+    private int runEmbedded(Settings settings) throws Exception {
+        out.println("Starting an embedded Kafka broker ...");
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
+                KafkaTestClient kafka = broker.client()) {
+            kafka.createTopic(settings.inputTopic(), 4);
+            KafkaConnection connection = options.connection(broker.bootstrapServers());
+            SampleData data = new SampleData(SAMPLE_KEYS, 0.8, 7);
+            Map<String, Long> expected = new HashMap<>();
+            long invalid = 0;
+            long start = System.nanoTime();
+            int[] parallelisms = {options.parallelism, options.parallelism == 1 ? 2 : 1};
+            for (int run = 0; run < 2; run++) {
+                invalid += writeBatch(kafka, settings.inputTopic(), data, expected);
+                out.printf(
+                        Locale.ROOT,
+                        "Run %d: %,d deposits in '%s'; %s at parallelism %d%s ...%n",
+                        run + 1,
+                        sampleRecords,
+                        settings.inputTopic(),
+                        run == 0 ? "summing" : "restarting from Kafka alone (no checkpoint)",
+                        parallelisms[run],
+                        run == 0 ? "" : ", state restored from '" + settings.stateTopic() + "'");
+                out.flush();
+                run(connection, settings, parallelisms[run]);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Map<String, String> actual = kafka.latestValuePerKey(settings.outputTopic());
+            long deadLetters =
+                    kafka.consumeAllBytes(settings.dlqTopic(), KafkaTestClient.DEFAULT_IDLE).size();
+            return printResult(expected, actual, invalid, deadLetters, seconds);
+        }
+    }
+
+    /** One batch: deposits per account, about 0.1 % of them not a number. */
+    private long writeBatch(
+            KafkaTestClient kafka, String topic, SampleData data, Map<String, Long> expected) {
+        long invalid = 0;
+        try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
+            for (int i = 0; i < sampleRecords; i++) {
+                String account = String.format(Locale.ROOT, "account-%03d", data.nextRank() + 1);
+                String value;
+                if (data.random().nextInt(1000) == 0) {
+                    value = "twelve";
+                    invalid++;
+                } else {
+                    long amount = data.random().nextInt(200) - 50;
+                    value = Long.toString(amount);
+                    expected.merge(account, amount, Long::sum);
+                }
+                producer.send(new ProducerRecord<>(topic, account, value));
+            }
+            producer.flush();
+        }
+        return invalid;
+    }
+
+    private int printResult(
+            Map<String, Long> expected,
+            Map<String, String> actual,
+            long invalid,
+            long deadLetters,
+            double seconds) {
+        List<Map.Entry<String, Long>> top =
+                expected.entrySet().stream()
+                        .sorted(
+                                Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())
+                                        .thenComparing(Map.Entry.comparingByKey()))
+                        .limit(10)
+                        .collect(Collectors.toList());
+        out.println();
+        out.println("Top 10 totals after both runs (read back from Kafka with read_committed):");
+        ResultTable table = new ResultTable("key", "total", "expected");
+        for (Map.Entry<String, Long> e : top) {
+            table.add(e.getKey(), actual.getOrDefault(e.getKey(), "-"), e.getValue());
+        }
+        table.print(out);
+        long wrong =
+                expected.entrySet().stream()
+                        .filter(e -> !Long.toString(e.getValue()).equals(actual.get(e.getKey())))
+                        .count();
+        boolean exact = wrong == 0 && actual.size() == expected.size() && deadLetters == invalid;
+        out.println();
+        out.printf(
+                Locale.ROOT,
+                "records in: %,d | keys: %,d | dead letters: %,d (expected %,d) | %.1f s (%,.0f"
+                        + " records/s) | %s%n",
+                2L * sampleRecords,
+                expected.size(),
+                deadLetters,
+                invalid,
+                seconds,
+                2 * sampleRecords / seconds,
+                exact ? "all " + expected.size() + " totals exact" : wrong + " totals wrong");
+        return exact ? 0 : Examples.EXIT_FAILURE;
+    }
+
+    /**
+     * The job: deposits (key, integer value) → running total per key in Kafka changelog state →
+     * Kafka. Returns the source so a bounded run can commit its final offsets.
+     */
+    static KafkaIn<Tuple2<String, Long>> buildPipeline(
+            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
+        KafkaIn<Tuple2<String, Long>> in =
+                KafkaIn.<Tuple2<String, Long>>builder()
+                        .setConnection(connection)
+                        .setTopics(settings.inputTopic())
+                        .setGroupId(settings.groupId())
+                        .setDeserializer(
+                                KafkaDeserializers.keyValues(Serdes.string(), Serdes.longAsText()))
+                        .setErrorPolicy(ErrorPolicy.deadLetter(settings.dlqTopic()))
+                        .setBounded(settings.bounded())
+                        .build();
+        KafkaChangelog changelog =
+                KafkaChangelog.builder()
+                        .setConnection(connection)
+                        .setTopic(settings.stateTopic())
+                        .setDeliveryGuarantee(settings.guarantee().delivery())
+                        .build();
+        ChangelogPipeline<Tuple2<String, Long>> job = changelog.pipeline(env, in);
+        DataStream<Tuple2<String, Long>> totals =
+                job.process(
+                        job.source().keyBy(t -> t.f0, Types.STRING),
+                        new RunningTotal(),
+                        KEY_AND_LONG);
+        job.writeOutput(
+                totals,
+                settings.outputTopic(),
+                t -> t.f0,
+                Serdes.string(),
+                t -> t.f1,
+                Serdes.longAsText());
+        return in;
+    }
+
+    /** Sum per key, emitted once per changed key and checkpoint (the latest total). */
+    static final class RunningTotal
+            extends ChangelogFunction<String, Tuple2<String, Long>, Tuple2<String, Long>> {
+        private static final long serialVersionUID = 1L;
+        private transient ValueState<Long> total;
+
+        @Override
+        public void open(OpenContext context) {
+            total = valueState("total", Types.LONG);
+        }
+
+        @Override
+        public void processElement(
+                Tuple2<String, Long> deposit, Context ctx, Collector<Tuple2<String, Long>> out)
+                throws Exception {
+            Long current = total.value();
+            total.update((current == null ? 0 : current) + deposit.f1);
+        }
+
+        @Override
+        public void onCheckpoint(String key, Collector<Tuple2<String, Long>> out) throws Exception {
+            out.collect(Tuple2.of(key, total.value()));
+        }
+    }
+}
