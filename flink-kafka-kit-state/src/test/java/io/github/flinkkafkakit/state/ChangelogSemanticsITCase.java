@@ -1,0 +1,261 @@
+package io.github.flinkkafkakit.state;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.core.KafkaDeserializers;
+import io.github.flinkkafkakit.core.KafkaIn;
+import io.github.flinkkafkakit.core.serde.Serdes;
+import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
+import io.github.flinkkafkakit.testing.KafkaTestClient;
+import io.github.flinkkafkakit.testing.KeyValue;
+
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Tombstones, map state, the changelog reader, and changes invisible before their checkpoint. */
+class ChangelogSemanticsITCase {
+
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
+    /**
+     * Per key: the sum of values and the set of distinct values seen (map state); the value {@code
+     * "clear"} clears both.
+     */
+    static final class SumAndDistinct
+            extends ChangelogFunction<String, Tuple2<String, String>, Tuple2<String, String>> {
+        private static final long serialVersionUID = 1L;
+        private transient ValueState<Long> sum;
+        private transient MapState<String, Boolean> seen;
+
+        @Override
+        public void open(OpenContext context) {
+            sum = valueState("sum", Types.LONG);
+            seen = mapState("seen", Types.STRING, Types.BOOLEAN);
+        }
+
+        @Override
+        public void processElement(
+                Tuple2<String, String> in, Context ctx, Collector<Tuple2<String, String>> out)
+                throws Exception {
+            if (in.f1.equals("clear")) {
+                sum.clear();
+                seen.clear();
+                return;
+            }
+            Long current = sum.value();
+            sum.update((current == null ? 0 : current) + Long.parseLong(in.f1));
+            seen.put(in.f1, true);
+        }
+
+        @Override
+        public void onCheckpoint(String key, Collector<Tuple2<String, String>> out)
+                throws Exception {
+            List<String> values = new ArrayList<>();
+            seen.keys().forEach(values::add);
+            values.sort(null);
+            Long s = sum.value();
+            out.collect(Tuple2.of(key, (s == null ? "-" : Long.toString(s)) + " " + values));
+        }
+    }
+
+    private static StreamExecutionEnvironment env(int parallelism, long checkpointMillis) {
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(parallelism);
+        env.enableCheckpointing(checkpointMillis, CheckpointingMode.EXACTLY_ONCE);
+        return env;
+    }
+
+    private static KafkaIn<Tuple2<String, String>> source(String topic, boolean bounded) {
+        return KafkaIn.<Tuple2<String, String>>builder()
+                .setConnection(KafkaConnection.of(KAFKA.bootstrapServers()))
+                .setTopics(topic)
+                .setDeserializer(KafkaDeserializers.keyValues(Serdes.string(), Serdes.string()))
+                .setBounded(bounded)
+                .build();
+    }
+
+    private static void runBounded(String in, String out, String state, int parallelism)
+            throws Exception {
+        StreamExecutionEnvironment env = env(parallelism, 200);
+        ChangelogPipeline<Tuple2<String, String>> job =
+                changelog(state).pipeline(env, source(in, true));
+        DataStream<Tuple2<String, String>> result =
+                job.process(
+                        job.source().keyBy(t -> t.f0, Types.STRING),
+                        new SumAndDistinct(),
+                        Types.TUPLE(Types.STRING, Types.STRING));
+        job.writeOutput(result, out, t -> t.f0, Serdes.string(), t -> t.f1, Serdes.string());
+        env.execute("sum and distinct");
+    }
+
+    private static KafkaChangelog changelog(String state) {
+        return KafkaChangelog.builder()
+                .setConnection(KafkaConnection.of(KAFKA.bootstrapServers()))
+                .setTopic(state)
+                .build();
+    }
+
+    @Test
+    void shouldWriteTombstonesOnClearAndRestoreMapState() throws Exception {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("sd-in", 2);
+        String out = KafkaTestClient.uniqueTopicName("sd-out");
+        String state = KafkaTestClient.uniqueTopicName("sd-state");
+        kafka.produce(
+                in,
+                List.of(
+                        KeyValue.of("a", "1"),
+                        KeyValue.of("a", "2"),
+                        KeyValue.of("b", "5"),
+                        KeyValue.of("c", "7")));
+        runBounded(in, out, state, 2);
+        kafka.produce(in, List.of(KeyValue.of("b", "clear"), KeyValue.of("a", "2")));
+        runBounded(in, out, state, 1);
+
+        ChangelogReader<String, Long> sums =
+                ChangelogReader.of(
+                        KafkaConnection.of(KAFKA.bootstrapServers()),
+                        state,
+                        "sum",
+                        Types.STRING,
+                        Types.LONG);
+        assertThat(sums.readTable()).containsExactlyInAnyOrderEntriesOf(Map.of("a", 5L, "c", 7L));
+        // The map state came back from Kafka in the second run (a keeps {1, 2}); b was cleared.
+        assertThat(kafka.latestValuePerKey(out))
+                .containsEntry("a", "5 [1, 2]")
+                .containsEntry("b", "- []")
+                .containsEntry("c", "7 [7]");
+        long tombstones =
+                kafka.consumeAllBytes(state, Duration.ofSeconds(1)).stream()
+                        .filter(r -> r.value() == null)
+                        .count();
+        assertThat(tombstones).as("tombstones for b's sum and b's one map entry").isEqualTo(2);
+    }
+
+    /**
+     * Holds the first checkpoint open (its snapshot blocks) so its changes are written to Kafka but
+     * not committed: read_uncommitted sees them, read_committed does not — until the checkpoint
+     * completes.
+     */
+    @Test
+    void shouldKeepChangesInvisibleToReadCommittedUntilTheirCheckpointCompletes() throws Exception {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("inv-in", 1);
+        String out = KafkaTestClient.uniqueTopicName("inv-out");
+        String state = KafkaTestClient.uniqueTopicName("inv-state");
+        kafka.produce(in, List.of(KeyValue.of("a", "1"), KeyValue.of("b", "2")));
+        CountDownLatch release = new CountDownLatch(1);
+        System.getProperties().put(HoldFirstCheckpoint.LATCH, release);
+
+        StreamExecutionEnvironment env = env(1, 300);
+        ChangelogPipeline<Tuple2<String, String>> job =
+                changelog(state).pipeline(env, source(in, false));
+        DataStream<Tuple2<String, String>> result =
+                job.process(
+                                job.source().keyBy(t -> t.f0, Types.STRING),
+                                new SumAndDistinct(),
+                                Types.TUPLE(Types.STRING, Types.STRING))
+                        .map(new HoldFirstCheckpoint())
+                        .returns(Types.TUPLE(Types.STRING, Types.STRING));
+        job.writeOutput(result, out, t -> t.f0, Serdes.string(), t -> t.f1, Serdes.string());
+        JobClient client = env.executeAsync("held checkpoint");
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (count(state, "read_uncommitted") == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(count(state, "read_uncommitted")).as("written to Kafka").isPositive();
+            assertThat(count(state, "read_committed")).as("visible before commit").isZero();
+
+            release.countDown();
+            while (count(state, "read_committed") == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(count(state, "read_committed")).as("visible after commit").isPositive();
+        } finally {
+            release.countDown();
+            client.cancel().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static int count(String topic, String isolation) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            consumer.partitionsFor(topic)
+                    .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            int n = 0;
+            for (int i = 0; i < 5; i++) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                    n++;
+                }
+            }
+            return n;
+        }
+    }
+
+    /** Blocks its snapshot of checkpoint 1 until the test counts down the latch. */
+    static final class HoldFirstCheckpoint
+            implements MapFunction<Tuple2<String, String>, Tuple2<String, String>>,
+                    CheckpointedFunction {
+        private static final long serialVersionUID = 1L;
+        static final String LATCH = "fkk.test.hold-first-checkpoint";
+
+        @Override
+        public Tuple2<String, String> map(Tuple2<String, String> value) {
+            return value;
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext context) throws Exception {
+            if (context.getCheckpointId() == 1) {
+                ((CountDownLatch) System.getProperties().get(LATCH)).await(60, TimeUnit.SECONDS);
+            }
+        }
+
+        @Override
+        public void initializeState(FunctionInitializationContext context) {}
+    }
+}
