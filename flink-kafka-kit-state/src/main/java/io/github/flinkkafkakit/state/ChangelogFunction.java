@@ -11,6 +11,8 @@ import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
+import java.time.Duration;
+
 /**
  * A keyed function whose state is backed by a Kafka changelog topic. Declare state in {@code
  * open()} with {@link #valueState}, {@link #mapState} or {@link #counter}; use it like Flink state.
@@ -48,7 +50,11 @@ public abstract class ChangelogFunction<K, IN, OUT> extends KeyedProcessFunction
     /** Creates the changelog-backed handles; implemented by the kit's operator. */
     public interface ChangelogContext {
         <T> ValueState<T> value(
-                String name, ValueState<T> flinkState, TypeSerializer<T> serializer);
+                String name,
+                ValueState<T> flinkState,
+                TypeSerializer<T> serializer,
+                Duration ttl,
+                ValueState<Long> lastUpdate);
 
         <UK, UV> MapState<UK, UV> map(
                 String name,
@@ -78,7 +84,26 @@ public abstract class ChangelogFunction<K, IN, OUT> extends KeyedProcessFunction
     /** A changelog-backed {@link ValueState}; {@code name} is unique within the function. */
     protected final <T> ValueState<T> valueState(String name, TypeInformation<T> type) {
         ValueState<T> flink = getRuntimeContext().getState(new ValueStateDescriptor<>(name, type));
-        return changelog().value(name, flink, getRuntimeContext().createSerializer(type));
+        return changelog()
+                .value(name, flink, getRuntimeContext().createSerializer(type), null, null);
+    }
+
+    /**
+     * A changelog-backed {@link ValueState} whose value expires {@code ttl} (processing time) after
+     * its last update: it reads as {@code null} from then on, and a tombstone goes to the changelog
+     * at the next checkpoint. A value restored from Kafka lives for {@code ttl} from the restore.
+     */
+    protected final <T> ValueState<T> valueState(
+            String name, TypeInformation<T> type, Duration ttl) {
+        if (ttl == null || ttl.isZero() || ttl.isNegative()) {
+            throw new IllegalArgumentException("ttl must be positive, got " + ttl);
+        }
+        ValueState<T> flink = getRuntimeContext().getState(new ValueStateDescriptor<>(name, type));
+        ValueState<Long> lastUpdate =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("__fkk_ttl_" + name, Types.LONG));
+        return changelog()
+                .value(name, flink, getRuntimeContext().createSerializer(type), ttl, lastUpdate);
     }
 
     /** A changelog-backed {@link MapState}: one changelog record per (key, map key). */

@@ -214,6 +214,72 @@ class ChangelogSemanticsITCase {
         }
     }
 
+    /** Remembers the last value per key for one second. */
+    static final class LastValueWithTtl
+            extends ChangelogFunction<String, Tuple2<String, String>, Tuple2<String, String>> {
+        private static final long serialVersionUID = 1L;
+        private transient ValueState<String> last;
+
+        @Override
+        public void open(OpenContext context) {
+            last = valueState("last", Types.STRING, Duration.ofSeconds(1));
+        }
+
+        @Override
+        public void processElement(
+                Tuple2<String, String> in, Context ctx, Collector<Tuple2<String, String>> out)
+                throws Exception {
+            last.update(in.f1);
+        }
+    }
+
+    @Test
+    void shouldWriteATombstoneWhenAValueExpires() throws Exception {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("ttl-in", 1);
+        String state = KafkaTestClient.uniqueTopicName("ttl-state");
+        kafka.produce(in, List.of(KeyValue.of("a", "1"), KeyValue.of("b", "2")));
+
+        StreamExecutionEnvironment env = env(1, 200);
+        ChangelogPipeline<Tuple2<String, String>> job =
+                changelog(state).pipeline(env, source(in, false));
+        job.process(
+                job.source().keyBy(t -> t.f0, Types.STRING),
+                new LastValueWithTtl(),
+                Types.TUPLE(Types.STRING, Types.STRING));
+        job.attach();
+        JobClient client = env.executeAsync("ttl");
+        ChangelogReader<String, String> reader =
+                ChangelogReader.of(
+                        KafkaConnection.of(KAFKA.bootstrapServers()),
+                        state,
+                        "last",
+                        Types.STRING,
+                        Types.STRING);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            boolean seen = false;
+            while (System.nanoTime() < deadline) {
+                Map<String, String> table = reader.readTable();
+                seen |= table.equals(Map.of("a", "1", "b", "2"));
+                if (seen && table.isEmpty()) {
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            assertThat(seen).as("values written").isTrue();
+            assertThat(reader.readTable()).as("values expired").isEmpty();
+            assertThat(
+                            kafka.consumeAllBytes(state, Duration.ofSeconds(1)).stream()
+                                    .filter(r -> r.value() == null)
+                                    .count())
+                    .as("one tombstone per expired key")
+                    .isEqualTo(2);
+        } finally {
+            client.cancel().get(30, TimeUnit.SECONDS);
+        }
+    }
+
     private static int count(String topic, String isolation) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());

@@ -16,12 +16,18 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.KeyGroupRange;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.operators.InternalTimer;
+import org.apache.flink.streaming.api.operators.InternalTimerService;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -67,6 +73,7 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
     private transient Counter restoredRecords;
     private transient long restoreMillis;
     private transient int maxParallelism;
+    private transient InternalTimerService<VoidNamespace> ttlTimers;
 
     public ChangelogOperator(
             ChangelogFunction<K, IN, OUT> function,
@@ -103,6 +110,9 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         writesSaved = group.counter("writesSaved");
         restoredRecords = group.counter("restoredRecords");
         group.gauge("restoreMillis", () -> restoreMillis);
+        ttlTimers =
+                getInternalTimerService(
+                        "fkk-changelog-ttl", VoidNamespaceSerializer.INSTANCE, new TtlTrigger());
         ((ChangelogFunction<K, IN, OUT>) userFunction).attach(new Context());
         super.open();
         if (!restoredFromFlink) {
@@ -201,6 +211,27 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         changedKeys.clear();
     }
 
+    long now() {
+        return getProcessingTimeService().getCurrentProcessingTime();
+    }
+
+    void registerTtlTimer(long time) {
+        ttlTimers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, time);
+    }
+
+    /** Expires TTL states of the timer's key (the timer service sets it as current key). */
+    private final class TtlTrigger implements Triggerable<K, VoidNamespace> {
+        @Override
+        public void onEventTime(InternalTimer<K, VoidNamespace> timer) {}
+
+        @Override
+        public void onProcessingTime(InternalTimer<K, VoidNamespace> timer) throws Exception {
+            for (ChangelogState state : states.values()) {
+                state.onTtlTimer(timer.getTimestamp());
+            }
+        }
+    }
+
     void changedKeys(Collection<K> keys) {
         changedKeys.addAll(keys);
     }
@@ -238,9 +269,19 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
 
         @Override
         public <T> ValueState<T> value(
-                String name, ValueState<T> flinkState, TypeSerializer<T> serializer) {
+                String name,
+                ValueState<T> flinkState,
+                TypeSerializer<T> serializer,
+                Duration ttl,
+                ValueState<Long> lastUpdate) {
             ChangelogValueState<K, T> state =
-                    new ChangelogValueState<>(name, flinkState, serializer, ChangelogOperator.this);
+                    new ChangelogValueState<>(
+                            name,
+                            flinkState,
+                            serializer,
+                            ChangelogOperator.this,
+                            ttl == null ? 0 : ttl.toMillis(),
+                            lastUpdate);
             register(state);
             return state;
         }
@@ -264,7 +305,7 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
 
         @Override
         public ChangelogCounter counter(String name, ValueState<Long> flinkState) {
-            ValueState<Long> value = value(name, flinkState, LongSerializer.INSTANCE);
+            ValueState<Long> value = value(name, flinkState, LongSerializer.INSTANCE, null, null);
             return new ChangelogCounter() {
                 @Override
                 public long add(long delta) throws Exception {

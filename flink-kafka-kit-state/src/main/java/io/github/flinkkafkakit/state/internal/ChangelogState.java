@@ -30,6 +30,9 @@ abstract class ChangelogState {
     /** Applies one changelog record for the operator's current key. */
     abstract void restore(byte[] recordKey, int mapKeyStart, byte[] value) throws Exception;
 
+    /** A TTL timer of the operator's current key fired (no-op without TTL). */
+    void onTtlTimer(long now) throws Exception {}
+
     /** Whether any key changed since the last flush. */
     abstract boolean isDirty();
 

@@ -19,19 +19,32 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     private final Set<K> dirty = new LinkedHashSet<>();
     private final DataInputDeserializer input = new DataInputDeserializer();
 
+    /** Time to live in ms after the last update, or 0. */
+    private final long ttlMillis;
+
+    /** Processing time of the last update of each key (TTL only). */
+    private final ValueState<Long> lastUpdate;
+
     ChangelogValueState(
             String name,
             ValueState<T> inner,
             TypeSerializer<T> serializer,
-            ChangelogOperator<K, ?, ?> operator) {
+            ChangelogOperator<K, ?, ?> operator,
+            long ttlMillis,
+            ValueState<Long> lastUpdate) {
         super(name);
         this.inner = inner;
         this.serializer = serializer;
         this.operator = operator;
+        this.ttlMillis = ttlMillis;
+        this.lastUpdate = lastUpdate;
     }
 
     @Override
     public T value() throws IOException {
+        if (ttlMillis > 0 && isExpired(operator.now())) {
+            return null;
+        }
         return inner.value();
     }
 
@@ -39,11 +52,52 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     public void update(T value) throws IOException {
         inner.update(value);
         markDirty();
+        touch();
+    }
+
+    /** Restarts the TTL of the current key; one pending timer per live key. */
+    private void touch() throws IOException {
+        if (ttlMillis <= 0) {
+            return;
+        }
+        long now = operator.now();
+        boolean hadTimer = lastUpdate.value() != null;
+        lastUpdate.update(now);
+        if (!hadTimer) {
+            operator.registerTtlTimer(now + ttlMillis);
+        }
+    }
+
+    private boolean isExpired(long now) throws IOException {
+        Long last = lastUpdate.value();
+        return last != null && now - last >= ttlMillis;
+    }
+
+    /**
+     * TTL timer of the current key: clears the value (a tombstone at the next checkpoint) when it
+     * was not updated for the TTL, else re-arms the timer for its new expiry.
+     */
+    @Override
+    void onTtlTimer(long now) throws IOException {
+        Long last = lastUpdate.value();
+        if (ttlMillis <= 0 || last == null) {
+            return;
+        }
+        if (now - last >= ttlMillis) {
+            lastUpdate.clear();
+            inner.clear();
+            markDirty();
+        } else {
+            operator.registerTtlTimer(last + ttlMillis);
+        }
     }
 
     @Override
     public void clear() {
         inner.clear();
+        if (lastUpdate != null) {
+            lastUpdate.clear();
+        }
         markDirty();
     }
 
@@ -79,6 +133,7 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
             inner.clear();
         } else {
             inner.update(deserialize(serializer, value, 0, input));
+            touch(); // a restored value lives for the TTL from now
         }
     }
 }
