@@ -1,0 +1,60 @@
+package io.github.flinkkafkakit.state.internal;
+
+import org.apache.flink.runtime.state.KeyGroupRange;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ChangelogKeysTest {
+
+    @Test
+    void shouldRoundTripStateNameUserKeyAndMapKey() {
+        byte[] userKey = new byte[300];
+        Arrays.fill(userKey, (byte) 7);
+        byte[] record =
+                ChangelogKeys.recordKey(ChangelogKeys.prefix("seen"), userKey, new byte[] {1, 2});
+
+        assertThat(ChangelogKeys.stateName(record)).isEqualTo("seen");
+        int[] bounds = ChangelogKeys.userKeyBounds(record);
+        assertThat(Arrays.copyOfRange(record, bounds[0], bounds[1])).isEqualTo(userKey);
+        assertThat(Arrays.copyOfRange(record, bounds[1], record.length)).containsExactly(1, 2);
+    }
+
+    @Test
+    void shouldRoundTripKeyGroupHeaders() {
+        for (int kg : new int[] {0, 1, 127, 32767}) {
+            assertThat(ChangelogKeys.readInt(ChangelogKeys.intBytes(kg))).isEqualTo(kg);
+        }
+    }
+
+    @ParameterizedTest(name = "maxParallelism {0}, {1} partitions, parallelism {2}")
+    @CsvSource({"128, 4, 1", "128, 4, 3", "128, 7, 2", "128, 1, 5", "256, 16, 3"})
+    void shouldMapEachSubtasksKeyGroupsToAContiguousRangeOfPartitions(
+            int maxParallelism, int partitions, int parallelism) {
+        Set<Integer> all = new HashSet<>();
+        for (int subtask = 0; subtask < parallelism; subtask++) {
+            KeyGroupRange range =
+                    KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
+                            maxParallelism, parallelism, subtask);
+            ChangelogRestorer restorer =
+                    new ChangelogRestorer(null, "t", partitions, maxParallelism, range);
+            Set<Integer> owned = new HashSet<>();
+            restorer.ownedPartitions().forEach(tp -> owned.add(tp.partition()));
+            for (int kg = range.getStartKeyGroup(); kg <= range.getEndKeyGroup(); kg++) {
+                int p = ChangelogKeys.partitionOf(kg, maxParallelism, partitions);
+                assertThat(p).isBetween(0, partitions - 1);
+                assertThat(owned).contains(p);
+            }
+            all.addAll(owned);
+        }
+        assertThat(all).hasSize(partitions);
+    }
+}
