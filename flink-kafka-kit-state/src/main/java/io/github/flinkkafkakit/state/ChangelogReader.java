@@ -160,21 +160,19 @@ public final class ChangelogReader<K, V> implements Serializable {
 
     /** Decodes record keys and values of one state. */
     private static final class Decoder<K, V> {
-        private final String stateName;
+        private final byte[] prefix;
         private final TypeSerializer<K> keySerializer;
         private final TypeSerializer<V> valueSerializer;
         private final DataInputDeserializer input = new DataInputDeserializer();
 
         Decoder(String stateName, TypeInformation<K> keyType, TypeInformation<V> valueType) {
-            this.stateName = stateName;
+            this.prefix = ChangelogKeys.prefix(stateName);
             this.keySerializer = keyType.createSerializer(new SerializerConfigImpl());
             this.valueSerializer = valueType.createSerializer(new SerializerConfigImpl());
         }
 
         boolean isOurs(byte[] recordKey) {
-            return recordKey != null
-                    && recordKey.length > 0
-                    && ChangelogKeys.stateName(recordKey).equals(stateName);
+            return ChangelogKeys.hasPrefix(recordKey, prefix);
         }
 
         K key(byte[] recordKey) {

@@ -7,10 +7,11 @@ import java.nio.charset.StandardCharsets;
 /**
  * Layout of changelog record keys and the key-group → partition mapping.
  *
- * <p>Record key: {@code [name length: 1 byte][state name, UTF-8][user key length: varint][user key
- * bytes][map key bytes (map state only)]}, user and map keys serialized with the state's own
- * serializers. Header {@code fkk.kg} (4 bytes, big-endian) carries the key group, so a restoring
- * subtask can skip records of key groups it does not own without deserializing them.
+ * <p>Record key: {@code [key group: 2 bytes, big-endian][name length: 1 byte][state name,
+ * UTF-8][user key length: varint][user key bytes][map key bytes (map state only)]}, user and map
+ * keys serialized with the state's own serializers. The key group comes first so a restoring
+ * subtask skips records of key groups it does not own from two bytes, without deserializing keys or
+ * parsing headers (the key group is a function of the user key, so compaction is unchanged).
  *
  * <p>Partition of key group {@code kg}: {@code kg * partitions / maxParallelism} — contiguous
  * key-group ranges map to contiguous partitions, so a subtask reads only the few partitions that
@@ -19,8 +20,8 @@ import java.nio.charset.StandardCharsets;
 @Internal
 public final class ChangelogKeys {
 
-    /** Header holding the key group of a state change. */
-    public static final String KEY_GROUP_HEADER = "fkk.kg";
+    /** Bytes before the state name: the key group. */
+    static final int KEY_GROUP_BYTES = 2;
 
     private ChangelogKeys() {}
 
@@ -40,13 +41,16 @@ public final class ChangelogKeys {
         return prefix;
     }
 
-    /** {@code prefix + varint(key.length) + key + mapKey}. */
-    public static byte[] recordKey(byte[] prefix, byte[] key, byte[] mapKey) {
+    /** {@code keyGroup + prefix + varint(key.length) + key + mapKey}. */
+    public static byte[] recordKey(int keyGroup, byte[] prefix, byte[] key, byte[] mapKey) {
         int varintLength = varintLength(key.length);
         int mapLength = mapKey == null ? 0 : mapKey.length;
-        byte[] out = new byte[prefix.length + varintLength + key.length + mapLength];
-        System.arraycopy(prefix, 0, out, 0, prefix.length);
-        int pos = writeVarint(out, prefix.length, key.length);
+        byte[] out =
+                new byte[KEY_GROUP_BYTES + prefix.length + varintLength + key.length + mapLength];
+        out[0] = (byte) (keyGroup >>> 8);
+        out[1] = (byte) keyGroup;
+        System.arraycopy(prefix, 0, out, KEY_GROUP_BYTES, prefix.length);
+        int pos = writeVarint(out, KEY_GROUP_BYTES + prefix.length, key.length);
         System.arraycopy(key, 0, out, pos, key.length);
         if (mapKey != null) {
             System.arraycopy(mapKey, 0, out, pos + key.length, mapLength);
@@ -54,10 +58,28 @@ public final class ChangelogKeys {
         return out;
     }
 
+    /** The key group of a record key. */
+    public static int keyGroup(byte[] recordKey) {
+        return ((recordKey[0] & 0xff) << 8) | (recordKey[1] & 0xff);
+    }
+
     /** The state name of a record key. */
     public static String stateName(byte[] recordKey) {
-        int len = recordKey[0] & 0xff;
-        return new String(recordKey, 1, len, StandardCharsets.UTF_8);
+        int len = recordKey[KEY_GROUP_BYTES] & 0xff;
+        return new String(recordKey, KEY_GROUP_BYTES + 1, len, StandardCharsets.UTF_8);
+    }
+
+    /** Whether a record key belongs to the state with this {@link #prefix}. */
+    public static boolean hasPrefix(byte[] recordKey, byte[] prefix) {
+        if (recordKey == null || recordKey.length < KEY_GROUP_BYTES + prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (recordKey[KEY_GROUP_BYTES + i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -65,7 +87,7 @@ public final class ChangelogKeys {
      * {@code userKeyEnd} to the end.
      */
     public static int[] userKeyBounds(byte[] recordKey) {
-        int pos = 1 + (recordKey[0] & 0xff);
+        int pos = KEY_GROUP_BYTES + 1 + (recordKey[KEY_GROUP_BYTES] & 0xff);
         int value = 0;
         int shift = 0;
         while (true) {
@@ -77,14 +99,6 @@ public final class ChangelogKeys {
             shift += 7;
         }
         return new int[] {pos, pos + value};
-    }
-
-    public static byte[] intBytes(int v) {
-        return new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v};
-    }
-
-    public static int readInt(byte[] b) {
-        return ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
     }
 
     private static int varintLength(int v) {

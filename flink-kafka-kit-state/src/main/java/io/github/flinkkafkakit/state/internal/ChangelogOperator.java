@@ -251,9 +251,8 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         KafkaWrite write = new KafkaWrite();
         write.topic = topic;
         write.partition = ChangelogKeys.partitionOf(keyGroup, maxParallelism, partitions);
-        write.key = ChangelogKeys.recordKey(prefix, keyBytes, mapKey);
+        write.key = ChangelogKeys.recordKey(keyGroup, prefix, keyBytes, mapKey);
         write.value = value;
-        write.keyGroup = keyGroup;
         output.collect(writesTag, writeRecord.replace(write));
     }
 

@@ -10,7 +10,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import java.time.Duration;
@@ -23,8 +22,8 @@ import java.util.function.LongConsumer;
 /**
  * Bulk-reads the part of a changelog topic one subtask owns: only the partitions that can hold its
  * key groups, only committed records ({@code read_committed}), up to the end offsets present at
- * start, skipping records of other key groups by their header without deserializing them. The
- * consumer is tuned for throughput (large fetches and polls).
+ * start, skipping records of other key groups by their first two bytes. The consumer is tuned for
+ * throughput (large fetches and polls).
  */
 @Internal
 public final class ChangelogRestorer {
@@ -108,8 +107,10 @@ public final class ChangelogRestorer {
                     if (record.offset() >= endOf[record.partition()]) {
                         continue;
                     }
-                    Header kg = record.headers().lastHeader(ChangelogKeys.KEY_GROUP_HEADER);
-                    if (kg == null || !range.contains(ChangelogKeys.readInt(kg.value()))) {
+                    byte[] key = record.key();
+                    if (key == null
+                            || key.length < 3
+                            || !range.contains(ChangelogKeys.keyGroup(key))) {
                         continue;
                     }
                     sink.accept(record.key(), record.value());

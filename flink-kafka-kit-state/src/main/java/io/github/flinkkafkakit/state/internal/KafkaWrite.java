@@ -21,9 +21,6 @@ public class KafkaWrite {
     /** {@code null} is a tombstone. */
     public byte[] value;
 
-    /** Key group of a state change (written as header {@code fkk.kg}), or -1. */
-    public int keyGroup = -1;
-
     /** For a dead letter: its context (written as {@code __fkk.errors.*} headers), else null. */
     public DeadLetter deadLetter;
 

@@ -6,7 +6,7 @@ import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
-/** {@link KafkaWrite} → producer record (key-group header on state changes). */
+/** {@link KafkaWrite} → producer record (dead letters get their context headers). */
 @Internal
 public final class KafkaWriteSerializer implements KafkaRecordSerializationSchema<KafkaWrite> {
 
@@ -15,11 +15,9 @@ public final class KafkaWriteSerializer implements KafkaRecordSerializationSchem
     @Override
     public ProducerRecord<byte[], byte[]> serialize(
             KafkaWrite write, KafkaSinkContext context, Long timestamp) {
-        RecordHeaders headers = new RecordHeaders();
-        if (write.keyGroup >= 0) {
-            headers.add(ChangelogKeys.KEY_GROUP_HEADER, ChangelogKeys.intBytes(write.keyGroup));
-        }
+        RecordHeaders headers = null;
         if (write.deadLetter != null) {
+            headers = new RecordHeaders();
             write.deadLetter.writeHeaders(headers);
         }
         return new ProducerRecord<>(

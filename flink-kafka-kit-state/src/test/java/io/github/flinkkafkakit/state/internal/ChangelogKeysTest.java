@@ -20,19 +20,16 @@ class ChangelogKeysTest {
         byte[] userKey = new byte[300];
         Arrays.fill(userKey, (byte) 7);
         byte[] record =
-                ChangelogKeys.recordKey(ChangelogKeys.prefix("seen"), userKey, new byte[] {1, 2});
+                ChangelogKeys.recordKey(
+                        32767, ChangelogKeys.prefix("seen"), userKey, new byte[] {1, 2});
 
+        assertThat(ChangelogKeys.keyGroup(record)).isEqualTo(32767);
         assertThat(ChangelogKeys.stateName(record)).isEqualTo("seen");
+        assertThat(ChangelogKeys.hasPrefix(record, ChangelogKeys.prefix("seen"))).isTrue();
+        assertThat(ChangelogKeys.hasPrefix(record, ChangelogKeys.prefix("see"))).isFalse();
         int[] bounds = ChangelogKeys.userKeyBounds(record);
         assertThat(Arrays.copyOfRange(record, bounds[0], bounds[1])).isEqualTo(userKey);
         assertThat(Arrays.copyOfRange(record, bounds[1], record.length)).containsExactly(1, 2);
-    }
-
-    @Test
-    void shouldRoundTripKeyGroupHeaders() {
-        for (int kg : new int[] {0, 1, 127, 32767}) {
-            assertThat(ChangelogKeys.readInt(ChangelogKeys.intBytes(kg))).isEqualTo(kg);
-        }
     }
 
     @ParameterizedTest(name = "maxParallelism {0}, {1} partitions, parallelism {2}")
