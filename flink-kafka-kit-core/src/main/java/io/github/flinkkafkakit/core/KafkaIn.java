@@ -126,7 +126,7 @@ public final class KafkaIn<T> {
         for (String topic : topics) {
             JobTopics.of(env).addSourceTopic(connection.bootstrapServers(), topic);
         }
-        String uid = "kafka-in-" + String.join("-", topics);
+        String uid = JobTopics.of(env).uniqueUid("kafka-in-" + String.join("-", topics));
         if (errorPolicy.action() != ErrorPolicy.Action.DEAD_LETTER) {
             return env.fromSource(
                             buildSource(GuardedDeserializer.plain(deserializer, errorPolicy)),

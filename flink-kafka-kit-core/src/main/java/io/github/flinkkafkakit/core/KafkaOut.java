@@ -130,7 +130,7 @@ public final class KafkaOut<T> {
         int maxRecordBytes = preflight ? checkCluster() : maxRequestSize();
         return stream.sinkTo(buildSink(maxRecordBytes))
                 .name("kafka-out " + topic)
-                .uid("kafka-out-" + topic);
+                .uid(JobTopics.of(env).uniqueUid("kafka-out-" + topic));
     }
 
     private void checkJob(StreamExecutionEnvironment env) {

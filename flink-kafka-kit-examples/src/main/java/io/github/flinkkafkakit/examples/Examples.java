@@ -37,6 +37,7 @@ import java.io.PrintWriter;
         subcommands = {
             CountExample.class,
             StatefulTotalExample.class,
+            LogAnalyticsExample.class,
             CommandLine.HelpCommand.class
         },
         description = {

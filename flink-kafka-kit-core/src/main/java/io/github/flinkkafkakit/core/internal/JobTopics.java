@@ -21,6 +21,7 @@ public final class JobTopics {
 
     private final Set<String> sourceTopics = new HashSet<>();
     private final Set<String> transactionalIdPrefixes = new HashSet<>();
+    private final Set<String> uids = new HashSet<>();
 
     private JobTopics() {}
 
@@ -43,6 +44,18 @@ public final class JobTopics {
     /** Adds the prefix; {@code false} when another sink of this job already uses it. */
     public synchronized boolean addTransactionalIdPrefix(String prefix) {
         return transactionalIdPrefixes.add(prefix);
+    }
+
+    /**
+     * {@code base}, or {@code base-2}, {@code base-3}, … when this job already has an operator with
+     * that uid (e.g. two sinks to one topic). Deterministic for the same job graph.
+     */
+    public synchronized String uniqueUid(String base) {
+        String uid = base;
+        for (int i = 2; !uids.add(uid); i++) {
+            uid = base + "-" + i;
+        }
+        return uid;
     }
 
     public synchronized Set<String> sourceTopics() {
