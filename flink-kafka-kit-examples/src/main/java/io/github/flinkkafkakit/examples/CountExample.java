@@ -18,9 +18,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -177,13 +174,12 @@ public final class CountExample implements Callable<Integer> {
     private Map<String, Long> writeSampleData(KafkaTestClient kafka, String topic) {
         SampleData data = new SampleData(SAMPLE_KEYS, 1.0, 42);
         Map<String, Long> expected = new HashMap<>();
-        try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
+        try (KafkaTestClient.Batch batch = kafka.batch(topic)) {
             for (int i = 0; i < sampleRecords; i++) {
                 String user = String.format(Locale.ROOT, "user-%04d", data.nextRank() + 1);
-                producer.send(new ProducerRecord<>(topic, user, "/page/" + (i % 50)));
+                batch.send(user, "/page/" + (i % 50));
                 expected.merge(user, 1L, Long::sum);
             }
-            producer.flush();
         }
         return expected;
     }

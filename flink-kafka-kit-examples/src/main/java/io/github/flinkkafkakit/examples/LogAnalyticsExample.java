@@ -24,8 +24,6 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -217,7 +215,7 @@ public final class LogAnalyticsExample implements Callable<Integer> {
         Map<String, long[]> windows = new TreeMap<>();
         long malformed = 0;
         String[] levels = {"INFO", "INFO", "INFO", "WARN", "ERROR"};
-        try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
+        try (KafkaTestClient.Batch batch = kafka.batch(topic)) {
             for (int i = 0; i < sampleRecords; i++) {
                 String service = SERVICES.get(Math.min(random.nextInt(8), SERVICES.size() - 1));
                 Instant ts =
@@ -249,9 +247,8 @@ public final class LogAnalyticsExample implements Callable<Integer> {
                         cell[1]++;
                     }
                 }
-                producer.send(new ProducerRecord<>(topic, service, line));
+                batch.send(service, line);
             }
-            producer.flush();
         }
         return new Expected(windows, malformed);
     }

@@ -20,9 +20,6 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -212,7 +209,7 @@ public final class StatefulTotalExample implements Callable<Integer> {
     private long writeBatch(
             KafkaTestClient kafka, String topic, SampleData data, Map<String, Long> expected) {
         long invalid = 0;
-        try (KafkaProducer<String, String> producer = kafka.stringProducer()) {
+        try (KafkaTestClient.Batch batch = kafka.batch(topic)) {
             for (int i = 0; i < sampleRecords; i++) {
                 String account = String.format(Locale.ROOT, "account-%03d", data.nextRank() + 1);
                 String value;
@@ -224,9 +221,8 @@ public final class StatefulTotalExample implements Callable<Integer> {
                     value = Long.toString(amount);
                     expected.merge(account, amount, Long::sum);
                 }
-                producer.send(new ProducerRecord<>(topic, account, value));
+                batch.send(account, value);
             }
-            producer.flush();
         }
         return invalid;
     }

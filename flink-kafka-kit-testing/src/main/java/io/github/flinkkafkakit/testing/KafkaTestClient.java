@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
@@ -29,6 +30,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -143,21 +145,77 @@ public final class KafkaTestClient implements AutoCloseable {
 
     /** Produces String key/value records (idempotent producer, all acks) and flushes. */
     public void produce(String topic, Collection<KeyValue<String, String>> records) {
-        try (KafkaProducer<String, String> producer = stringProducer()) {
+        try (Batch batch = batch(topic)) {
             for (KeyValue<String, String> kv : records) {
-                producer.send(new ProducerRecord<>(topic, kv.key(), kv.value()));
+                batch.send(kv.key(), kv.value());
             }
-            producer.flush();
+        }
+    }
+
+    /**
+     * A batch of String records sent as they are added; {@link Batch#close()} flushes and fails
+     * loudly if any record was not acknowledged.
+     *
+     * <pre>{@code
+     * try (KafkaTestClient.Batch batch = kafka.batch("logs")) {
+     *     batch.send("checkout", "{...}");
+     * }
+     * }</pre>
+     */
+    public Batch batch(String topic) {
+        return new Batch(topic, stringProducer());
+    }
+
+    /** See {@link #batch(String)}. */
+    public static final class Batch implements AutoCloseable {
+        private final String topic;
+        private final KafkaProducer<String, String> producer;
+        private final List<Future<RecordMetadata>> sent = new ArrayList<>();
+
+        private Batch(String topic, KafkaProducer<String, String> producer) {
+            this.topic = topic;
+            this.producer = producer;
+        }
+
+        public void send(String key, String value) {
+            sent.add(producer.send(new ProducerRecord<>(topic, key, value)));
+        }
+
+        @Override
+        public void close() {
+            try {
+                producer.flush();
+                checkAllSent(topic, sent);
+            } finally {
+                producer.close();
+            }
+        }
+    }
+
+    /** Fails loudly when any record was not acknowledged: a test must never lose input. */
+    private static void checkAllSent(String topic, List<Future<RecordMetadata>> sent) {
+        for (Future<RecordMetadata> f : sent) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(
+                        "Producing to " + topic + " failed: " + rootMessage(e), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while producing to " + topic, e);
+            }
         }
     }
 
     /** Produces raw byte records (e.g. deliberately malformed input) and flushes. */
     public void produceBytes(String topic, Collection<KeyValue<byte[], byte[]>> records) {
         try (KafkaProducer<byte[], byte[]> producer = bytesProducer(true)) {
+            List<Future<RecordMetadata>> sent = new ArrayList<>(records.size());
             for (KeyValue<byte[], byte[]> kv : records) {
-                producer.send(new ProducerRecord<>(topic, kv.key(), kv.value()));
+                sent.add(producer.send(new ProducerRecord<>(topic, kv.key(), kv.value())));
             }
             producer.flush();
+            checkAllSent(topic, sent);
         }
     }
 
@@ -168,6 +226,7 @@ public final class KafkaTestClient implements AutoCloseable {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
+        patientUnderLoad(props);
         return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
     }
 
@@ -175,7 +234,19 @@ public final class KafkaTestClient implements AutoCloseable {
         Properties props = baseProperties();
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, Boolean.toString(idempotent));
         props.put(ProducerConfig.ACKS_CONFIG, idempotent ? "all" : "1");
+        patientUnderLoad(props);
         return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * On a loaded 2-core machine an in-process broker can take longer than the default 30 s request
+     * timeout; a timed-out idempotent batch is then retried with reset sequence numbers, which the
+     * broker rejects as out of order, forever. Waiting longer avoids the reset.
+     */
+    private static void patientUnderLoad(Properties props) {
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "120000");
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "300000");
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
     }
 
     /**
