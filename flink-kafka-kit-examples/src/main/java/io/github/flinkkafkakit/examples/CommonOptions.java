@@ -2,6 +2,7 @@ package io.github.flinkkafkakit.examples;
 
 import io.github.flinkkafkakit.core.KafkaConnection;
 
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.TimeUtils;
 
 import picocli.CommandLine;
@@ -10,6 +11,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.TypeConversionException;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,6 +90,13 @@ public final class CommonOptions {
             description = "Dead-letter topic (default: <input-topic>-dlq).")
     String dlqTopic;
 
+    @Option(
+            names = "--web-ui",
+            description =
+                    "Serve Flink's web dashboard at http://localhost:8081 while the job runs (job"
+                            + " graph, throughput, checkpoints).")
+    boolean webUi;
+
     boolean embedded() {
         return bootstrapServers == null;
     }
@@ -106,6 +115,18 @@ public final class CommonOptions {
 
     String dlqTopic(String input) {
         return dlqTopic != null ? dlqTopic : input + "-dlq";
+    }
+
+    /** The job's Flink environment as the options ask for it. */
+    StreamExecutionEnvironment environment(int parallelism, PrintWriter out) {
+        if (webUi) {
+            out.println(
+                    "Flink web dashboard: http://localhost:"
+                            + JobEnvironment.WEB_UI_PORT
+                            + " (while the job runs)");
+            out.flush();
+        }
+        return JobEnvironment.create(parallelism, guarantee, checkpointInterval, webUi);
     }
 
     /** Checks that need no cluster; throws a usage error (exit code 2) naming the option. */

@@ -131,9 +131,11 @@ public final class CountExample implements Callable<Integer> {
                         + ", parallelism "
                         + options.parallelism
                         + ")");
-        StreamExecutionEnvironment env = createEnvironment();
+        StreamExecutionEnvironment env = options.environment(options.parallelism, out);
         KafkaIn<String> in = buildPipeline(env, connection, settings);
-        env.execute("count " + settings.inputTopic() + " -> " + settings.outputTopic());
+        try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
+            env.execute("count " + settings.inputTopic() + " -> " + settings.outputTopic());
+        }
         in.commitStoppingOffsets();
         out.println("count: finished, counts written to '" + settings.outputTopic() + "'");
         return 0;
@@ -155,15 +157,17 @@ public final class CountExample implements Callable<Integer> {
             Map<String, Long> expected = writeSampleData(kafka, settings.inputTopic());
 
             KafkaConnection connection = options.connection(broker.bootstrapServers());
-            StreamExecutionEnvironment env = createEnvironment();
-            buildPipeline(env, connection, settings);
+            StreamExecutionEnvironment env = options.environment(options.parallelism, out);
+            KafkaIn<String> in = buildPipeline(env, connection, settings);
             out.printf(
                     Locale.ROOT,
                     "Running the count job (%s, parallelism %d) ...%n",
                     settings.guarantee(),
                     options.parallelism);
             long start = System.nanoTime();
-            env.execute("count " + settings.inputTopic() + " -> " + settings.outputTopic());
+            try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
+                env.execute("count " + settings.inputTopic() + " -> " + settings.outputTopic());
+            }
             double seconds = (System.nanoTime() - start) / 1e9;
 
             Map<String, String> actual = kafka.latestValuePerKey(settings.outputTopic());
@@ -217,11 +221,6 @@ public final class CountExample implements Callable<Integer> {
                         ? "all " + expected.size() + " counts exact"
                         : wrong + " keys wrong, " + extra + " unexpected keys");
         return wrong == 0 && extra == 0 ? 0 : Examples.EXIT_FAILURE;
-    }
-
-    private StreamExecutionEnvironment createEnvironment() {
-        return JobEnvironment.create(
-                options.parallelism, options.guarantee, options.checkpointInterval);
     }
 
     /**

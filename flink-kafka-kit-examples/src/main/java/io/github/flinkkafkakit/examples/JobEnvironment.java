@@ -2,6 +2,7 @@ package io.github.flinkkafkakit.examples;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -19,15 +20,33 @@ final class JobEnvironment {
 
     private JobEnvironment() {}
 
+    /** Port of Flink's web dashboard with {@code --web-ui}. */
+    static final int WEB_UI_PORT = 8081;
+
     static StreamExecutionEnvironment create(
             int parallelism, Guarantee guarantee, Duration checkpointInterval) {
+        return create(parallelism, guarantee, checkpointInterval, false);
+    }
+
+    /**
+     * @param webUi serve Flink's web dashboard on {@link #WEB_UI_PORT} (local runs only; a cluster
+     *     has its own)
+     */
+    static StreamExecutionEnvironment create(
+            int parallelism, Guarantee guarantee, Duration checkpointInterval, boolean webUi) {
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, RESTART_ATTEMPTS);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
         // No Kryo: every type in the examples has proper TypeInformation.
         conf.set(PipelineOptions.GENERIC_TYPES, false);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        StreamExecutionEnvironment env;
+        if (webUi) {
+            conf.set(RestOptions.PORT, WEB_UI_PORT);
+            env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+        } else {
+            env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        }
         env.setParallelism(parallelism);
         env.enableCheckpointing(checkpointInterval.toMillis(), guarantee.checkpointingMode());
         return env;

@@ -159,17 +159,15 @@ public final class LogAnalyticsExample implements Callable<Integer> {
                         + ") on "
                         + connection);
         out.flush();
-        StreamExecutionEnvironment env = createEnvironment(options.parallelism);
+        StreamExecutionEnvironment env = options.environment(options.parallelism, out);
         KafkaIn<LogEvent> in = buildPipeline(env, connection, settings);
-        env.execute("log-analytics " + settings.inputTopic());
+        try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
+            env.execute("log-analytics " + settings.inputTopic());
+        }
         in.commitStoppingOffsets();
         out.println(
                 "log-analytics: finished, window statistics in '" + settings.outputTopic() + "'");
         return 0;
-    }
-
-    private StreamExecutionEnvironment createEnvironment(int parallelism) {
-        return JobEnvironment.create(parallelism, options.guarantee, options.checkpointInterval);
     }
 
     /** The expected (count, errors) per "service|window start", and the malformed line count. */
@@ -190,10 +188,13 @@ public final class LogAnalyticsExample implements Callable<Integer> {
                     expected.malformed(),
                     settings.inputTopic());
             out.flush();
-            StreamExecutionEnvironment env = createEnvironment(options.parallelism);
-            buildPipeline(env, options.connection(broker.bootstrapServers()), settings);
+            StreamExecutionEnvironment env = options.environment(options.parallelism, out);
+            KafkaConnection connection = options.connection(broker.bootstrapServers());
+            KafkaIn<LogEvent> in = buildPipeline(env, connection, settings);
             long start = System.nanoTime();
-            env.execute("log-analytics " + settings.inputTopic());
+            try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
+                env.execute("log-analytics " + settings.inputTopic());
+            }
             double seconds = (System.nanoTime() - start) / 1e9;
 
             Map<String, JsonNode> actual = new TreeMap<>();

@@ -1,6 +1,7 @@
 package io.github.flinkkafkakit.examples;
 
 import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.core.KafkaIn;
 import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -62,6 +63,12 @@ final class Progress implements AutoCloseable {
                         },
                         "fkk-progress");
         thread.setDaemon(true);
+    }
+
+    /** A started progress printer (every 5 s) for a job reading through {@code in}. */
+    static Progress of(PrintWriter out, KafkaConnection connection, String groupId, KafkaIn<?> in) {
+        return new Progress(out, connection, groupId, in.stoppingOffsets(), Duration.ofSeconds(5))
+                .start();
     }
 
     Progress start() {

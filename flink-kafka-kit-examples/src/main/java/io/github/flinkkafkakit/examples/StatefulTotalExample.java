@@ -164,11 +164,12 @@ public final class StatefulTotalExample implements Callable<Integer> {
 
     private void run(KafkaConnection connection, Settings settings, int parallelism)
             throws Exception {
-        StreamExecutionEnvironment env =
-                JobEnvironment.create(
-                        parallelism, settings.guarantee(), options.checkpointInterval);
+        StreamExecutionEnvironment env = options.environment(parallelism, out);
         KafkaIn<Tuple2<String, Long>> in = buildPipeline(env, connection, settings);
-        env.execute("stateful-total " + settings.inputTopic() + " -> " + settings.outputTopic());
+        try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
+            env.execute(
+                    "stateful-total " + settings.inputTopic() + " -> " + settings.outputTopic());
+        }
         in.commitStoppingOffsets();
     }
 
