@@ -117,6 +117,29 @@ public final class KafkaOut<T> {
     }
 
     /**
+     * A builder that writes {@link KafkaRecord}s as they are: key, value and headers (topic and the
+     * rest still to set). The record timestamp is the element's Flink timestamp, which a {@link
+     * KafkaIn} source sets to the Kafka record timestamp, so a pass-through job keeps key, value,
+     * headers and timestamp.
+     *
+     * <pre>{@code
+     * KafkaOut.recordBuilder(Serdes.string(), JsonSerde.tree())
+     *         .setConnection(kafka)
+     *         .setTopic("orders-copy")
+     *         .setTransactionalIdPrefix("orders-copy")
+     *         .build()
+     *         .writeTo(records);
+     * }</pre>
+     */
+    public static <K, V> Builder<KafkaRecord<K, V>> recordBuilder(
+            Serde<K> keySerde, Serde<V> valueSerde) {
+        return KafkaOut.<KafkaRecord<K, V>>builder()
+                .setKey(KafkaRecord::key, keySerde)
+                .setValue(KafkaRecord::value, valueSerde)
+                .setHeaders(KafkaRecord::writeHeaders);
+    }
+
+    /**
      * Checks the job and the cluster, then adds the sink to {@code stream}'s job.
      *
      * @throws IllegalStateException when exactly-once is asked without checkpointing, the prefix is
