@@ -89,6 +89,7 @@ public final class KafkaOut<T> {
     private final boolean preflight;
     private final Duration preflightTimeout;
     private final Properties producerProperties;
+    private final String uid;
 
     @SuppressWarnings("unchecked")
     private KafkaOut(Builder<T> b) {
@@ -110,6 +111,7 @@ public final class KafkaOut<T> {
         this.preflightTimeout = b.preflightTimeout;
         this.producerProperties = new Properties();
         this.producerProperties.putAll(b.producerProperties);
+        this.uid = b.uid != null ? b.uid : "kafka-out-" + b.topic;
     }
 
     public static <T> Builder<T> builder() {
@@ -151,9 +153,7 @@ public final class KafkaOut<T> {
         StreamExecutionEnvironment env = stream.getExecutionEnvironment();
         checkJob(env);
         int maxRecordBytes = preflight ? checkCluster() : maxRequestSize();
-        return stream.sinkTo(buildSink(maxRecordBytes))
-                .name("kafka-out " + topic)
-                .uid("kafka-out-" + topic);
+        return stream.sinkTo(buildSink(maxRecordBytes)).name("kafka-out " + topic).uid(uid);
     }
 
     private void checkJob(StreamExecutionEnvironment env) {
@@ -424,8 +424,19 @@ public final class KafkaOut<T> {
         private boolean preflight = true;
         private Duration preflightTimeout = KafkaPreflight.DEFAULT_TIMEOUT;
         private final Properties producerProperties = new Properties();
+        private String uid;
 
         private Builder() {}
+
+        /**
+         * Operator uid of the sink (default {@code kafka-out-<topic>}); set it when two sinks of
+         * one job write to the same topic.
+         */
+        public Builder<T> setUid(String uid) {
+            checkArgument(uid != null && !uid.isBlank(), "uid must not be empty");
+            this.uid = uid;
+            return this;
+        }
 
         public Builder<T> setConnection(KafkaConnection connection) {
             checkArgument(connection != null, "connection must not be null");
