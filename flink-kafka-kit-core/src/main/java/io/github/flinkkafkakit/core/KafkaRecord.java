@@ -28,10 +28,15 @@ import java.util.Objects;
  *         .setDeserializer(KafkaDeserializers.records(Serdes.string(), JsonSerde.tree()))
  *         ...
  *         .build();
- * DataStream<KafkaRecord<String, JsonNode>> records = in.createStream(env);
- * String traceId = records... r.headerAsString("trace-id");
- * KafkaOut.recordBuilder(Serdes.string(), JsonSerde.tree()).setTopic("out")...build()
- *         .writeTo(records);
+ * DataStream<KafkaRecord<String, JsonNode>> tagged = in.createStream(env)
+ *         .map(r -> r.withHeader("seen-by", "enricher"))
+ *         .returns(KafkaRecordTypeInfo.of(Types.STRING, new JsonNodeTypeInfo()));
+ * KafkaOut.recordBuilder(Serdes.string(), JsonSerde.tree())
+ *         .setConnection(kafka)
+ *         .setTopic("orders-tagged")
+ *         .setTransactionalIdPrefix("enricher")
+ *         .build()
+ *         .writeTo(tagged);
  * }</pre>
  *
  * <p>Immutable: the {@code with*} methods return changed copies (header values are not copied, so
