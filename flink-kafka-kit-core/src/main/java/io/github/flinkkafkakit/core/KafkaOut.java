@@ -79,6 +79,7 @@ public final class KafkaOut<T> {
     private final SerializableFunction<T, ?> valueExtractor;
     private final Serde<Object> valueSerde;
     private final HeaderWriter<T> headerWriter;
+    private final SerializableFunction<T, Long> timestampExtractor;
     private final SerializableFunction<T, String> topicSelector;
     private final ErrorPolicy errorPolicy;
     private final DeliveryGuarantee guarantee;
@@ -100,6 +101,7 @@ public final class KafkaOut<T> {
         this.valueExtractor = b.valueExtractor;
         this.valueSerde = (Serde<Object>) b.valueSerde;
         this.headerWriter = b.headerWriter;
+        this.timestampExtractor = b.timestampExtractor;
         this.topicSelector = b.topicSelector;
         this.errorPolicy = b.errorPolicy;
         this.guarantee = b.guarantee;
@@ -120,9 +122,9 @@ public final class KafkaOut<T> {
 
     /**
      * A builder that writes {@link KafkaRecord}s as they are: key, value and headers (topic and the
-     * rest still to set). The record timestamp is the element's Flink timestamp, which a {@link
-     * KafkaIn} source sets to the Kafka record timestamp, so a pass-through job keeps key, value,
-     * headers and timestamp.
+     * rest still to set). The record timestamp is {@link KafkaRecord#timestamp()} (the element's
+     * Flink timestamp where it is {@code -1}), so a pass-through job keeps key, value, headers and
+     * timestamp.
      *
      * <pre>{@code
      * KafkaOut.recordBuilder(Serdes.string(), JsonSerde.tree())
@@ -138,7 +140,8 @@ public final class KafkaOut<T> {
         return KafkaOut.<KafkaRecord<K, V>>builder()
                 .setKey(KafkaRecord::key, keySerde)
                 .setValue(KafkaRecord::value, valueSerde)
-                .setHeaders(KafkaRecord::writeHeaders);
+                .setHeaders(KafkaRecord::writeHeaders)
+                .setTimestamp(r -> r.timestamp() >= 0 ? r.timestamp() : null);
     }
 
     /**
@@ -323,6 +326,7 @@ public final class KafkaOut<T> {
         private final SerializableFunction<T, ?> valueExtractor;
         private final Serde<Object> valueSerde;
         private final HeaderWriter<T> headerWriter;
+        private final SerializableFunction<T, Long> timestampExtractor;
         private final SerializableFunction<T, String> topicSelector;
         private final FailureHandler failures;
         private final int maxRecordBytes;
@@ -334,6 +338,7 @@ public final class KafkaOut<T> {
             this.valueExtractor = out.valueExtractor;
             this.valueSerde = out.valueSerde;
             this.headerWriter = out.headerWriter;
+            this.timestampExtractor = out.timestampExtractor;
             this.topicSelector = out.topicSelector;
             this.failures = new FailureHandler(out.errorPolicy, Stage.PRODUCE);
             this.maxRecordBytes = maxRecordBytes;
@@ -347,12 +352,16 @@ public final class KafkaOut<T> {
 
         @Override
         public ProducerRecord<byte[], byte[]> serialize(
-                T element, KafkaSinkContext context, Long timestamp) {
+                T element, KafkaSinkContext context, Long elementTimestamp) {
+            Long timestamp = elementTimestamp;
             byte[] key = null;
             byte[] value = null;
             String target = topic;
             try {
                 target = topicSelector == null ? topic : topicSelector.apply(element);
+                if (timestampExtractor != null) {
+                    timestamp = timestampExtractor.apply(element);
+                }
                 key = keyExtractor == null ? null : keySerde.serialize(keyExtractor.apply(element));
                 value = valueSerde.serialize(valueExtractor.apply(element));
                 RecordHeaders headers = new RecordHeaders();
@@ -414,6 +423,7 @@ public final class KafkaOut<T> {
         private SerializableFunction<T, ?> valueExtractor;
         private Serde<?> valueSerde;
         private HeaderWriter<T> headerWriter;
+        private SerializableFunction<T, Long> timestampExtractor;
         private SerializableFunction<T, String> topicSelector;
         private ErrorPolicy errorPolicy = ErrorPolicy.fail();
         private DeliveryGuarantee guarantee = DeliveryGuarantee.EXACTLY_ONCE;
@@ -472,6 +482,16 @@ public final class KafkaOut<T> {
         public Builder<T> setHeaders(HeaderWriter<T> headerWriter) {
             checkArgument(headerWriter != null, "header writer must not be null");
             this.headerWriter = headerWriter;
+            return this;
+        }
+
+        /**
+         * The record timestamp (epoch millis) per element; {@code null} lets the producer set it.
+         * Default: the element's Flink timestamp.
+         */
+        public Builder<T> setTimestamp(SerializableFunction<T, Long> timestampExtractor) {
+            checkArgument(timestampExtractor != null, "timestamp extractor must not be null");
+            this.timestampExtractor = timestampExtractor;
             return this;
         }
 

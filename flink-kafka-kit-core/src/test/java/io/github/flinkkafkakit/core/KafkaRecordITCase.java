@@ -93,7 +93,10 @@ class KafkaRecordITCase {
                 : new String(h.value(), StandardCharsets.UTF_8);
     }
 
-    /** Adds {@code "seen": true} to the JSON value; key, headers and position stay. */
+    /**
+     * Adds {@code "seen": true} to the JSON value and a header, moves the timestamp by 1 s; key,
+     * other headers and position stay.
+     */
     public static final class MarkSeen
             implements MapFunction<KafkaRecord<String, JsonNode>, KafkaRecord<String, JsonNode>> {
         @Override
@@ -101,7 +104,9 @@ class KafkaRecordITCase {
             ObjectNode v = ((ObjectNode) r.value()).deepCopy();
             v.put("seen", true);
             v.put("from", r.topic() + "-" + r.partition() + "@" + r.offset());
-            return r.withValue((JsonNode) v).withHeader("stage", "mark-seen");
+            return r.withValue((JsonNode) v)
+                    .withHeader("stage", "mark-seen")
+                    .withTimestamp(r.timestamp() + 1_000);
         }
     }
 
@@ -139,7 +144,7 @@ class KafkaRecordITCase {
             assertThat(header(r, "trace-id")).isEqualTo("t" + i);
             assertThat(header(r, "source")).isEqualTo("test");
             assertThat(header(r, "stage")).isEqualTo("mark-seen");
-            assertThat(r.timestamp()).isEqualTo(T0 + i);
+            assertThat(r.timestamp()).isEqualTo(T0 + i + 1_000);
         }
     }
 
