@@ -12,7 +12,8 @@ import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * What a {@link KafkaIn} source emits per Kafka record: the key, the value, or both.
+ * What a {@link KafkaIn} source emits per Kafka record: the key, the value, both, or the whole
+ * record as a {@link KafkaRecord}.
  *
  * <pre>{@code
  * KafkaIn<String> keys = KafkaIn.<String>builder()
@@ -48,7 +49,45 @@ public final class KafkaDeserializers {
         return new KeyValue<>(keySerde, valueSerde);
     }
 
+    /**
+     * The whole record as a {@link KafkaRecord}: typed key and value (each {@code null} when
+     * absent; tombstones are kept), headers, topic, partition, offset and timestamp.
+     *
+     * <pre>{@code
+     * .setDeserializer(KafkaDeserializers.records(Serdes.string(), JsonSerde.tree()))
+     * }</pre>
+     */
+    public static <K, V> KafkaRecordDeserializationSchema<KafkaRecord<K, V>> records(
+            Serde<K> keySerde, Serde<V> valueSerde) {
+        return new Records<>(keySerde, valueSerde);
+    }
+
     private static final byte[] EMPTY = new byte[0];
+
+    private static final class Records<K, V>
+            implements KafkaRecordDeserializationSchema<KafkaRecord<K, V>> {
+        private static final long serialVersionUID = 1L;
+        private final Serde<K> keySerde;
+        private final Serde<V> valueSerde;
+
+        Records(Serde<K> keySerde, Serde<V> valueSerde) {
+            this.keySerde = keySerde;
+            this.valueSerde = valueSerde;
+        }
+
+        @Override
+        public void deserialize(
+                ConsumerRecord<byte[], byte[]> record, Collector<KafkaRecord<K, V>> out) {
+            K key = record.key() == null ? null : keySerde.deserialize(record.key());
+            V value = record.value() == null ? null : valueSerde.deserialize(record.value());
+            out.collect(KafkaRecord.of(record, key, value));
+        }
+
+        @Override
+        public TypeInformation<KafkaRecord<K, V>> getProducedType() {
+            return KafkaRecordTypeInfo.of(keySerde.typeInformation(), valueSerde.typeInformation());
+        }
+    }
 
     private static final class KeyOnly<K> implements KafkaRecordDeserializationSchema<K> {
         private static final long serialVersionUID = 1L;

@@ -2,26 +2,26 @@ package io.github.flinkkafkakit.core;
 
 import io.github.flinkkafkakit.core.errors.DeadLetter;
 import io.github.flinkkafkakit.core.errors.ErrorPolicy;
+import io.github.flinkkafkakit.core.internal.DeadLetterSink;
 import io.github.flinkkafkakit.core.internal.DeadLetterSplitter;
 import io.github.flinkkafkakit.core.internal.GuardedDeserializer;
 import io.github.flinkkafkakit.core.internal.JobTopics;
+import io.github.flinkkafkakit.core.internal.LeftWatermarks;
 import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
 import io.github.flinkkafkakit.core.preflight.PreflightException;
-import io.github.flinkkafkakit.core.serde.Serdes;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.KafkaSourceOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
-import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
-import org.apache.flink.streaming.api.environment.CheckpointConfig;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.types.Either;
 import org.apache.flink.util.OutputTag;
@@ -37,6 +37,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -82,6 +83,7 @@ public final class KafkaIn<T> {
     private final Properties consumerProperties;
     private final ErrorPolicy errorPolicy;
     private final String deadLetterTransactionalIdPrefix;
+    private final WatermarkStrategy<T> watermarks;
 
     private Map<TopicPartition, Long> stoppingOffsets;
 
@@ -98,6 +100,7 @@ public final class KafkaIn<T> {
         this.consumerProperties.putAll(b.consumerProperties);
         this.errorPolicy = b.errorPolicy;
         this.deadLetterTransactionalIdPrefix = b.deadLetterTransactionalIdPrefix;
+        this.watermarks = b.watermarks;
     }
 
     public static <T> Builder<T> builder() {
@@ -105,14 +108,18 @@ public final class KafkaIn<T> {
     }
 
     /**
-     * Runs the preflight checks and adds the source to {@code env} without watermarks (use {@link
-     * #createStream(StreamExecutionEnvironment, WatermarkStrategy, String)} for event time).
+     * Runs the preflight checks and adds the source to {@code env}, with the watermarks of {@link
+     * Builder#setWatermarks} (none when not set; or use {@link
+     * #createStream(StreamExecutionEnvironment, WatermarkStrategy, String)}).
      *
      * @throws PreflightException when the cluster is unreachable, refuses our credentials, or a
      *     topic is missing
      */
     public DataStream<T> createStream(StreamExecutionEnvironment env) {
-        return createStream(env, WatermarkStrategy.noWatermarks(), "kafka-in " + topics);
+        return createStream(
+                env,
+                watermarks != null ? watermarks : WatermarkStrategy.noWatermarks(),
+                "kafka-in " + topics);
     }
 
     /**
@@ -139,23 +146,16 @@ public final class KafkaIn<T> {
         OutputTag<DeadLetter> tag =
                 new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
         SingleOutputStreamOperator<T> values =
-                env.fromSource(source, WatermarkStrategy.noWatermarks(), name)
+                env.fromSource(source, LeftWatermarks.of(watermarks), name)
                         .uid(uid)
                         .process(new DeadLetterSplitter<>(tag), deserializer.getProducedType())
                         .name("split dead letters")
                         .uid(uid + "-split");
         writeDeadLetters(env, values.getSideOutput(tag));
-        return watermarks == WatermarkStrategy.<T>noWatermarks()
-                ? values
-                : values.assignTimestampsAndWatermarks(watermarks);
+        return values;
     }
 
     private void writeDeadLetters(StreamExecutionEnvironment env, DataStream<DeadLetter> letters) {
-        CheckpointConfig checkpoints = env.getCheckpointConfig();
-        boolean exactlyOnce =
-                checkpoints.isCheckpointingEnabled()
-                        && checkpoints.getCheckpointingConsistencyMode()
-                                == CheckpointingMode.EXACTLY_ONCE;
         String dlq = errorPolicy.deadLetterTopic();
         String prefix =
                 deadLetterTransactionalIdPrefix != null
@@ -164,22 +164,7 @@ public final class KafkaIn<T> {
                                 + (groupId != null ? groupId : String.join("-", topics))
                                 + "-"
                                 + dlq;
-        KafkaOut.<DeadLetter>builder()
-                .setConnection(connection)
-                .setTopic(dlq)
-                .setKey(d -> d.key, Serdes.bytes())
-                .setValue(d -> d.value, Serdes.bytes())
-                .setHeaders(DeadLetter::writeHeaders)
-                .setDeliveryGuarantee(
-                        exactlyOnce
-                                ? DeliveryGuarantee.EXACTLY_ONCE
-                                : DeliveryGuarantee.AT_LEAST_ONCE)
-                .setTransactionalIdPrefix(prefix)
-                .setAutoCreateTopic(1)
-                .setPreflight(preflight)
-                .setPreflightTimeout(preflightTimeout)
-                .build()
-                .writeTo(letters);
+        DeadLetterSink.write(letters, connection, dlq, prefix, preflight, preflightTimeout, null);
     }
 
     /**
@@ -340,6 +325,8 @@ public final class KafkaIn<T> {
         private final Properties consumerProperties = new Properties();
         private ErrorPolicy errorPolicy = ErrorPolicy.fail();
         private String deadLetterTransactionalIdPrefix;
+        private WatermarkStrategy<T> watermarks;
+        private boolean startingOffsetsNeedGroup;
 
         private Builder() {}
 
@@ -405,6 +392,112 @@ public final class KafkaIn<T> {
         public Builder<T> setStartingOffsets(OffsetsInitializer startingOffsets) {
             checkArgument(startingOffsets != null, "startingOffsets must not be null");
             this.startingOffsets = startingOffsets;
+            this.startingOffsetsNeedGroup = false;
+            return this;
+        }
+
+        /** Start at the earliest offset of every partition. */
+        public Builder<T> setStartingOffsetsEarliest() {
+            return setStartingOffsets(OffsetsInitializer.earliest());
+        }
+
+        /** Start at the end of every partition: only records written after the start are read. */
+        public Builder<T> setStartingOffsetsLatest() {
+            return setStartingOffsets(OffsetsInitializer.latest());
+        }
+
+        /**
+         * Start at the group's committed offsets; partitions without one start at the earliest
+         * offset (the default when a group id is set). Needs {@link #setGroupId}.
+         */
+        public Builder<T> setStartingOffsetsCommittedOrEarliest() {
+            setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST));
+            startingOffsetsNeedGroup = true;
+            return this;
+        }
+
+        /**
+         * Start at the group's committed offsets; partitions without one start at the end. Needs
+         * {@link #setGroupId}.
+         */
+        public Builder<T> setStartingOffsetsCommittedOrLatest() {
+            setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.LATEST));
+            startingOffsetsNeedGroup = true;
+            return this;
+        }
+
+        /**
+         * Start, per partition, at the first record whose timestamp is at or after {@code time} (at
+         * the end where there is none).
+         */
+        public Builder<T> setStartingOffsetsTimestamp(Instant time) {
+            checkArgument(time != null, "starting timestamp must not be null");
+            return setStartingOffsets(OffsetsInitializer.timestamp(time.toEpochMilli()));
+        }
+
+        /**
+         * How often the source looks for new partitions of its topics ({@code
+         * partition.discovery.interval.ms}); {@link Duration#ZERO} turns discovery off. The
+         * connector's default is 5 min for unbounded sources; bounded sources never discover.
+         */
+        public Builder<T> setPartitionDiscovery(Duration interval) {
+            checkArgument(
+                    interval != null && !interval.isNegative(),
+                    "partition discovery interval must be zero (off) or positive");
+            consumerProperties.setProperty(
+                    KafkaSourceOptions.PARTITION_DISCOVERY_INTERVAL_MS.key(),
+                    Long.toString(interval.isZero() ? -1 : interval.toMillis()));
+            return this;
+        }
+
+        /**
+         * Event time from the Kafka record timestamps, watermarks tracked per partition and
+         * trailing the largest timestamp seen by {@code maxOutOfOrderness}. A partition without
+         * records for {@code idleness} is marked idle so it does not hold event time back ({@code
+         * null} or zero: never idle — then one empty partition stalls every event-time window).
+         *
+         * <pre>{@code
+         * .setWatermarks(Duration.ofSeconds(5), Duration.ofSeconds(30))
+         * }</pre>
+         */
+        public Builder<T> setWatermarks(Duration maxOutOfOrderness, Duration idleness) {
+            return setWatermarks(maxOutOfOrderness, null, idleness);
+        }
+
+        /**
+         * Like {@link #setWatermarks(Duration, Duration)} with the event time taken from the
+         * element by {@code timestamps} ({@code null}: the Kafka record timestamp).
+         *
+         * <pre>{@code
+         * .setWatermarks(Duration.ofSeconds(5), (line, kafkaTs) -> line.epochMillis(),
+         *         Duration.ofSeconds(30))
+         * }</pre>
+         */
+        public Builder<T> setWatermarks(
+                Duration maxOutOfOrderness,
+                SerializableTimestampAssigner<T> timestamps,
+                Duration idleness) {
+            checkArgument(
+                    maxOutOfOrderness != null && !maxOutOfOrderness.isNegative(),
+                    "maxOutOfOrderness must be zero or positive");
+            checkArgument(
+                    idleness == null || !idleness.isNegative(),
+                    "idleness must be null, zero (never idle) or positive");
+            WatermarkStrategy<T> strategy =
+                    WatermarkStrategy.forBoundedOutOfOrderness(maxOutOfOrderness);
+            if (timestamps != null) {
+                strategy = strategy.withTimestampAssigner(timestamps);
+            }
+            if (idleness != null && !idleness.isZero()) {
+                strategy = strategy.withIdleness(idleness);
+            }
+            return setWatermarks(strategy);
+        }
+
+        /** Any watermark strategy, applied per partition in the source. */
+        public Builder<T> setWatermarks(WatermarkStrategy<T> strategy) {
+            checkArgument(strategy != null, "watermark strategy must not be null");
+            this.watermarks = strategy;
             return this;
         }
 
@@ -444,6 +537,10 @@ public final class KafkaIn<T> {
             checkArgument(
                     deserializer != null,
                     "no deserializer: call setDeserializer(KafkaDeserializers.values(Serdes.string()))");
+            checkArgument(
+                    !startingOffsetsNeedGroup || groupId != null,
+                    "starting from committed offsets needs a group: call setGroupId(\"my-group\")"
+                            + " or start from earliest/latest/timestamp");
             if (startingOffsets == null) {
                 startingOffsets =
                         groupId == null

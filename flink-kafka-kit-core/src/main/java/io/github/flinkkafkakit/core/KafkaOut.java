@@ -79,6 +79,7 @@ public final class KafkaOut<T> {
     private final SerializableFunction<T, ?> valueExtractor;
     private final Serde<Object> valueSerde;
     private final HeaderWriter<T> headerWriter;
+    private final SerializableFunction<T, Long> timestampExtractor;
     private final SerializableFunction<T, String> topicSelector;
     private final ErrorPolicy errorPolicy;
     private final DeliveryGuarantee guarantee;
@@ -89,6 +90,7 @@ public final class KafkaOut<T> {
     private final boolean preflight;
     private final Duration preflightTimeout;
     private final Properties producerProperties;
+    private final String uid;
 
     @SuppressWarnings("unchecked")
     private KafkaOut(Builder<T> b) {
@@ -99,6 +101,7 @@ public final class KafkaOut<T> {
         this.valueExtractor = b.valueExtractor;
         this.valueSerde = (Serde<Object>) b.valueSerde;
         this.headerWriter = b.headerWriter;
+        this.timestampExtractor = b.timestampExtractor;
         this.topicSelector = b.topicSelector;
         this.errorPolicy = b.errorPolicy;
         this.guarantee = b.guarantee;
@@ -110,10 +113,35 @@ public final class KafkaOut<T> {
         this.preflightTimeout = b.preflightTimeout;
         this.producerProperties = new Properties();
         this.producerProperties.putAll(b.producerProperties);
+        this.uid = b.uid;
     }
 
     public static <T> Builder<T> builder() {
         return new Builder<>();
+    }
+
+    /**
+     * A builder that writes {@link KafkaRecord}s as they are: key, value and headers (topic and the
+     * rest still to set). The record timestamp is {@link KafkaRecord#timestamp()} (the element's
+     * Flink timestamp where it is {@code -1}), so a pass-through job keeps key, value, headers and
+     * timestamp.
+     *
+     * <pre>{@code
+     * KafkaOut.recordBuilder(Serdes.string(), JsonSerde.tree())
+     *         .setConnection(kafka)
+     *         .setTopic("orders-copy")
+     *         .setTransactionalIdPrefix("orders-copy")
+     *         .build()
+     *         .writeTo(records);
+     * }</pre>
+     */
+    public static <K, V> Builder<KafkaRecord<K, V>> recordBuilder(
+            Serde<K> keySerde, Serde<V> valueSerde) {
+        return KafkaOut.<KafkaRecord<K, V>>builder()
+                .setKey(KafkaRecord::key, keySerde)
+                .setValue(KafkaRecord::value, valueSerde)
+                .setHeaders(KafkaRecord::writeHeaders)
+                .setTimestamp(r -> r.timestamp() >= 0 ? r.timestamp() : null);
     }
 
     /**
@@ -130,7 +158,7 @@ public final class KafkaOut<T> {
         int maxRecordBytes = preflight ? checkCluster() : maxRequestSize();
         return stream.sinkTo(buildSink(maxRecordBytes))
                 .name("kafka-out " + topic)
-                .uid(JobTopics.of(env).uniqueUid("kafka-out-" + topic));
+                .uid(uid != null ? uid : JobTopics.of(env).uniqueUid("kafka-out-" + topic));
     }
 
     private void checkJob(StreamExecutionEnvironment env) {
@@ -300,6 +328,7 @@ public final class KafkaOut<T> {
         private final SerializableFunction<T, ?> valueExtractor;
         private final Serde<Object> valueSerde;
         private final HeaderWriter<T> headerWriter;
+        private final SerializableFunction<T, Long> timestampExtractor;
         private final SerializableFunction<T, String> topicSelector;
         private final FailureHandler failures;
         private final int maxRecordBytes;
@@ -311,6 +340,7 @@ public final class KafkaOut<T> {
             this.valueExtractor = out.valueExtractor;
             this.valueSerde = out.valueSerde;
             this.headerWriter = out.headerWriter;
+            this.timestampExtractor = out.timestampExtractor;
             this.topicSelector = out.topicSelector;
             this.failures = new FailureHandler(out.errorPolicy, Stage.PRODUCE);
             this.maxRecordBytes = maxRecordBytes;
@@ -324,12 +354,16 @@ public final class KafkaOut<T> {
 
         @Override
         public ProducerRecord<byte[], byte[]> serialize(
-                T element, KafkaSinkContext context, Long timestamp) {
+                T element, KafkaSinkContext context, Long elementTimestamp) {
+            Long timestamp = elementTimestamp;
             byte[] key = null;
             byte[] value = null;
             String target = topic;
             try {
                 target = topicSelector == null ? topic : topicSelector.apply(element);
+                if (timestampExtractor != null) {
+                    timestamp = timestampExtractor.apply(element);
+                }
                 key = keyExtractor == null ? null : keySerde.serialize(keyExtractor.apply(element));
                 value = valueSerde.serialize(valueExtractor.apply(element));
                 RecordHeaders headers = new RecordHeaders();
@@ -391,6 +425,7 @@ public final class KafkaOut<T> {
         private SerializableFunction<T, ?> valueExtractor;
         private Serde<?> valueSerde;
         private HeaderWriter<T> headerWriter;
+        private SerializableFunction<T, Long> timestampExtractor;
         private SerializableFunction<T, String> topicSelector;
         private ErrorPolicy errorPolicy = ErrorPolicy.fail();
         private DeliveryGuarantee guarantee = DeliveryGuarantee.EXACTLY_ONCE;
@@ -401,8 +436,19 @@ public final class KafkaOut<T> {
         private boolean preflight = true;
         private Duration preflightTimeout = KafkaPreflight.DEFAULT_TIMEOUT;
         private final Properties producerProperties = new Properties();
+        private String uid;
 
         private Builder() {}
+
+        /**
+         * Operator uid of the sink (default {@code kafka-out-<topic>}, with {@code -2}, {@code -3}…
+         * appended when another sink of the job already uses it).
+         */
+        public Builder<T> setUid(String uid) {
+            checkArgument(uid != null && !uid.isBlank(), "uid must not be empty");
+            this.uid = uid;
+            return this;
+        }
 
         public Builder<T> setConnection(KafkaConnection connection) {
             checkArgument(connection != null, "connection must not be null");
@@ -438,6 +484,16 @@ public final class KafkaOut<T> {
         public Builder<T> setHeaders(HeaderWriter<T> headerWriter) {
             checkArgument(headerWriter != null, "header writer must not be null");
             this.headerWriter = headerWriter;
+            return this;
+        }
+
+        /**
+         * The record timestamp (epoch millis) per element; {@code null} lets the producer set it.
+         * Default: the element's Flink timestamp.
+         */
+        public Builder<T> setTimestamp(SerializableFunction<T, Long> timestampExtractor) {
+            checkArgument(timestampExtractor != null, "timestamp extractor must not be null");
+            this.timestampExtractor = timestampExtractor;
             return this;
         }
 

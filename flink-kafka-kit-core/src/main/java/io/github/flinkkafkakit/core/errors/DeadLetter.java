@@ -137,6 +137,11 @@ public class DeadLetter {
         return s.substring(0, Math.min(s.length(), maxBytes / 3));
     }
 
+    /** Keeps {@code original} as the failed record's headers (copied, encoded). */
+    public void setOriginalHeaders(Headers original) {
+        this.headers = original == null ? null : encode(original);
+    }
+
     /** The original headers of the failed record. */
     public Headers originalHeaders() {
         RecordHeaders result = new RecordHeaders();

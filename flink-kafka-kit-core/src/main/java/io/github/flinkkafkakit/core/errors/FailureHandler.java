@@ -12,10 +12,9 @@ import java.io.Serializable;
 
 /**
  * Applies an {@link ErrorPolicy} to failures of one parallel instance: counts every outcome as a
- * Flink metric ({@code fkk.records}, {@code fkk.errors.skipped|logged|deadLettered}), logs
- * (position and cause, never content), tracks the {@link ErrorBudget}, and fails the job without
- * restarts when the policy is {@code fail} or the budget is exceeded — the same record would only
- * fail again after a restart.
+ * Flink metric ({@code fkk.errors.skipped|logged|deadLettered}), logs (position and cause, never
+ * content), tracks the {@link ErrorBudget}, and fails the job without restarts when the policy is
+ * {@code fail} or the budget is exceeded — the same record would only fail again after a restart.
  */
 @Internal
 public final class FailureHandler implements Serializable {
