@@ -117,6 +117,19 @@ public final class CommonOptions {
         return dlqTopic != null ? dlqTopic : input + "-dlq";
     }
 
+    /** Whether the embedded broker (the testing module) is on the classpath. */
+    static boolean embeddedBrokerAvailable() {
+        try {
+            Class.forName(
+                    "io.github.flinkkafkakit.testing.EmbeddedKafkaBroker",
+                    false,
+                    CommonOptions.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
     /** The job's Flink environment as the options ask for it. */
     StreamExecutionEnvironment environment(int parallelism, PrintWriter out) {
         if (webUi) {
@@ -131,6 +144,13 @@ public final class CommonOptions {
 
     /** Checks that need no cluster; throws a usage error (exit code 2) naming the option. */
     void validate(CommandLine commandLine) {
+        if (bootstrapServers == null && !embeddedBrokerAvailable()) {
+            throw new ParameterException(
+                    commandLine,
+                    "--bootstrap-servers is required: this is the job jar for `flink run`; the"
+                            + " embedded broker is only in the runnable jar"
+                            + " (flink-kafka-kit-examples.jar)");
+        }
         if (kafkaConfig != null && !Files.isRegularFile(kafkaConfig)) {
             throw new ParameterException(
                     commandLine, "--kafka-config file " + kafkaConfig + " does not exist");

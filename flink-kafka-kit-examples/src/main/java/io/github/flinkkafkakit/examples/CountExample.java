@@ -5,8 +5,6 @@ import io.github.flinkkafkakit.core.KafkaDeserializers;
 import io.github.flinkkafkakit.core.KafkaIn;
 import io.github.flinkkafkakit.core.KafkaOut;
 import io.github.flinkkafkakit.core.serde.Serdes;
-import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
-import io.github.flinkkafkakit.testing.KafkaTestClient;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
@@ -26,14 +24,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
-import java.util.stream.Collectors;
 
 /**
  * Counts records per record key and writes each key's running count to Kafka (output key = input
@@ -113,7 +105,9 @@ public final class CountExample implements Callable<Integer> {
                             + " loop)");
         }
         options.validate(spec.commandLine());
-        return options.embedded() ? runEmbedded(settings) : runOnCluster(settings);
+        return options.embedded()
+                ? new EmbeddedCount(out, options, sampleRecords).run(settings)
+                : runOnCluster(settings);
     }
 
     private int runOnCluster(Settings settings) throws Exception {
@@ -139,88 +133,6 @@ public final class CountExample implements Callable<Integer> {
         in.commitStoppingOffsets();
         out.println("count: finished, counts written to '" + settings.outputTopic() + "'");
         return 0;
-    }
-
-    private int runEmbedded(Settings settings) throws Exception {
-        out.println("Starting an embedded Kafka broker ...");
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
-                KafkaTestClient kafka = broker.client()) {
-            kafka.createTopic(settings.inputTopic(), 4);
-            kafka.createTopic(settings.outputTopic(), 4);
-            out.printf(
-                    Locale.ROOT,
-                    "Writing %,d page views of %,d users (Zipf-skewed) to '%s' on %s%n",
-                    sampleRecords,
-                    SAMPLE_KEYS,
-                    settings.inputTopic(),
-                    broker.bootstrapServers());
-            Map<String, Long> expected = writeSampleData(kafka, settings.inputTopic());
-
-            KafkaConnection connection = options.connection(broker.bootstrapServers());
-            StreamExecutionEnvironment env = options.environment(options.parallelism, out);
-            KafkaIn<String> in = buildPipeline(env, connection, settings);
-            out.printf(
-                    Locale.ROOT,
-                    "Running the count job (%s, parallelism %d) ...%n",
-                    settings.guarantee(),
-                    options.parallelism);
-            long start = System.nanoTime();
-            try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-                env.execute("count " + settings.inputTopic() + " -> " + settings.outputTopic());
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-
-            Map<String, String> actual = kafka.latestValuePerKey(settings.outputTopic());
-            return printResult(expected, actual, seconds);
-        }
-    }
-
-    private Map<String, Long> writeSampleData(KafkaTestClient kafka, String topic) {
-        SampleData data = new SampleData(SAMPLE_KEYS, 1.0, 42);
-        Map<String, Long> expected = new HashMap<>();
-        try (KafkaTestClient.Batch batch = kafka.batch(topic)) {
-            for (int i = 0; i < sampleRecords; i++) {
-                String user = String.format(Locale.ROOT, "user-%04d", data.nextRank() + 1);
-                batch.send(user, "/page/" + (i % 50));
-                expected.merge(user, 1L, Long::sum);
-            }
-        }
-        return expected;
-    }
-
-    private int printResult(
-            Map<String, Long> expected, Map<String, String> actual, double seconds) {
-        List<Map.Entry<String, Long>> top =
-                expected.entrySet().stream()
-                        .sorted(
-                                Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())
-                                        .thenComparing(Map.Entry.comparingByKey()))
-                        .limit(10)
-                        .collect(Collectors.toList());
-        out.println();
-        out.println("Top 10 keys by count (output read back from Kafka with read_committed):");
-        ResultTable table = new ResultTable("key", "count", "expected");
-        for (Map.Entry<String, Long> e : top) {
-            table.add(e.getKey(), actual.getOrDefault(e.getKey(), "-"), e.getValue());
-        }
-        table.print(out);
-        long wrong =
-                expected.entrySet().stream()
-                        .filter(e -> !Long.toString(e.getValue()).equals(actual.get(e.getKey())))
-                        .count();
-        long extra = actual.keySet().stream().filter(k -> !expected.containsKey(k)).count();
-        out.println();
-        out.printf(
-                Locale.ROOT,
-                "records in: %,d | keys: %,d | job time: %.1f s (%,.0f records/s) | %s%n",
-                sampleRecords,
-                expected.size(),
-                seconds,
-                sampleRecords / seconds,
-                wrong == 0 && extra == 0
-                        ? "all " + expected.size() + " counts exact"
-                        : wrong + " keys wrong, " + extra + " unexpected keys");
-        return wrong == 0 && extra == 0 ? 0 : Examples.EXIT_FAILURE;
     }
 
     /**

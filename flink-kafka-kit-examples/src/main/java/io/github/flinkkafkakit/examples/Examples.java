@@ -61,7 +61,16 @@ public final class Examples implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        int code;
+        try {
+            code = run(args, System.out, System.err);
+        } catch (Throwable unexpected) {
+            // An Error (e.g. a missing class) escapes picocli's handlers; Flink's non-daemon
+            // threads would then keep the JVM alive: report it in one line and exit instead.
+            System.err.println("Error: " + describe(unexpected));
+            code = EXIT_FAILURE;
+        }
+        System.exit(code);
     }
 
     /** Parses {@code args}, runs the chosen example and returns the process exit code. */

@@ -8,8 +8,6 @@ import io.github.flinkkafkakit.core.errors.DeadLetter;
 import io.github.flinkkafkakit.core.errors.ErrorPolicy;
 import io.github.flinkkafkakit.core.errors.Stage;
 import io.github.flinkkafkakit.core.serde.Serdes;
-import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
-import io.github.flinkkafkakit.testing.KafkaTestClient;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -23,9 +21,6 @@ import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
@@ -41,9 +36,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
 /**
@@ -87,7 +79,7 @@ public final class LogAnalyticsExample implements Callable<Integer> {
     static final Duration WINDOW = Duration.ofMinutes(1);
     static final List<String> SERVICES =
             List.of("checkout", "search", "payments", "auth", "catalog", "shipping");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = new ObjectMapper();
 
     @Spec CommandSpec spec;
 
@@ -144,7 +136,9 @@ public final class LogAnalyticsExample implements Callable<Integer> {
                             + "')");
         }
         options.validate(spec.commandLine());
-        return options.embedded() ? runEmbedded(settings) : runOnCluster(settings);
+        return options.embedded()
+                ? new EmbeddedLogAnalytics(out, options, sampleRecords).run(settings)
+                : runOnCluster(settings);
     }
 
     private int runOnCluster(Settings settings) throws Exception {
@@ -168,156 +162,6 @@ public final class LogAnalyticsExample implements Callable<Integer> {
         out.println(
                 "log-analytics: finished, window statistics in '" + settings.outputTopic() + "'");
         return 0;
-    }
-
-    /** The expected (count, errors) per "service|window start", and the malformed line count. */
-    record Expected(Map<String, long[]> windows, long malformed) {}
-
-    private int runEmbedded(Settings settings) throws Exception {
-        out.println("Starting an embedded Kafka broker ...");
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
-                KafkaTestClient kafka = broker.client()) {
-            kafka.createTopic(settings.inputTopic(), 3);
-            kafka.createTopic(settings.outputTopic(), 3);
-            Expected expected = writeSampleLogs(kafka, settings.inputTopic());
-            out.printf(
-                    Locale.ROOT,
-                    "Wrote %,d log lines of %d services over 10 minutes (%,d malformed) to '%s'%n",
-                    sampleRecords,
-                    SERVICES.size(),
-                    expected.malformed(),
-                    settings.inputTopic());
-            out.flush();
-            StreamExecutionEnvironment env = options.environment(options.parallelism, out);
-            KafkaConnection connection = options.connection(broker.bootstrapServers());
-            KafkaIn<LogEvent> in = buildPipeline(env, connection, settings);
-            long start = System.nanoTime();
-            try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-                env.execute("log-analytics " + settings.inputTopic());
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-
-            Map<String, JsonNode> actual = new TreeMap<>();
-            for (ConsumerRecord<String, String> r : kafka.consumeAll(settings.outputTopic())) {
-                JsonNode node = JSON.readTree(r.value());
-                actual.put(
-                        node.get("service").asText() + "|" + node.get("window_start").asText(),
-                        node);
-            }
-            long deadLetters =
-                    kafka.consumeAllBytes(settings.dlqTopic(), KafkaTestClient.DEFAULT_IDLE).size();
-            return printResult(expected, actual, deadLetters, seconds);
-        }
-    }
-
-    private Expected writeSampleLogs(KafkaTestClient kafka, String topic) {
-        Random random = new Random(5);
-        Instant base = Instant.parse("2026-11-24T10:00:00Z");
-        Map<String, long[]> windows = new TreeMap<>();
-        long malformed = 0;
-        String[] levels = {"INFO", "INFO", "INFO", "WARN", "ERROR"};
-        try (KafkaTestClient.Batch batch = kafka.batch(topic)) {
-            for (int i = 0; i < sampleRecords; i++) {
-                String service = SERVICES.get(Math.min(random.nextInt(8), SERVICES.size() - 1));
-                Instant ts =
-                        base.plusMillis((long) i * 600_000 / sampleRecords + random.nextInt(3000));
-                String line;
-                if (random.nextInt(100) == 0) {
-                    malformed++;
-                    line = malformedLine(random.nextInt(4), ts, service);
-                } else {
-                    String level = levels[random.nextInt(levels.length)];
-                    long latency = (long) (20 * Math.exp(random.nextGaussian()));
-                    line =
-                            String.format(
-                                    Locale.ROOT,
-                                    "{\"ts\":\"%s\",\"service\":\"%s\",\"level\":\"%s\","
-                                            + "\"latency_ms\":%d,\"msg\":\"request %d\"}",
-                                    ts,
-                                    service,
-                                    level,
-                                    latency,
-                                    i);
-                    long windowStart = ts.toEpochMilli() - ts.toEpochMilli() % WINDOW.toMillis();
-                    long[] cell =
-                            windows.computeIfAbsent(
-                                    service + "|" + Instant.ofEpochMilli(windowStart),
-                                    k -> new long[2]);
-                    cell[0]++;
-                    if (level.equals("ERROR")) {
-                        cell[1]++;
-                    }
-                }
-                batch.send(service, line);
-            }
-        }
-        return new Expected(windows, malformed);
-    }
-
-    private static String malformedLine(int kind, Instant ts, String service) {
-        switch (kind) {
-            case 0:
-                return "GET /checkout 500 12ms"; // not JSON
-            case 1:
-                return "{\"service\":\"" + service + "\",\"level\":\"INFO\"}"; // no ts
-            case 2:
-                return "{\"ts\":\"yesterday\",\"service\":\"" + service + "\"}"; // invalid ts
-            default:
-                return "{\"ts\":\"" + ts + "\",\"level\":\"ERROR\"}"; // no service
-        }
-    }
-
-    private int printResult(
-            Expected expected, Map<String, JsonNode> actual, long deadLetters, double seconds) {
-        out.println();
-        out.println("Per service and minute (first 12 of " + actual.size() + " windows):");
-        ResultTable table =
-                new ResultTable("service", "window_start", "count", "errors", "p50", "p95", "p99");
-        actual.values().stream()
-                .sorted(
-                        (a, b) ->
-                                a.get("window_start")
-                                        .asText()
-                                        .compareTo(b.get("window_start").asText()))
-                .limit(12)
-                .forEach(
-                        n ->
-                                table.add(
-                                        n.get("service").asText(),
-                                        n.get("window_start").asText(),
-                                        n.get("count").asLong(),
-                                        n.get("errors").asLong(),
-                                        n.get("latency_p50_ms").asLong() + " ms",
-                                        n.get("latency_p95_ms").asLong() + " ms",
-                                        n.get("latency_p99_ms").asLong() + " ms"));
-        table.print(out);
-        long wrong = 0;
-        for (Map.Entry<String, long[]> e : expected.windows().entrySet()) {
-            JsonNode n = actual.get(e.getKey());
-            if (n == null
-                    || n.get("count").asLong() != e.getValue()[0]
-                    || n.get("errors").asLong() != e.getValue()[1]) {
-                wrong++;
-            }
-        }
-        boolean exact =
-                wrong == 0
-                        && actual.size() == expected.windows().size()
-                        && deadLetters == expected.malformed();
-        out.println();
-        out.printf(
-                Locale.ROOT,
-                "records in: %,d | records out: %,d | dead letters: %,d | %.1f s (%,.0f records/s)"
-                        + " | %s%n",
-                sampleRecords,
-                actual.size(),
-                deadLetters,
-                seconds,
-                sampleRecords / seconds,
-                exact
-                        ? "all " + actual.size() + " windows exact"
-                        : wrong + " windows wrong, dead letters expected " + expected.malformed());
-        return exact ? 0 : Examples.EXIT_FAILURE;
     }
 
     /** The job. Returns the source so a bounded run can commit its final offsets. */

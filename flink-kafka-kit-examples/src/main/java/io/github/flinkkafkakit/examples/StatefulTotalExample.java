@@ -8,8 +8,6 @@ import io.github.flinkkafkakit.core.serde.Serdes;
 import io.github.flinkkafkakit.state.ChangelogFunction;
 import io.github.flinkkafkakit.state.ChangelogPipeline;
 import io.github.flinkkafkakit.state.KafkaChangelog;
-import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
-import io.github.flinkkafkakit.testing.KafkaTestClient;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
@@ -28,13 +26,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 
 /**
  * Running totals per key with Kafka as the state store: input key + value = decimal integer, output
@@ -136,7 +128,9 @@ public final class StatefulTotalExample implements Callable<Integer> {
                             + " exactly-once (exact after restarts) or at-least-once");
         }
         options.validate(spec.commandLine());
-        return options.embedded() ? runEmbedded(settings) : runOnCluster(settings);
+        return options.embedded()
+                ? new EmbeddedStatefulTotal(out, options, sampleRecords, this).run(settings)
+                : runOnCluster(settings);
     }
 
     private int runOnCluster(Settings settings) throws Exception {
@@ -157,13 +151,12 @@ public final class StatefulTotalExample implements Callable<Integer> {
                         + options.parallelism
                         + ")");
         out.flush();
-        run(connection, settings, options.parallelism);
+        runJob(connection, settings, options.parallelism);
         out.println("stateful-total: finished, totals written to '" + settings.outputTopic() + "'");
         return 0;
     }
 
-    private void run(KafkaConnection connection, Settings settings, int parallelism)
-            throws Exception {
+    void runJob(KafkaConnection connection, Settings settings, int parallelism) throws Exception {
         StreamExecutionEnvironment env = options.environment(parallelism, out);
         KafkaIn<Tuple2<String, Long>> in = buildPipeline(env, connection, settings);
         try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
@@ -171,101 +164,6 @@ public final class StatefulTotalExample implements Callable<Integer> {
                     "stateful-total " + settings.inputTopic() + " -> " + settings.outputTopic());
         }
         in.commitStoppingOffsets();
-    }
-
-    private int runEmbedded(Settings settings) throws Exception {
-        out.println("Starting an embedded Kafka broker ...");
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
-                KafkaTestClient kafka = broker.client()) {
-            kafka.createTopic(settings.inputTopic(), 4);
-            KafkaConnection connection = options.connection(broker.bootstrapServers());
-            SampleData data = new SampleData(SAMPLE_KEYS, 0.8, 7);
-            Map<String, Long> expected = new HashMap<>();
-            long invalid = 0;
-            long start = System.nanoTime();
-            int[] parallelisms = {options.parallelism, options.parallelism == 1 ? 2 : 1};
-            for (int run = 0; run < 2; run++) {
-                invalid += writeBatch(kafka, settings.inputTopic(), data, expected);
-                out.printf(
-                        Locale.ROOT,
-                        "Run %d: %,d deposits in '%s'; %s at parallelism %d%s ...%n",
-                        run + 1,
-                        sampleRecords,
-                        settings.inputTopic(),
-                        run == 0 ? "summing" : "restarting from Kafka alone (no checkpoint)",
-                        parallelisms[run],
-                        run == 0 ? "" : ", state restored from '" + settings.stateTopic() + "'");
-                out.flush();
-                run(connection, settings, parallelisms[run]);
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            Map<String, String> actual = kafka.latestValuePerKey(settings.outputTopic());
-            long deadLetters =
-                    kafka.consumeAllBytes(settings.dlqTopic(), KafkaTestClient.DEFAULT_IDLE).size();
-            return printResult(expected, actual, invalid, deadLetters, seconds);
-        }
-    }
-
-    /** One batch: deposits per account, about 0.1 % of them not a number. */
-    private long writeBatch(
-            KafkaTestClient kafka, String topic, SampleData data, Map<String, Long> expected) {
-        long invalid = 0;
-        try (KafkaTestClient.Batch batch = kafka.batch(topic)) {
-            for (int i = 0; i < sampleRecords; i++) {
-                String account = String.format(Locale.ROOT, "account-%03d", data.nextRank() + 1);
-                String value;
-                if (data.random().nextInt(1000) == 0) {
-                    value = "twelve";
-                    invalid++;
-                } else {
-                    long amount = data.random().nextInt(200) - 50;
-                    value = Long.toString(amount);
-                    expected.merge(account, amount, Long::sum);
-                }
-                batch.send(account, value);
-            }
-        }
-        return invalid;
-    }
-
-    private int printResult(
-            Map<String, Long> expected,
-            Map<String, String> actual,
-            long invalid,
-            long deadLetters,
-            double seconds) {
-        List<Map.Entry<String, Long>> top =
-                expected.entrySet().stream()
-                        .sorted(
-                                Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())
-                                        .thenComparing(Map.Entry.comparingByKey()))
-                        .limit(10)
-                        .collect(Collectors.toList());
-        out.println();
-        out.println("Top 10 totals after both runs (read back from Kafka with read_committed):");
-        ResultTable table = new ResultTable("key", "total", "expected");
-        for (Map.Entry<String, Long> e : top) {
-            table.add(e.getKey(), actual.getOrDefault(e.getKey(), "-"), e.getValue());
-        }
-        table.print(out);
-        long wrong =
-                expected.entrySet().stream()
-                        .filter(e -> !Long.toString(e.getValue()).equals(actual.get(e.getKey())))
-                        .count();
-        boolean exact = wrong == 0 && actual.size() == expected.size() && deadLetters == invalid;
-        out.println();
-        out.printf(
-                Locale.ROOT,
-                "records in: %,d | keys: %,d | dead letters: %,d (expected %,d) | %.1f s (%,.0f"
-                        + " records/s) | %s%n",
-                2L * sampleRecords,
-                expected.size(),
-                deadLetters,
-                invalid,
-                seconds,
-                2 * sampleRecords / seconds,
-                exact ? "all " + expected.size() + " totals exact" : wrong + " totals wrong");
-        return exact ? 0 : Examples.EXIT_FAILURE;
     }
 
     /**
