@@ -4,17 +4,13 @@ import io.github.flinkkafkakit.core.KafkaConnection;
 import io.github.flinkkafkakit.core.KafkaDeserializers;
 import io.github.flinkkafkakit.core.KafkaIn;
 import io.github.flinkkafkakit.core.KafkaOut;
+import io.github.flinkkafkakit.core.count.Counts;
+import io.github.flinkkafkakit.core.count.EmitPolicy;
 import io.github.flinkkafkakit.core.serde.Serdes;
 
-import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
-import org.apache.flink.util.Collector;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,6 +20,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 
@@ -67,6 +64,17 @@ public final class CountExample implements Callable<Integer> {
     @Mixin CommonOptions options;
 
     @Option(
+            names = "--emit",
+            paramLabel = "POLICY",
+            defaultValue = "on-checkpoint",
+            converter = EmitConverter.class,
+            description =
+                    "every-record (one output per input record) or on-checkpoint (the latest"
+                            + " count of each changed key before each checkpoint; far less"
+                            + " output, same last value per key). Default: ${DEFAULT-VALUE}.")
+    EmitPolicy emit;
+
+    @Option(
             names = "--records",
             paramLabel = "N",
             defaultValue = "" + SAMPLE_RECORDS,
@@ -84,7 +92,8 @@ public final class CountExample implements Callable<Integer> {
             String outputTopic,
             String groupId,
             Guarantee guarantee,
-            boolean bounded) {}
+            boolean bounded,
+            EmitPolicy emit) {}
 
     @Override
     public Integer call() throws Exception {
@@ -95,7 +104,8 @@ public final class CountExample implements Callable<Integer> {
                         options.outputTopic(DEFAULT_OUTPUT),
                         options.groupId(DEFAULT_GROUP),
                         options.guarantee,
-                        options.bounded || options.embedded());
+                        options.bounded || options.embedded(),
+                        emit);
         if (settings.inputTopic().equals(settings.outputTopic())) {
             throw new ParameterException(
                     spec.commandLine(),
@@ -161,7 +171,7 @@ public final class CountExample implements Callable<Integer> {
                         .setBounded(settings.bounded())
                         .build();
         DataStream<String> keys = beforeCount.apply(in.createStream(env));
-        DataStream<Tuple2<String, Long>> counts = countPerKey(keys);
+        DataStream<Tuple2<String, Long>> counts = countPerKey(keys, settings.emit());
         KafkaOut.<Tuple2<String, Long>>builder()
                 .setConnection(connection)
                 .setTopic(settings.outputTopic())
@@ -181,32 +191,37 @@ public final class CountExample implements Callable<Integer> {
         }
     }
 
-    /** Running count per key, one output per input record. */
-    static DataStream<Tuple2<String, Long>> countPerKey(DataStream<String> keys) {
-        return keys.keyBy(k -> k, Types.STRING)
-                .process(new ValueStateCount())
-                .returns(Types.TUPLE(Types.STRING, Types.LONG))
-                .name("count per key")
-                .uid("count-per-key");
+    /**
+     * Running count per key with the kit's counting operator; with {@code ON_CHECKPOINT} keys are
+     * also combined before the shuffle.
+     */
+    static DataStream<Tuple2<String, Long>> countPerKey(DataStream<String> keys, EmitPolicy emit) {
+        Counts.RunningCount count =
+                Counts.perKey(keys)
+                        .setEmitPolicy(emit)
+                        .setName("count per key")
+                        .setUid("count-per-key");
+        if (emit == EmitPolicy.ON_CHECKPOINT) {
+            count.setPreAggregation(10_000);
+        }
+        return count.build();
     }
 
-    private static final class ValueStateCount
-            extends KeyedProcessFunction<String, String, Tuple2<String, Long>> {
-        private static final long serialVersionUID = 1L;
-        private transient ValueState<Long> count;
-
+    /** {@code every-record|on-checkpoint}. */
+    static final class EmitConverter implements picocli.CommandLine.ITypeConverter<EmitPolicy> {
         @Override
-        public void open(OpenContext context) {
-            count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Types.LONG));
-        }
-
-        @Override
-        public void processElement(String key, Context ctx, Collector<Tuple2<String, Long>> out)
-                throws Exception {
-            Long current = count.value();
-            long next = current == null ? 1 : current + 1;
-            count.update(next);
-            out.collect(Tuple2.of(key, next));
+        public EmitPolicy convert(String value) {
+            switch (value.trim().toLowerCase(Locale.ROOT)) {
+                case "every-record":
+                    return EmitPolicy.EVERY_RECORD;
+                case "on-checkpoint":
+                    return EmitPolicy.ON_CHECKPOINT;
+                default:
+                    throw new picocli.CommandLine.TypeConversionException(
+                            "unknown emit policy '"
+                                    + value
+                                    + "' (expected every-record or on-checkpoint)");
+            }
         }
     }
 }

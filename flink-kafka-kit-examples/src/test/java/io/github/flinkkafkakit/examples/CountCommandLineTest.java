@@ -20,6 +20,7 @@ class CountCommandLineTest {
                 "count --checkpoint-interval soon | 'soon' is not a duration (examples: 500ms, 1s, 1min)",
                 "count --checkpoint-interval 0ms  | '0ms' must be a positive duration",
                 "count --no-such-option       | Unknown option: '--no-such-option'",
+                "count --emit sometimes       | unknown emit policy 'sometimes' (expected every-record or on-checkpoint)",
                 "nope                         | Unmatched argument at index 0: 'nope'",
                 "count --kafka-config /no/such/file.properties | --kafka-config file /no/such/file.properties does not exist",
                 "count --input-topic x --output-topic x | --output-topic must differ from --input-topic ('x')",
@@ -52,7 +53,9 @@ class CountCommandLineTest {
                         "--bounded",
                         "--parallelism",
                         "--checkpoint-interval",
-                        "--dlq-topic");
+                        "--dlq-topic",
+                        "--emit",
+                        "--web-ui");
     }
 
     @Test

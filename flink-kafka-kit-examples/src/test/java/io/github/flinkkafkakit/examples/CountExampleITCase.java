@@ -50,9 +50,16 @@ class CountExampleITCase {
                 .collect(Collectors.toMap(Map.Entry::getKey, e -> Long.toString(e.getValue())));
     }
 
-    @ParameterizedTest(name = "{0}, parallelism {1}")
-    @CsvSource({"exactly-once, 1", "exactly-once, 2", "at-least-once, 2"})
-    void shouldLeaveTheExactCountAsLastValueOfEveryKey(String guarantee, int parallelism) {
+    @ParameterizedTest(name = "{0}, parallelism {1}, emit {2}")
+    @CsvSource({
+        "exactly-once, 1, on-checkpoint",
+        "exactly-once, 2, on-checkpoint",
+        "exactly-once, 3, every-record",
+        "at-least-once, 2, on-checkpoint",
+        "at-least-once, 3, every-record"
+    })
+    void shouldLeaveTheExactCountAsLastValueOfEveryKey(
+            String guarantee, int parallelism, String emit) {
         KafkaTestClient kafka = KAFKA.client();
         String in = kafka.createUniqueTopic("count-in", 3);
         String out = KafkaTestClient.uniqueTopicName("count-out");
@@ -94,7 +101,13 @@ class CountExampleITCase {
         StreamExecutionEnvironment env =
                 JobEnvironment.create(2, Guarantee.EXACTLY_ONCE, Duration.ofMillis(200));
         CountExample.Settings settings =
-                new CountExample.Settings(in, out, "g-" + in, Guarantee.EXACTLY_ONCE, true);
+                new CountExample.Settings(
+                        in,
+                        out,
+                        "g-" + in,
+                        Guarantee.EXACTLY_ONCE,
+                        true,
+                        io.github.flinkkafkakit.core.count.EmitPolicy.EVERY_RECORD);
         CountExample.buildPipeline(
                         env,
                         KafkaConnection.of(KAFKA.bootstrapServers()),

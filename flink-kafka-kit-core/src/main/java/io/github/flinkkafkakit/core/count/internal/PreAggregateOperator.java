@@ -1,0 +1,61 @@
+package io.github.flinkkafkakit.core.count.internal;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * Combines counts per key before the shuffle: a bounded table of partial counts, sent on as {@code
+ * (key, partial count)} when it is full, before each checkpoint barrier and at end of input.
+ * Nothing is kept across checkpoints, so it has no state of its own.
+ */
+@Internal
+public final class PreAggregateOperator extends AbstractStreamOperator<Tuple2<String, Long>>
+        implements OneInputStreamOperator<String, Tuple2<String, Long>> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final int maxKeys;
+    private transient KeyCountTable table;
+    private transient StreamRecord<Tuple2<String, Long>> out;
+
+    public PreAggregateOperator(int maxKeys) {
+        this.maxKeys = maxKeys;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        table = new KeyCountTable();
+        out = new StreamRecord<>(null);
+    }
+
+    @Override
+    public void processElement(StreamRecord<String> element) {
+        table.add(element.getValue(), 1, 0);
+        if (table.size() >= maxKeys) {
+            flush();
+        }
+    }
+
+    private void flush() {
+        for (int entry = 0; entry < table.size(); entry++) {
+            output.collect(out.replace(Tuple2.of(table.key(entry), table.count(entry))));
+        }
+        table = new KeyCountTable();
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        flush();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    @Override
+    public void finish() throws Exception {
+        flush();
+        super.finish();
+    }
+}

@@ -1,0 +1,200 @@
+package io.github.flinkkafkakit.core.count.internal;
+
+import io.github.flinkkafkakit.core.count.EmitPolicy;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.core.memory.DataInputViewStreamWrapper;
+import org.apache.flink.core.memory.DataOutputViewStreamWrapper;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.KeyGroupStatePartitionStreamProvider;
+import org.apache.flink.runtime.state.KeyedStateCheckpointOutputStream;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+import java.io.InputStream;
+
+/**
+ * The keyed running-count operator. Counts live in a {@link KeyCountTable}, not in Flink's keyed
+ * state backend: the per-record path is one table lookup and a {@code long} increment, with no
+ * {@code setCurrentKey}, boxing or state access. Once per checkpoint the table is written to
+ * Flink's <em>raw keyed state</em>, one section per key group, so savepoints, restore and rescaling
+ * go through Flink's standard key-group machinery (each subtask reads back exactly the key groups
+ * it owns).
+ *
+ * <p>Input: a key per record ({@code String}), or {@code (key, partial count)} from the
+ * pre-aggregation operator.
+ */
+@Internal
+public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple2<String, Long>>
+        implements OneInputStreamOperator<IN, Tuple2<String, Long>> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final EmitPolicy emitPolicy;
+    private final long emitIntervalMillis;
+    private final boolean preAggregated;
+
+    private transient KeyCountTable table;
+    private transient int maxParallelism;
+    private transient StreamRecord<Tuple2<String, Long>> out;
+
+    /**
+     * @param preAggregated whether input records are {@code Tuple2<String, Long>} partial counts
+     *     instead of keys
+     * @param emitIntervalMillis with {@link EmitPolicy#ON_CHECKPOINT}, also emit changed counts
+     *     this often (processing time); 0 = only at checkpoints and end of input
+     */
+    public RunningCountOperator(
+            EmitPolicy emitPolicy, long emitIntervalMillis, boolean preAggregated) {
+        this.emitPolicy = emitPolicy;
+        this.emitIntervalMillis = emitIntervalMillis;
+        this.preAggregated = preAggregated;
+    }
+
+    /** Writes the table to raw keyed state; timers must not use that stream. */
+    @Override
+    protected boolean isUsingCustomRawKeyedState() {
+        return true;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        table = new KeyCountTable();
+        byte[] buffer = new byte[64];
+        for (KeyGroupStatePartitionStreamProvider partition : context.getRawKeyedStateInputs()) {
+            int keyGroup = partition.getKeyGroupId();
+            try (InputStream stream = partition.getStream()) {
+                DataInputViewStreamWrapper in = new DataInputViewStreamWrapper(stream);
+                int entries = in.readInt();
+                for (int i = 0; i < entries; i++) {
+                    int length = in.readInt();
+                    if (buffer.length < length) {
+                        buffer = new byte[length];
+                    }
+                    in.readFully(buffer, 0, length);
+                    table.add(buffer, 0, length, in.readLong(), keyGroup);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
+        out = new StreamRecord<>(null);
+        if (emitPolicy == EmitPolicy.ON_CHECKPOINT && emitIntervalMillis > 0) {
+            scheduleEmit();
+        }
+    }
+
+    private void scheduleEmit() {
+        long next = getProcessingTimeService().getCurrentProcessingTime() + emitIntervalMillis;
+        getProcessingTimeService()
+                .registerTimer(
+                        next,
+                        time -> {
+                            emitChanged();
+                            scheduleEmit();
+                        });
+    }
+
+    /** Counts do not use Flink's keyed state: skip setting the current key per record. */
+    @Override
+    @SuppressWarnings("rawtypes")
+    public void setKeyContextElement1(StreamRecord record) {}
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void processElement(StreamRecord<IN> element) {
+        String key;
+        long delta;
+        if (preAggregated) {
+            Tuple2<String, Long> partial = (Tuple2<String, Long>) element.getValue();
+            key = partial.f0;
+            delta = partial.f1;
+        } else {
+            key = (String) element.getValue();
+            delta = 1;
+        }
+        int size = table.size();
+        int entry = table.add(key, delta, 0);
+        if (table.size() > size) {
+            table.setKeyGroup(entry, KeyGroupRangeAssignment.assignToKeyGroup(key, maxParallelism));
+        }
+        if (emitPolicy == EmitPolicy.EVERY_RECORD) {
+            output.collect(out.replace(Tuple2.of(key, table.count(entry))));
+        } else {
+            table.markDirty(entry);
+        }
+    }
+
+    private void emitChanged() {
+        int n = table.dirtyCount();
+        for (int i = 0; i < n; i++) {
+            int entry = table.dirtyEntry(i);
+            output.collect(out.replace(Tuple2.of(table.key(entry), table.count(entry))));
+        }
+        table.clearDirty();
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        emitChanged();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    @Override
+    public void finish() throws Exception {
+        emitChanged();
+        super.finish();
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        KeyedStateCheckpointOutputStream stream = context.getRawKeyedOperatorStateOutput();
+        // Entries grouped by key group (counting sort over the table, no key decoding).
+        int first = Integer.MAX_VALUE;
+        int last = -1;
+        for (int kg : stream.getKeyGroupList()) {
+            first = Math.min(first, kg);
+            last = Math.max(last, kg);
+        }
+        int span = last < 0 ? 0 : last - first + 1;
+        int[] start = new int[span + 1];
+        for (int e = 0; e < table.size(); e++) {
+            start[table.keyGroup(e) - first + 1]++;
+        }
+        for (int i = 0; i < span; i++) {
+            start[i + 1] += start[i];
+        }
+        int[] order = new int[table.size()];
+        int[] fill = start.clone();
+        for (int e = 0; e < table.size(); e++) {
+            order[fill[table.keyGroup(e) - first]++] = e;
+        }
+        DataOutputViewStreamWrapper out = new DataOutputViewStreamWrapper(stream);
+        for (int kg : stream.getKeyGroupList()) {
+            stream.startNewKeyGroup(kg);
+            int from = start[kg - first];
+            int to = start[kg - first + 1];
+            out.writeInt(to - from);
+            for (int i = from; i < to; i++) {
+                int entry = order[i];
+                table.writeKey(entry, out);
+                out.writeLong(table.count(entry));
+            }
+        }
+    }
+
+    /** For tests and the memory benchmark. */
+    public KeyCountTable table() {
+        return table;
+    }
+}
