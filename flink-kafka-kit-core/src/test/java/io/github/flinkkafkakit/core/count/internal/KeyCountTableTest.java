@@ -1,0 +1,62 @@
+package io.github.flinkkafkakit.core.count.internal;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class KeyCountTableTest {
+
+    @Test
+    void shouldCountLikeAHashMapAcrossGrowthAndRehashing() {
+        KeyCountTable table = new KeyCountTable();
+        Map<String, Long> expected = new HashMap<>();
+        Random random = new Random(1);
+        for (int i = 0; i < 300_000; i++) {
+            String key = "k" + (int) (Math.pow(random.nextDouble(), 3) * 50_000);
+            table.add(key, 1, 0);
+            expected.merge(key, 1L, Long::sum);
+        }
+        assertThat(table.size()).isEqualTo(expected.size());
+        for (int e = 0; e < table.size(); e++) {
+            assertThat(table.count(e)).as(table.key(e)).isEqualTo(expected.get(table.key(e)));
+        }
+    }
+
+    @Test
+    void shouldTreatNonAsciiKeysAndByteKeysAlike() {
+        KeyCountTable table = new KeyCountTable();
+        int e1 = table.add("grüße-東京", 2, 7);
+        byte[] utf8 = "grüße-東京".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int e2 = table.add(utf8, 0, utf8.length, 3, 7);
+
+        assertThat(e2).isEqualTo(e1);
+        assertThat(table.count(e1)).isEqualTo(5);
+        assertThat(table.key(e1)).isEqualTo("grüße-東京");
+        assertThat(table.keyGroup(e1)).isEqualTo(7);
+        assertThat(table.add("", 1, 0)).isNotEqualTo(e1);
+    }
+
+    @Test
+    void shouldListEachChangedEntryOnceUntilCleared() {
+        KeyCountTable table = new KeyCountTable();
+        for (int i = 0; i < 200; i++) {
+            table.markDirty(table.add("k" + (i % 70), 1, 0));
+        }
+        assertThat(table.dirtyCount()).isEqualTo(70);
+        table.clearDirty();
+        table.markDirty(table.add("k3", 1, 0));
+        assertThat(table.dirtyCount()).isEqualTo(1);
+        assertThat(table.key(table.dirtyEntry(0))).isEqualTo("k3");
+    }
+
+    @Test
+    void shouldKeepTheKeyGroupOfLargeKeyGroupIds() {
+        KeyCountTable table = new KeyCountTable();
+        int e = table.add("x", 1, 32767);
+        assertThat(table.keyGroup(e)).isEqualTo(32767);
+    }
+}
