@@ -7,10 +7,10 @@ import java.util.Arrays;
 
 /**
  * Counts per String key in a compact, allocation-free structure: keys live as UTF-8 bytes in one
- * growable byte arena, counts in a {@code long[]}, and an open-addressing {@code int[]} table
- * (linear probing, load ≤ 0.7) maps hashes to entries. Counting an existing key allocates nothing;
- * at 1 M keys of 10 bytes it retains about 40 bytes per key (a {@code HashMap<String, Long>} needs
- * well over 100).
+ * growable byte arena, counts in a {@code long[]}, and an open-addressing {@code long[]} table of
+ * (hash, entry) pairs (linear probing, load ≤ 0.7) maps hashes to entries. Counting an existing key
+ * allocates nothing; at 1 M keys of 10 bytes it retains about 45 bytes per key (a {@code
+ * HashMap<String, Long>} needs well over 100).
  *
  * <p>Tracks which entries changed since {@link #clearDirty()} (a bit per entry plus a list of entry
  * ids) for coalesced emission, and remembers each entry's Flink key group so snapshots can be
@@ -19,22 +19,22 @@ import java.util.Arrays;
 @Internal
 public final class KeyCountTable {
 
-    private static final int EMPTY = -1;
+    /** An empty slot (entry ids are never negative, so no real slot equals it). */
+    private static final long EMPTY = -1L;
 
     // Entries, in insertion order.
     private byte[] arena = new byte[1 << 12];
     private int arenaUsed;
     private int[] offsets = new int[64]; // start of key i in arena; end = offsets[i + 1] or used
     private long[] counts = new long[64];
-    private int[] hashes = new int[64];
     private short[] keyGroups = new short[64];
     private long[] dirtyBits = new long[1];
-    private int[] dirtyList = new int[64];
     private int dirtyCount;
     private int size;
 
-    // Open-addressing slots holding entry ids.
-    private int[] slots;
+    // Open-addressing slots: (hash << 32) | entry id, so a probe compares hashes without touching
+    // the entry arrays (one cache miss fewer per lookup on large tables).
+    private long[] slots;
     private int mask;
 
     // Reusable encoding buffer for the key being counted.
@@ -42,7 +42,7 @@ public final class KeyCountTable {
     private int scratchLength;
 
     public KeyCountTable() {
-        slots = new int[128];
+        slots = new long[128];
         Arrays.fill(slots, EMPTY);
         mask = slots.length - 1;
     }
@@ -62,17 +62,18 @@ public final class KeyCountTable {
         int hash = hash(scratch, 0, scratchLength);
         int slot = hash & mask;
         while (true) {
-            int entry = slots[slot];
-            if (entry == EMPTY) {
-                entry = insert(hash, keyGroup);
-                slots[slot] = entry;
+            long s = slots[slot];
+            if (s == EMPTY) {
+                int entry = insert(hash, keyGroup);
+                slots[slot] = ((long) hash << 32) | entry;
                 if (size * 10 > slots.length * 7) {
                     rehash();
                 }
                 counts[entry] = delta;
                 return entry;
             }
-            if (hashes[entry] == hash && keyEquals(entry)) {
+            int entry = (int) s;
+            if ((int) (s >>> 32) == hash && keyEquals(entry)) {
                 counts[entry] += delta;
                 return entry;
             }
@@ -88,17 +89,18 @@ public final class KeyCountTable {
         int hash = hash(scratch, 0, scratchLength);
         int slot = hash & mask;
         while (true) {
-            int entry = slots[slot];
-            if (entry == EMPTY) {
-                entry = insert(hash, keyGroup);
-                slots[slot] = entry;
+            long s = slots[slot];
+            if (s == EMPTY) {
+                int entry = insert(hash, keyGroup);
+                slots[slot] = ((long) hash << 32) | entry;
                 if (size * 10 > slots.length * 7) {
                     rehash();
                 }
                 counts[entry] = delta;
                 return entry;
             }
-            if (hashes[entry] == hash && keyEquals(entry)) {
+            int entry = (int) s;
+            if ((int) (s >>> 32) == hash && keyEquals(entry)) {
                 counts[entry] += delta;
                 return entry;
             }
@@ -139,10 +141,7 @@ public final class KeyCountTable {
         int word = entry >>> 6;
         if ((dirtyBits[word] & bit) == 0) {
             dirtyBits[word] |= bit;
-            if (dirtyCount == dirtyList.length) {
-                dirtyList = Arrays.copyOf(dirtyList, dirtyList.length * 2);
-            }
-            dirtyList[dirtyCount++] = entry;
+            dirtyCount++;
         }
     }
 
@@ -150,17 +149,30 @@ public final class KeyCountTable {
         return dirtyCount;
     }
 
-    /** The i-th changed entry id, in order of first change. */
-    public int dirtyEntry(int i) {
-        return dirtyList[i];
+    /** The first changed entry at or after {@code from}, or -1 (iterate with {@code e + 1}). */
+    public int nextDirty(int from) {
+        int word = from >>> 6;
+        if (word >= dirtyBits.length) {
+            return -1;
+        }
+        long bits = dirtyBits[word] & (-1L << from);
+        while (true) {
+            if (bits != 0) {
+                int entry = (word << 6) + Long.numberOfTrailingZeros(bits);
+                return entry < size ? entry : -1;
+            }
+            if (++word >= dirtyBits.length) {
+                return -1;
+            }
+            bits = dirtyBits[word];
+        }
     }
 
     public void clearDirty() {
-        for (int i = 0; i < dirtyCount; i++) {
-            int entry = dirtyList[i];
-            dirtyBits[entry >>> 6] &= ~(1L << entry);
+        if (dirtyCount > 0) {
+            Arrays.fill(dirtyBits, 0L);
+            dirtyCount = 0;
         }
-        dirtyCount = 0;
     }
 
     /** Approximate heap bytes retained by this table (for the memory benchmark). */
@@ -168,11 +180,9 @@ public final class KeyCountTable {
         return arena.length
                 + 4L * offsets.length
                 + 8L * counts.length
-                + 4L * hashes.length
                 + 2L * keyGroups.length
                 + 8L * dirtyBits.length
-                + 4L * dirtyList.length
-                + 4L * slots.length
+                + 8L * slots.length
                 + scratch.length;
     }
 
@@ -200,34 +210,37 @@ public final class KeyCountTable {
             int n = entry * 2;
             offsets = Arrays.copyOf(offsets, n);
             counts = Arrays.copyOf(counts, n);
-            hashes = Arrays.copyOf(hashes, n);
             keyGroups = Arrays.copyOf(keyGroups, n);
         }
         if ((entry >>> 6) >= dirtyBits.length) {
             dirtyBits = Arrays.copyOf(dirtyBits, dirtyBits.length * 2);
         }
         if (arenaUsed + scratchLength > arena.length) {
-            arena = Arrays.copyOf(arena, Math.max(arena.length * 2, arenaUsed + scratchLength));
+            // Grow by half: the arena is the largest array, doubling would waste up to half.
+            int grown = arena.length + (arena.length >> 1);
+            arena = Arrays.copyOf(arena, Math.max(grown, arenaUsed + scratchLength));
         }
         System.arraycopy(scratch, 0, arena, arenaUsed, scratchLength);
         offsets[entry] = arenaUsed;
         arenaUsed += scratchLength;
-        hashes[entry] = hash;
         keyGroups[entry] = (short) keyGroup;
         size++;
         return entry;
     }
 
     private void rehash() {
-        int[] bigger = new int[slots.length * 2];
+        long[] bigger = new long[slots.length * 2];
         Arrays.fill(bigger, EMPTY);
         int biggerMask = bigger.length - 1;
-        for (int entry = 0; entry < size; entry++) {
-            int slot = hashes[entry] & biggerMask;
+        for (long s : slots) {
+            if (s == EMPTY) {
+                continue;
+            }
+            int slot = (int) (s >>> 32) & biggerMask;
             while (bigger[slot] != EMPTY) {
                 slot = (slot + 1) & biggerMask;
             }
-            bigger[slot] = entry;
+            bigger[slot] = s;
         }
         slots = bigger;
         mask = biggerMask;

@@ -135,9 +135,10 @@ public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple
     }
 
     private void emitChanged() {
-        int n = table.dirtyCount();
-        for (int i = 0; i < n; i++) {
-            int entry = table.dirtyEntry(i);
+        if (table.dirtyCount() == 0) {
+            return;
+        }
+        for (int entry = table.nextDirty(0); entry >= 0; entry = table.nextDirty(entry + 1)) {
             output.collect(out.replace(Tuple2.of(table.key(entry), table.count(entry))));
         }
         table.clearDirty();

@@ -47,10 +47,17 @@ class KeyCountTableTest {
             table.markDirty(table.add("k" + (i % 70), 1, 0));
         }
         assertThat(table.dirtyCount()).isEqualTo(70);
+        int listed = 0;
+        for (int e = table.nextDirty(0); e >= 0; e = table.nextDirty(e + 1)) {
+            listed++;
+        }
+        assertThat(listed).isEqualTo(70);
         table.clearDirty();
         table.markDirty(table.add("k3", 1, 0));
         assertThat(table.dirtyCount()).isEqualTo(1);
-        assertThat(table.key(table.dirtyEntry(0))).isEqualTo("k3");
+        int entry = table.nextDirty(0);
+        assertThat(table.key(entry)).isEqualTo("k3");
+        assertThat(table.nextDirty(entry + 1)).isEqualTo(-1);
     }
 
     @Test
