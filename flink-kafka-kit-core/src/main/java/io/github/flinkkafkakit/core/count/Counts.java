@@ -42,6 +42,14 @@ public final class Counts {
         return new RunningCount(keys);
     }
 
+    /**
+     * Counts per key and event-time window; {@code keys} must carry timestamps and watermarks (e.g.
+     * {@code KafkaIn.Builder#setWatermarks}).
+     */
+    public static WindowedCounts.Builder windowed(DataStream<String> keys) {
+        return new WindowedCounts.Builder(keys);
+    }
+
     /** Builder of a running count. */
     @PublicEvolving
     public static final class RunningCount {
