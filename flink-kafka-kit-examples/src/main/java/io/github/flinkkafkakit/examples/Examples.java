@@ -38,6 +38,7 @@ import java.io.PrintWriter;
             CountExample.class,
             StatefulTotalExample.class,
             LogAnalyticsExample.class,
+            PageViewsExample.class,
             CommandLine.HelpCommand.class
         },
         description = {

@@ -122,7 +122,8 @@ class LogAnalyticsExampleITCase {
         for (String[] args :
                 List.of(
                         new String[] {"stateful-total", "--records", "5000"},
-                        new String[] {"log-analytics", "--records", "5000"})) {
+                        new String[] {"log-analytics", "--records", "5000"},
+                        new String[] {"page-views", "--records", "5000"})) {
             ExampleRun run = ExampleRun.of(args);
             assertThat(run.exitCode()).as(run.all()).isZero();
             assertThat(run.out()).contains(" exact");

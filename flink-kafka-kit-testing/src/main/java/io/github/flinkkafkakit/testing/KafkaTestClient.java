@@ -181,6 +181,11 @@ public final class KafkaTestClient implements AutoCloseable {
             sent.add(producer.send(new ProducerRecord<>(topic, key, value)));
         }
 
+        /** Sends a record with an explicit timestamp (epoch ms), e.g. its event time. */
+        public void send(String key, String value, long timestamp) {
+            sent.add(producer.send(new ProducerRecord<>(topic, null, timestamp, key, value)));
+        }
+
         @Override
         public void close() {
             try {

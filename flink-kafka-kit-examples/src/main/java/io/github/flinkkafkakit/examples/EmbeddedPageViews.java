@@ -1,0 +1,131 @@
+package io.github.flinkkafkakit.examples;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.core.KafkaIn;
+import io.github.flinkkafkakit.examples.PageViewsExample.Settings;
+import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
+import io.github.flinkkafkakit.testing.KafkaTestClient;
+
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Embedded mode of {@link PageViewsExample}: an in-process broker, ten minutes of generated page
+ * views (Zipf-skewed pages, out of order by up to 5 s), the job, and the top pages of the first
+ * windows, with every (page, window) count checked. Kept apart so the job jar never loads it.
+ */
+final class EmbeddedPageViews {
+
+    private final PrintWriter out;
+    private final CommonOptions options;
+    private final int sampleRecords;
+
+    EmbeddedPageViews(PrintWriter out, CommonOptions options, int sampleRecords) {
+        this.out = out;
+        this.options = options;
+        this.sampleRecords = sampleRecords;
+    }
+
+    int run(Settings settings) throws Exception {
+        out.println("Starting an embedded Kafka broker ...");
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
+                KafkaTestClient kafka = broker.client()) {
+            kafka.createTopic(settings.inputTopic(), 3);
+            Map<String, Long> expected = writeViews(kafka, settings.inputTopic());
+            out.printf(
+                    Locale.ROOT,
+                    "Wrote %,d page views over 10 minutes to '%s'%n",
+                    sampleRecords,
+                    settings.inputTopic());
+            out.flush();
+            KafkaConnection connection = options.connection(broker.bootstrapServers());
+            StreamExecutionEnvironment env = options.environment(options.parallelism, out);
+            KafkaIn<String> in = PageViewsExample.buildPipeline(env, connection, settings);
+            long start = System.nanoTime();
+            try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
+                env.execute("page-views " + settings.inputTopic());
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+
+            Map<String, Long> actual = new TreeMap<>();
+            for (ConsumerRecord<String, String> r : kafka.consumeAll(settings.outputTopic())) {
+                JsonNode n = LogAnalyticsExample.JSON.readTree(r.value());
+                actual.put(
+                        n.get("page").asText() + "|" + n.get("window_start").asText(),
+                        n.get("views").asLong());
+            }
+            Map<String, JsonNode> tops = new TreeMap<>();
+            for (ConsumerRecord<String, String> r : kafka.consumeAll(settings.topTopic())) {
+                tops.put(r.key(), LogAnalyticsExample.JSON.readTree(r.value()));
+            }
+            out.println();
+            out.println("Top pages of the first windows (1 minute, sliding every 15 s):");
+            ResultTable table = new ResultTable("window_start", "#1", "#2", "#3");
+            tops.values().stream()
+                    .limit(8)
+                    .forEach(
+                            t ->
+                                    table.add(
+                                            t.get("window_start").asText(),
+                                            cell(t, 0),
+                                            cell(t, 1),
+                                            cell(t, 2)));
+            table.print(out);
+            boolean exact = actual.equals(expected);
+            out.println();
+            out.printf(
+                    Locale.ROOT,
+                    "records in: %,d | records out: %,d (+%,d top lists) | dead letters: 0 |"
+                            + " %.1f s (%,.0f records/s) | %s%n",
+                    sampleRecords,
+                    actual.size(),
+                    tops.size(),
+                    seconds,
+                    sampleRecords / seconds,
+                    exact
+                            ? "all " + actual.size() + " page windows exact"
+                            : "page windows differ from the generated data");
+            return exact ? 0 : Examples.EXIT_FAILURE;
+        }
+    }
+
+    private static String cell(JsonNode top, int i) {
+        JsonNode pages = top.get("top");
+        return i < pages.size()
+                ? pages.get(i).get("page").asText()
+                        + " ("
+                        + pages.get(i).get("views").asLong()
+                        + ")"
+                : "";
+    }
+
+    /** Writes the views and returns the expected count per "page|window start". */
+    private Map<String, Long> writeViews(KafkaTestClient kafka, String topic) {
+        SampleData data = new SampleData(200, 1.0, 11);
+        long base = Instant.parse("2026-11-24T10:00:00Z").toEpochMilli();
+        long window = PageViewsExample.WINDOW.toMillis();
+        long slide = PageViewsExample.SLIDE.toMillis();
+        Map<String, Long> expected = new TreeMap<>();
+        try (KafkaTestClient.Batch batch = kafka.batch(topic)) {
+            for (int i = 0; i < sampleRecords; i++) {
+                String page = "/products/" + (data.nextRank() + 1);
+                long ts = base + (long) i * 600_000 / sampleRecords + data.random().nextInt(5000);
+                batch.send("user-" + data.random().nextInt(5000), page, ts);
+                // Every sliding window containing ts: starts from the last slide boundary back.
+                for (long s = ts - ts % slide; s > ts - window; s -= slide) {
+                    expected.merge(page + "|" + Instant.ofEpochMilli(s), 1L, Long::sum);
+                }
+            }
+        }
+        return expected;
+    }
+}
