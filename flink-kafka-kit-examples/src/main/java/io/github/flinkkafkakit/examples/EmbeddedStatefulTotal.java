@@ -62,10 +62,15 @@ final class EmbeddedStatefulTotal {
                 example.runJob(connection, settings, parallelisms[run]);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            Map<String, String> actual = kafka.latestValuePerKey(settings.outputTopic());
+            Map<String, String> actual = new java.util.LinkedHashMap<>();
+            long recordsOut = 0;
+            for (var r : kafka.consumeAll(settings.outputTopic())) {
+                actual.put(r.key(), r.value());
+                recordsOut++;
+            }
             long deadLetters =
                     kafka.consumeAllBytes(settings.dlqTopic(), KafkaTestClient.DEFAULT_IDLE).size();
-            return printResult(expected, actual, invalid, deadLetters, seconds);
+            return printResult(expected, actual, recordsOut, invalid, deadLetters, seconds);
         }
     }
 
@@ -94,6 +99,7 @@ final class EmbeddedStatefulTotal {
     private int printResult(
             Map<String, Long> expected,
             Map<String, String> actual,
+            long recordsOut,
             long invalid,
             long deadLetters,
             double seconds) {
@@ -119,12 +125,13 @@ final class EmbeddedStatefulTotal {
         out.println();
         out.printf(
                 Locale.ROOT,
-                "records in: %,d | keys: %,d | dead letters: %,d (expected %,d) | %.1f s (%,.0f"
-                        + " records/s) | %s%n",
+                "records in: %,d | records out: %,d | dead letters: %,d (expected %,d) | keys: %,d"
+                        + " | %.1f s (%,.0f records/s) | %s%n",
                 2L * sampleRecords,
-                expected.size(),
+                recordsOut,
                 deadLetters,
                 invalid,
+                expected.size(),
                 seconds,
                 2 * sampleRecords / seconds,
                 exact ? "all " + expected.size() + " totals exact" : wrong + " totals wrong");
