@@ -155,6 +155,89 @@ public final class KafkaConnection implements Serializable {
             return this;
         }
 
+        /** {@code security.protocol}: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. */
+        public Builder setSecurityProtocol(String protocol) {
+            checkArgument(
+                    protocol != null
+                            && java.util.Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+                                    .contains(protocol.toUpperCase(Locale.ROOT)),
+                    "security protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL");
+            return setProperty("security.protocol", protocol.toUpperCase(Locale.ROOT));
+        }
+
+        /**
+         * SASL/PLAIN with a user name and password ({@code sasl.mechanism=PLAIN} and the JAAS
+         * line); sets {@code security.protocol=SASL_PLAINTEXT} unless a SASL protocol is set.
+         */
+        public Builder setSaslPlain(String user, String password) {
+            return setSasl(
+                    "PLAIN",
+                    "org.apache.kafka.common.security.plain.PlainLoginModule",
+                    user,
+                    password);
+        }
+
+        /** SASL/SCRAM ({@code SCRAM-SHA-256} or {@code SCRAM-SHA-512}) with user and password. */
+        public Builder setSaslScram(String mechanism, String user, String password) {
+            checkArgument(
+                    "SCRAM-SHA-256".equals(mechanism) || "SCRAM-SHA-512".equals(mechanism),
+                    "SCRAM mechanism must be SCRAM-SHA-256 or SCRAM-SHA-512");
+            return setSasl(
+                    mechanism,
+                    "org.apache.kafka.common.security.scram.ScramLoginModule",
+                    user,
+                    password);
+        }
+
+        private Builder setSasl(String mechanism, String module, String user, String password) {
+            checkArgument(user != null && !user.isBlank(), "SASL user must not be empty");
+            checkArgument(password != null, "SASL password must not be null");
+            String protocol = properties.getProperty("security.protocol", "");
+            if (!protocol.startsWith("SASL_")) {
+                setProperty("security.protocol", "SASL_PLAINTEXT");
+            }
+            setProperty("sasl.mechanism", mechanism);
+            return setProperty(
+                    "sasl.jaas.config",
+                    module
+                            + " required username=\""
+                            + jaasEscape(user)
+                            + "\" password=\""
+                            + jaasEscape(password)
+                            + "\";");
+        }
+
+        private static String jaasEscape(String value) {
+            return value.replace("\\", "\\\\").replace("\"", "\\\"");
+        }
+
+        /** TLS trust store ({@code ssl.truststore.location|password|type}). */
+        public Builder setSslTrustStore(Path location, String password, String type) {
+            checkArgument(location != null, "trust store location must not be null");
+            setProperty("ssl.truststore.location", location.toString());
+            if (password != null) {
+                setProperty("ssl.truststore.password", password);
+            }
+            return setProperty("ssl.truststore.type", type == null ? "PKCS12" : type);
+        }
+
+        /**
+         * TLS key store for client authentication ({@code ssl.keystore.*}, {@code
+         * ssl.key.password}).
+         */
+        public Builder setSslKeyStore(
+                Path location, String storePassword, String keyPassword, String type) {
+            checkArgument(location != null, "key store location must not be null");
+            setProperty("ssl.keystore.location", location.toString());
+            if (storePassword != null) {
+                setProperty("ssl.keystore.password", storePassword);
+            }
+            if (keyPassword != null) {
+                setProperty("ssl.key.password", keyPassword);
+            }
+            return setProperty("ssl.keystore.type", type == null ? "PKCS12" : type);
+        }
+
         /**
          * Loads a Kafka client properties file (the {@code --command-config} convention of Kafka's
          * own tools), e.g. {@code security.protocol}, {@code sasl.mechanism}, {@code

@@ -81,4 +81,40 @@ class KafkaConnectionTest {
         assertThat(KafkaConnection.isSecret("security.protocol")).isFalse();
         assertThat(KafkaConnection.isSecret("sasl.mechanism")).isFalse();
     }
+
+    @Test
+    void shouldBuildSaslSettingsWithAnEscapedJaasLineAndMaskThem() {
+        KafkaConnection connection =
+                KafkaConnection.builder()
+                        .setBootstrapServers("broker:9093")
+                        .setSaslScram("SCRAM-SHA-512", "app", "pa\"ss\\word")
+                        .build();
+
+        assertThat(connection.clientProperties())
+                .containsEntry("security.protocol", "SASL_PLAINTEXT")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+                .containsEntry(
+                        "sasl.jaas.config",
+                        "org.apache.kafka.common.security.scram.ScramLoginModule required"
+                                + " username=\"app\" password=\"pa\\\"ss\\\\word\";");
+        assertThat(connection.toString()).doesNotContain("pa\"ss").doesNotContain("app\"");
+    }
+
+    @Test
+    void shouldKeepSaslSslWhenAddingSaslCredentials() {
+        KafkaConnection connection =
+                KafkaConnection.builder()
+                        .setBootstrapServers("broker:9093")
+                        .setSecurityProtocol("sasl_ssl")
+                        .setSaslPlain("u", "p")
+                        .setSslTrustStore(
+                                Path.of("/etc/kafka/truststore.p12"), "trust-secret", null)
+                        .build();
+
+        assertThat(connection.clientProperties())
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "PLAIN")
+                .containsEntry("ssl.truststore.type", "PKCS12");
+        assertThat(connection.toString()).doesNotContain("trust-secret");
+    }
 }

@@ -1,5 +1,6 @@
 package io.github.flinkkafkakit.testing;
 
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -40,12 +41,48 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
         return props;
     }
 
+    /** Super user of a broker from {@link #startWithSaslPlain} (SASL/PLAIN). */
+    public static final String SASL_ADMIN_USER = "plain-admin";
+
+    public static final String SASL_ADMIN_PASSWORD = "plain-admin-secret";
+
+    /** A user without ACLs on a broker from {@link #startWithSaslPlain}: authorized for nothing. */
+    public static final String SASL_PLAIN_USER = "plain-user1";
+
+    public static final String SASL_PLAIN_USER_PASSWORD = "plain-user1-secret";
+
     private final KafkaClusterTestKit cluster;
     private final String bootstrapServers;
+    private final Properties clientProperties;
 
-    private EmbeddedKafkaBroker(KafkaClusterTestKit cluster) {
+    private EmbeddedKafkaBroker(KafkaClusterTestKit cluster, Properties clientProperties) {
         this.cluster = cluster;
         this.bootstrapServers = cluster.bootstrapServers();
+        this.clientProperties = clientProperties;
+    }
+
+    /**
+     * Starts a broker whose listeners require SASL/PLAIN with an ACL authorizer: users {@link
+     * #SASL_ADMIN_USER} (super user) and {@link #SASL_PLAIN_USER} (no ACLs). {@link
+     * #clientProperties()} authenticate as the super user.
+     */
+    public static EmbeddedKafkaBroker startWithSaslPlain(Map<String, String> brokerProperties) {
+        return start(brokerProperties, SecurityProtocol.SASL_PLAINTEXT);
+    }
+
+    /** Client properties authenticating with SASL/PLAIN as {@code user}. */
+    public static Properties saslPlainClientProperties(String user, String password) {
+        Properties props = new Properties();
+        props.setProperty("security.protocol", "SASL_PLAINTEXT");
+        props.setProperty("sasl.mechanism", "PLAIN");
+        props.setProperty(
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                        + user
+                        + "\" password=\""
+                        + password
+                        + "\";");
+        return props;
     }
 
     /** Starts a broker with the default single-node settings. */
@@ -58,6 +95,11 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
      * (for example {@code transaction.max.timeout.ms}).
      */
     public static EmbeddedKafkaBroker start(Map<String, String> brokerProperties) {
+        return start(brokerProperties, SecurityProtocol.PLAINTEXT);
+    }
+
+    private static EmbeddedKafkaBroker start(
+            Map<String, String> brokerProperties, SecurityProtocol protocol) {
         Map<String, String> props = singleNodeDefaults();
         props.putAll(brokerProperties);
         KafkaClusterTestKit cluster = null;
@@ -68,6 +110,8 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
                                     .setCombined(true)
                                     .setNumBrokerNodes(1)
                                     .setNumControllerNodes(1)
+                                    .setBrokerSecurityProtocol(protocol)
+                                    .setControllerSecurityProtocol(protocol)
                                     .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
                                     .build());
             props.forEach(builder::setConfigProp);
@@ -75,7 +119,11 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
             formatQuietly(cluster);
             cluster.startup();
             cluster.waitForReadyBrokers();
-            return new EmbeddedKafkaBroker(cluster);
+            return new EmbeddedKafkaBroker(
+                    cluster,
+                    protocol == SecurityProtocol.SASL_PLAINTEXT
+                            ? saslPlainClientProperties(SASL_ADMIN_USER, SASL_ADMIN_PASSWORD)
+                            : new Properties());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             closeQuietly(cluster);
@@ -107,7 +155,9 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
 
     @Override
     public Properties clientProperties() {
-        return new Properties();
+        Properties copy = new Properties();
+        copy.putAll(clientProperties);
+        return copy;
     }
 
     @Override

@@ -1,0 +1,175 @@
+package io.github.flinkkafkakit.examples;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
+import io.github.flinkkafkakit.testing.KafkaTestClient;
+import io.github.flinkkafkakit.testing.KeyValue;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.FileOutputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SASL_ADMIN_PASSWORD;
+import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SASL_ADMIN_USER;
+import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SASL_PLAIN_USER;
+import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SASL_PLAIN_USER_PASSWORD;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The count example against a broker whose listener requires SASL/PLAIN (with an ACL authorizer):
+ * the right credentials give exact counts; a wrong password, an unknown user, no SASL settings and
+ * a user without ACLs each end with one line naming the cause — and no password appears in anything
+ * the CLI prints.
+ */
+class SaslAuthenticationITCase {
+
+    private static final String WRONG_PASSWORD = "not-the-Pa55word";
+
+    private static EmbeddedKafkaBroker broker;
+    private static KafkaTestClient kafka;
+
+    @TempDir static Path dir;
+
+    @BeforeAll
+    static void startBroker() {
+        broker = EmbeddedKafkaBroker.startWithSaslPlain(Map.of());
+        kafka = broker.client();
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        kafka.close();
+        broker.close();
+    }
+
+    private static Path config(String name, Properties props) throws Exception {
+        Path file = dir.resolve(name + ".properties");
+        try (OutputStream out = new FileOutputStream(file.toFile())) {
+            props.store(out, null);
+        }
+        return file;
+    }
+
+    private static ExampleRun count(String in, String out, Path config) {
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "count",
+                                "--bootstrap-servers",
+                                broker.bootstrapServers(),
+                                "--input-topic",
+                                in,
+                                "--output-topic",
+                                out,
+                                "--group-id",
+                                "g-" + in,
+                                "--checkpoint-interval",
+                                "300ms",
+                                "--bounded"));
+        if (config != null) {
+            args.addAll(List.of("--kafka-config", config.toString()));
+        }
+        return ExampleRun.of(args.toArray(new String[0]));
+    }
+
+    private static void assertNoSecrets(ExampleRun run) {
+        assertThat(run.all())
+                .doesNotContain(SASL_ADMIN_PASSWORD)
+                .doesNotContain(SASL_PLAIN_USER_PASSWORD)
+                .doesNotContain(WRONG_PASSWORD);
+    }
+
+    @Test
+    void shouldCountExactlyWithTheRightCredentials() throws Exception {
+        String in = kafka.createUniqueTopic("sasl-in", 2);
+        String out = KafkaTestClient.uniqueTopicName("sasl-out");
+        List<KeyValue<String, String>> records = new ArrayList<>();
+        for (int i = 0; i < 3_000; i++) {
+            records.add(KeyValue.of("k" + (i % 13), "v"));
+        }
+        kafka.produce(in, records);
+        Path good =
+                config(
+                        "good",
+                        KafkaConnection.builder()
+                                .setBootstrapServers(broker.bootstrapServers())
+                                .setSaslPlain(SASL_ADMIN_USER, SASL_ADMIN_PASSWORD)
+                                .build()
+                                .clientProperties());
+
+        ExampleRun run = count(in, out, good);
+
+        assertThat(run.exitCode()).as(run.all()).isZero();
+        assertThat(kafka.latestValuePerKey(out)).hasSize(13).containsEntry("k0", "231");
+        assertNoSecrets(run);
+    }
+
+    @Test
+    void shouldFailFastAndSayAuthenticationFailedForAWrongPassword() throws Exception {
+        ExampleRun run =
+                count(
+                        "any-in",
+                        "any-out",
+                        config(
+                                "wrong",
+                                EmbeddedKafkaBroker.saslPlainClientProperties(
+                                        SASL_ADMIN_USER, WRONG_PASSWORD)));
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).startsWith("Error: Authentication failed at ");
+        assertThat(run.err().lines().count()).isEqualTo(1);
+        assertNoSecrets(run);
+    }
+
+    @Test
+    void shouldSayAuthenticationFailedForAnUnknownUser() throws Exception {
+        ExampleRun run =
+                count(
+                        "any-in",
+                        "any-out",
+                        config(
+                                "unknown",
+                                EmbeddedKafkaBroker.saslPlainClientProperties(
+                                        "mallory", WRONG_PASSWORD)));
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).startsWith("Error: Authentication failed at ");
+        assertNoSecrets(run);
+    }
+
+    @Test
+    void shouldPointAtSecurityProtocolWhenSaslSettingsAreMissing() {
+        ExampleRun run = count("any-in", "any-out", null);
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err())
+                .startsWith("Error: Cannot reach Kafka at ")
+                .contains("security.protocol");
+    }
+
+    @Test
+    void shouldSayNotAuthorizedForAUserWithoutAcls() throws Exception {
+        String in = kafka.createUniqueTopic("acl-in", 1);
+        ExampleRun run =
+                count(
+                        in,
+                        "acl-out",
+                        config(
+                                "no-acls",
+                                EmbeddedKafkaBroker.saslPlainClientProperties(
+                                        SASL_PLAIN_USER, SASL_PLAIN_USER_PASSWORD)));
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).startsWith("Error: Not authorized to ");
+        assertNoSecrets(run);
+    }
+}
