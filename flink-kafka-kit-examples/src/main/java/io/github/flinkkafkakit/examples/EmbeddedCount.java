@@ -9,12 +9,9 @@ import io.github.flinkkafkakit.testing.KafkaTestClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.io.PrintWriter;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * Embedded mode of {@link CountExample}: an in-process broker, generated sample data, the job, and
@@ -90,24 +87,10 @@ final class EmbeddedCount {
             Map<String, String> actual,
             long recordsOut,
             double seconds) {
-        List<Map.Entry<String, Long>> top =
-                expected.entrySet().stream()
-                        .sorted(
-                                Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())
-                                        .thenComparing(Map.Entry.comparingByKey()))
-                        .limit(10)
-                        .collect(Collectors.toList());
         out.println();
         out.println("Top 10 keys by count (output read back from Kafka with read_committed):");
-        ResultTable table = new ResultTable("key", "count", "expected");
-        for (Map.Entry<String, Long> e : top) {
-            table.add(e.getKey(), actual.getOrDefault(e.getKey(), "-"), e.getValue());
-        }
-        table.print(out);
-        long wrong =
-                expected.entrySet().stream()
-                        .filter(e -> !Long.toString(e.getValue()).equals(actual.get(e.getKey())))
-                        .count();
+        ResultTable.largestExpected("count", expected, actual).print(out);
+        long wrong = ResultTable.wrongKeys(expected, actual);
         long extra = actual.keySet().stream().filter(k -> !expected.containsKey(k)).count();
         out.println();
         out.printf(

@@ -6,12 +6,9 @@ import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 
 import java.io.PrintWriter;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * Embedded mode of {@link StatefulTotalExample}: an in-process broker, generated sample data, the
@@ -103,24 +100,10 @@ final class EmbeddedStatefulTotal {
             long invalid,
             long deadLetters,
             double seconds) {
-        List<Map.Entry<String, Long>> top =
-                expected.entrySet().stream()
-                        .sorted(
-                                Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())
-                                        .thenComparing(Map.Entry.comparingByKey()))
-                        .limit(10)
-                        .collect(Collectors.toList());
         out.println();
         out.println("Top 10 totals after both runs (read back from Kafka with read_committed):");
-        ResultTable table = new ResultTable("key", "total", "expected");
-        for (Map.Entry<String, Long> e : top) {
-            table.add(e.getKey(), actual.getOrDefault(e.getKey(), "-"), e.getValue());
-        }
-        table.print(out);
-        long wrong =
-                expected.entrySet().stream()
-                        .filter(e -> !Long.toString(e.getValue()).equals(actual.get(e.getKey())))
-                        .count();
+        ResultTable.largestExpected("total", expected, actual).print(out);
+        long wrong = ResultTable.wrongKeys(expected, actual);
         boolean exact = wrong == 0 && actual.size() == expected.size() && deadLetters == invalid;
         out.println();
         out.printf(

@@ -2,7 +2,9 @@ package io.github.flinkkafkakit.examples;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 /** A plain-text table with right-aligned numeric columns, for the examples' results. */
 final class ResultTable {
@@ -21,6 +23,34 @@ final class ResultTable {
         }
         rows.add(row);
         return this;
+    }
+
+    /**
+     * The ten keys with the largest expected values: key, the value read back from Kafka, the
+     * expected value.
+     */
+    static ResultTable largestExpected(
+            String valueColumn, Map<String, Long> expected, Map<String, String> actual) {
+        ResultTable table = new ResultTable("key", valueColumn, "expected");
+        expected.entrySet().stream()
+                .sorted(
+                        Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())
+                                .thenComparing(Map.Entry.comparingByKey()))
+                .limit(10)
+                .forEach(
+                        e ->
+                                table.add(
+                                        e.getKey(),
+                                        actual.getOrDefault(e.getKey(), "-"),
+                                        e.getValue()));
+        return table;
+    }
+
+    /** How many expected keys Kafka holds another (or no) value for. */
+    static long wrongKeys(Map<String, Long> expected, Map<String, String> actual) {
+        return expected.entrySet().stream()
+                .filter(e -> !Long.toString(e.getValue()).equals(actual.get(e.getKey())))
+                .count();
     }
 
     void print(PrintWriter out) {

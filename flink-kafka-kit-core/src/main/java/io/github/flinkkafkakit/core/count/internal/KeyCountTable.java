@@ -59,26 +59,7 @@ public final class KeyCountTable {
      */
     public int add(String key, long delta, int keyGroup) {
         encode(key);
-        int hash = hash(scratch, 0, scratchLength);
-        int slot = hash & mask;
-        while (true) {
-            long s = slots[slot];
-            if (s == EMPTY) {
-                int entry = insert(hash, keyGroup);
-                slots[slot] = ((long) hash << 32) | entry;
-                if (size * 10 > slots.length * 7) {
-                    rehash();
-                }
-                counts[entry] = delta;
-                return entry;
-            }
-            int entry = (int) s;
-            if ((int) (s >>> 32) == hash && keyEquals(entry)) {
-                counts[entry] += delta;
-                return entry;
-            }
-            slot = (slot + 1) & mask;
-        }
+        return addScratch(delta, keyGroup);
     }
 
     /** {@link #add} for a key that is already UTF-8 bytes. */
@@ -86,6 +67,16 @@ public final class KeyCountTable {
         ensureScratch(length);
         System.arraycopy(key, from, scratch, 0, length);
         scratchLength = length;
+        return addScratch(delta, keyGroup);
+    }
+
+    /** Sets the key group of an entry (after {@link #add} created it). */
+    public void setKeyGroup(int entry, int keyGroup) {
+        keyGroups[entry] = (short) keyGroup;
+    }
+
+    /** Adds {@code delta} to the key currently in {@code scratch}, inserting it if new. */
+    private int addScratch(long delta, int keyGroup) {
         int hash = hash(scratch, 0, scratchLength);
         int slot = hash & mask;
         while (true) {
@@ -106,11 +97,6 @@ public final class KeyCountTable {
             }
             slot = (slot + 1) & mask;
         }
-    }
-
-    /** Sets the key group of an entry (after {@link #add} created it). */
-    public void setKeyGroup(int entry, int keyGroup) {
-        keyGroups[entry] = (short) keyGroup;
     }
 
     public long count(int entry) {
