@@ -1,0 +1,153 @@
+package io.github.flinkkafkakit.bench;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.state.internal.ChangelogKeys;
+import io.github.flinkkafkakit.state.internal.ChangelogRestorer;
+import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
+import io.github.flinkkafkakit.testing.KafkaTestClient;
+
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.runtime.state.KeyGroupRange;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Restore speed of Kafka changelog state: writes a changelog of N keys (default 1,000,000; the
+ * layout the changelog operator writes: 4 partitions, lz4) to an embedded broker (or {@code
+ * --bootstrap-servers}), then restores it with the real {@link ChangelogRestorer} as 1 and 2
+ * parallel instances would (each reading only its key groups, decoding key and value into a map),
+ * three times each, and prints keys restored per second.
+ *
+ * <p>Run: {@code java -cp flink-kafka-kit-bench/target/benchmarks.jar
+ * io.github.flinkkafkakit.bench.ChangelogRestoreBench [keys]}.
+ */
+public final class ChangelogRestoreBench {
+
+    private static final int PARTITIONS = 4;
+    private static final int MAX_PARALLELISM = 128;
+
+    private ChangelogRestoreBench() {}
+
+    public static void main(String[] args) throws Exception {
+        int keys = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
+                KafkaTestClient kafka = broker.client()) {
+            String topic = "restore-bench";
+            kafka.createTopic(topic, PARTITIONS, Map.of("cleanup.policy", "compact"));
+            write(broker.bootstrapServers(), topic, keys);
+            KafkaConnection connection = KafkaConnection.of(broker.bootstrapServers());
+            for (int round = 0; round < 3; round++) {
+                for (int parallelism : new int[] {1, 2}) {
+                    long start = System.nanoTime();
+                    long restored = restore(connection, topic, parallelism);
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    System.out.printf(
+                            Locale.ROOT,
+                            "parallelism %d: %,d keys in %.2f s = %,.0f keys/s%n",
+                            parallelism,
+                            restored,
+                            seconds,
+                            restored / seconds);
+                }
+            }
+        }
+    }
+
+    private static void write(String bootstrap, String topic, int keys) throws Exception {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("linger.ms", "5");
+        props.put("batch.size", "262144");
+        props.put("compression.type", "lz4");
+        byte[] prefix = ChangelogKeys.prefix("total");
+        DataOutputSerializer out = new DataOutputSerializer(32);
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < keys; i++) {
+                String key = String.format("%010d", i);
+                out.clear();
+                StringSerializer.INSTANCE.serialize(key, out);
+                byte[] keyBytes = out.getCopyOfBuffer();
+                int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(key, MAX_PARALLELISM);
+                out.clear();
+                out.writeLong(i);
+                producer.send(
+                        new ProducerRecord<>(
+                                topic,
+                                ChangelogKeys.partitionOf(keyGroup, MAX_PARALLELISM, PARTITIONS),
+                                ChangelogKeys.recordKey(keyGroup, prefix, keyBytes, null),
+                                out.getCopyOfBuffer()));
+            }
+            producer.flush();
+        }
+    }
+
+    private static long restore(KafkaConnection connection, String topic, int parallelism)
+            throws Exception {
+        AtomicLong total = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        List<Exception> failures = new ArrayList<>();
+        for (int subtask = 0; subtask < parallelism; subtask++) {
+            KeyGroupRange range =
+                    KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
+                            MAX_PARALLELISM, parallelism, subtask);
+            Thread thread =
+                    new Thread(
+                            () -> {
+                                Map<String, Long> state = new HashMap<>();
+                                DataInputDeserializer in = new DataInputDeserializer();
+                                try {
+                                    total.addAndGet(
+                                            new ChangelogRestorer(
+                                                            connection,
+                                                            topic,
+                                                            PARTITIONS,
+                                                            MAX_PARALLELISM,
+                                                            range)
+                                                    .restore(
+                                                            (recordKey, value) -> {
+                                                                int[] b =
+                                                                        ChangelogKeys.userKeyBounds(
+                                                                                recordKey);
+                                                                in.setBuffer(
+                                                                        recordKey,
+                                                                        b[0],
+                                                                        b[1] - b[0]);
+                                                                String key =
+                                                                        StringSerializer.INSTANCE
+                                                                                .deserialize(in);
+                                                                in.setBuffer(value);
+                                                                state.put(key, in.readLong());
+                                                            },
+                                                            n -> {}));
+                                } catch (Exception e) {
+                                    synchronized (failures) {
+                                        failures.add(e);
+                                    }
+                                }
+                            });
+            threads.add(thread);
+            thread.start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (!failures.isEmpty()) {
+            throw failures.get(0);
+        }
+        return total.get();
+    }
+}
