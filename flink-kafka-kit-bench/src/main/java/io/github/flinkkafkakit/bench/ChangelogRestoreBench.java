@@ -66,7 +66,11 @@ public final class ChangelogRestoreBench {
         }
     }
 
-    private static void write(String bootstrap, String topic, int keys) throws Exception {
+    /**
+     * Writes a changelog of state "total" with values 0 .. keys-1 (String key {@code %010d} of i →
+     * i).
+     */
+    static void write(String bootstrap, String topic, int keys) throws Exception {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrap);
         props.put("linger.ms", "5");

@@ -15,11 +15,24 @@ final class Keys {
 
     /** {@code n} records over {@code keys} distinct keys; Zipf exponent 1.0 when skewed. */
     static byte[][] records(int n, int keys, boolean zipf, long seed) {
-        Random random = new Random(seed);
         byte[][] pool = new byte[keys][];
         for (int i = 0; i < keys; i++) {
             pool[i] = key(i);
         }
+        int[] ids = ids(n, keys, zipf, seed);
+        byte[][] records = new byte[n][];
+        for (int r = 0; r < n; r++) {
+            records[r] = pool[ids[r]];
+        }
+        return records;
+    }
+
+    /**
+     * The key ids of {@code n} records over {@code keys} distinct keys (id 0 the most frequent when
+     * skewed); Zipf exponent 1.0 when skewed.
+     */
+    static int[] ids(int n, int keys, boolean zipf, long seed) {
+        Random random = new Random(seed);
         double[] cdf = null;
         if (zipf) {
             cdf = new double[keys];
@@ -32,27 +45,24 @@ final class Keys {
                 cdf[i] /= sum;
             }
         }
-        byte[][] records = new byte[n][];
+        int[] ids = new int[n];
         for (int r = 0; r < n; r++) {
-            int k;
-            if (cdf == null) {
-                k = random.nextInt(keys);
-            } else {
-                double u = random.nextDouble();
-                int lo = 0;
-                int hi = keys - 1;
-                while (lo < hi) {
-                    int mid = (lo + hi) >>> 1;
-                    if (cdf[mid] < u) {
-                        lo = mid + 1;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                k = lo;
-            }
-            records[r] = pool[k];
+            ids[r] = cdf == null ? random.nextInt(keys) : search(cdf, random.nextDouble());
         }
-        return records;
+        return ids;
+    }
+
+    private static int search(double[] cdf, double u) {
+        int lo = 0;
+        int hi = cdf.length - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (cdf[mid] < u) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 }

@@ -26,4 +26,14 @@ public interface RestoreListener extends Serializable {
      * @param done whether the restore finished
      */
     void onProgress(int subtask, long recordsRead, boolean done);
+
+    /**
+     * Called once when this instance's restore finished, after the final {@link #onProgress}.
+     *
+     * @param subtask index of the parallel instance that restored
+     * @param recordsRead changelog records read (of the owned key groups)
+     * @param restoreMillis how long the restore took, from opening the changelog consumer to the
+     *     last record applied to the state
+     */
+    default void onRestored(int subtask, long recordsRead, long restoreMillis) {}
 }

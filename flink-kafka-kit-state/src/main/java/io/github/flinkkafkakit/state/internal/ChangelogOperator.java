@@ -155,6 +155,7 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         restoreMillis = (System.nanoTime() - start) / 1_000_000;
         if (listener != null) {
             listener.onProgress(subtask, read, true);
+            listener.onRestored(subtask, read, restoreMillis);
         }
         LOG.info(
                 "Restored {} changelog records of key groups {} from '{}' in {} ms",

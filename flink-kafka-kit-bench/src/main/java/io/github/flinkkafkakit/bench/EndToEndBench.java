@@ -1,0 +1,290 @@
+package io.github.flinkkafkakit.bench;
+
+import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * End-to-end throughput, input topic to output topic on a real broker, of the kit's jobs against
+ * the baselines a team would otherwise use, all over the same input in one run.
+ *
+ * <pre>
+ * java -cp flink-kafka-kit-bench/target/benchmarks.jar io.github.flinkkafkakit.bench.EndToEndBench \
+ *     --records 5000000 --keys 100000 --out r.json [--bootstrap-servers H:P] [--skew uniform]
+ * </pre>
+ *
+ * <p>Scenarios: {@code kafka-pipe}, {@code kit-count-alo}, {@code kit-count-eos}, {@code
+ * flink-keyby-count-alo}, {@code kafka-streams-count-eos}, {@code kit-changelog-eos}, {@code
+ * changelog-restore}. Each runs once over a smaller warm-up input, then over the input; its rate
+ * counts from the first record read to the end (output committed), start-up is reported apart. Each
+ * verifies its output (exact counts, read back with {@code read_committed}); the run exits 1 if any
+ * is wrong. Writes {@code FILE.json}, {@code FILE.md} (table and goals) and {@code FILE.png}
+ * (chart).
+ */
+public final class EndToEndBench {
+
+    static final String USAGE =
+            "Usage: EndToEndBench [--records N] [--keys K] [--out FILE.json]"
+                    + " [--bootstrap-servers H:P] [--skew zipf|uniform] [--parallelism P]"
+                    + " [--partitions P] [--checkpoint-interval-ms MS] [--warmup-records N]"
+                    + " [--restore-keys N] [--scenarios a,b,...]";
+
+    private EndToEndBench() {}
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("EndToEndBench: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+            return;
+        }
+        if (options == null) {
+            System.out.println(USAGE);
+            return;
+        }
+        boolean allVerified = run(options, System.out);
+        System.exit(allVerified ? 0 : 1);
+    }
+
+    /** Runs the scenarios and writes the report; returns whether every scenario was verified. */
+    static boolean run(Options options, PrintStream out) throws Exception {
+        EmbeddedKafkaBroker broker =
+                options.bootstrapServers == null ? EmbeddedKafkaBroker.start() : null;
+        String bootstrap = broker != null ? broker.bootstrapServers() : options.bootstrapServers;
+        List<EndToEndScenario> scenarios = selected(options);
+        List<EndToEndReport.Row> rows = new ArrayList<>();
+        try (EndToEndContext context =
+                new EndToEndContext(
+                        bootstrap,
+                        options.parallelism,
+                        options.partitions,
+                        Duration.ofMillis(options.checkpointIntervalMs))) {
+            out.printf(
+                    Locale.ROOT,
+                    "end-to-end: %,d records, %,d keys (%s), parallelism %d, %d partition(s),"
+                            + " checkpoints every %d ms, broker %s%n",
+                    options.records,
+                    options.keys,
+                    options.zipf ? "zipf" : "uniform",
+                    options.parallelism,
+                    options.partitions,
+                    options.checkpointIntervalMs,
+                    broker != null ? "embedded (" + bootstrap + ")" : bootstrap);
+            EndToEndInput warmup = input(context, "warmup-in", options.warmupRecords, options, 7);
+            EndToEndInput input = input(context, "in", options.records, options, 42);
+            int n = 0;
+            for (EndToEndScenario scenario : scenarios) {
+                n++;
+                rows.add(runOne(context, scenario, warmup, input, n, scenarios.size(), out));
+                context.deleteScratchTopics();
+            }
+            context.deleteRunTopics();
+        } finally {
+            if (broker != null) {
+                broker.close();
+            }
+        }
+        EndToEndReport report =
+                new EndToEndReport(options.records, options.keys, options.describe(), rows);
+        Path json = Path.of(options.out);
+        report.write(json);
+        out.println();
+        out.print(report.markdown());
+        out.println(
+                "written: "
+                        + json
+                        + ", "
+                        + EndToEndReport.sibling(json, ".md")
+                        + ", "
+                        + EndToEndReport.sibling(json, ".png"));
+        return rows.stream().allMatch(r -> r.error() == null);
+    }
+
+    private static EndToEndInput input(
+            EndToEndContext context, String what, int records, Options options, long seed) {
+        long start = System.nanoTime();
+        String topic = context.createTopic(what);
+        context.keep(topic);
+        EndToEndInput input =
+                EndToEndInput.produce(
+                        context.bootstrapServers(),
+                        topic,
+                        records,
+                        options.keys,
+                        options.zipf,
+                        seed);
+        System.out.printf(
+                Locale.ROOT,
+                "  input '%s': %,d records over %,d distinct keys written in %.1f s%n",
+                topic,
+                records,
+                input.distinctKeys(),
+                (System.nanoTime() - start) / 1e9);
+        return input;
+    }
+
+    private static EndToEndReport.Row runOne(
+            EndToEndContext context,
+            EndToEndScenario scenario,
+            EndToEndInput warmup,
+            EndToEndInput input,
+            int n,
+            int of,
+            PrintStream out) {
+        String prefix = String.format(Locale.ROOT, "[%d/%d] %-24s", n, of, scenario.name());
+        try {
+            EndToEndScenario.Measurement w = scenario.run(context, warmup);
+            context.deleteScratchTopics();
+            out.printf(
+                    Locale.ROOT,
+                    "%s warm-up %,.0f/s (%.1f s + start-up %.1f s)%n",
+                    prefix,
+                    w.recordsPerSecond(),
+                    w.seconds(),
+                    w.startupSeconds());
+            EndToEndScenario.Measurement m = scenario.run(context, input);
+            boolean restore = scenario instanceof ChangelogRestoreScenario;
+            out.printf(
+                    Locale.ROOT,
+                    "%s %,12.0f %s/s  %6.2f s (start-up %.1f s)  verified: %s%n",
+                    prefix,
+                    m.recordsPerSecond(),
+                    restore ? "keys" : "records",
+                    m.seconds(),
+                    m.startupSeconds(),
+                    m.verified());
+            return new EndToEndReport.Row(scenario.name(), m, null);
+        } catch (Exception | AssertionError e) {
+            String error = e.getClass().getSimpleName() + ": " + e.getMessage();
+            out.printf(Locale.ROOT, "%s FAILED %s%n", prefix, error);
+            return new EndToEndReport.Row(scenario.name(), null, error);
+        }
+    }
+
+    private static List<EndToEndScenario> selected(Options options) {
+        Map<String, EndToEndScenario> all = new LinkedHashMap<>();
+        for (EndToEndScenario s :
+                List.of(
+                        new KafkaPipeScenario(),
+                        new KitCountScenario(false),
+                        new KitCountScenario(true),
+                        new FlinkKeyByCountScenario(),
+                        new KafkaStreamsCountScenario(),
+                        new KitChangelogScenario(),
+                        new ChangelogRestoreScenario(options.restoreKeys))) {
+            all.put(s.name(), s);
+        }
+        if (options.scenarios == null) {
+            return new ArrayList<>(all.values());
+        }
+        List<EndToEndScenario> chosen = new ArrayList<>();
+        for (String name : options.scenarios.split(",")) {
+            EndToEndScenario s = all.get(name.trim());
+            if (s == null) {
+                throw new IllegalArgumentException(
+                        "unknown scenario '" + name + "' (known: " + all.keySet() + ")");
+            }
+            chosen.add(s);
+        }
+        return chosen;
+    }
+
+    /** Command-line options. */
+    static final class Options {
+        int records = 5_000_000;
+        int keys = 100_000;
+        String out = "end-to-end.json";
+        String bootstrapServers;
+        boolean zipf = true;
+        int parallelism = 1;
+        int partitions = 1;
+        long checkpointIntervalMs = 1_000;
+        int warmupRecords = -1;
+        int restoreKeys = 1_000_000;
+        String scenarios;
+
+        /** The options, or {@code null} for {@code --help}. */
+        static Options parse(String[] args) {
+            Options o = new Options();
+            for (int i = 0; i < args.length; i++) {
+                String name = args[i];
+                if (name.equals("--help") || name.equals("-h")) {
+                    return null;
+                }
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException(name + " needs a value");
+                }
+                String value = args[++i];
+                switch (name) {
+                    case "--records" -> o.records = positive(name, value);
+                    case "--keys" -> o.keys = positive(name, value);
+                    case "--out" -> o.out = value;
+                    case "--bootstrap-servers" -> o.bootstrapServers = value;
+                    case "--skew" -> o.zipf = skew(value);
+                    case "--parallelism" -> o.parallelism = positive(name, value);
+                    case "--partitions" -> o.partitions = positive(name, value);
+                    case "--checkpoint-interval-ms" ->
+                            o.checkpointIntervalMs = positive(name, value);
+                    case "--warmup-records" -> o.warmupRecords = positive(name, value);
+                    case "--restore-keys" -> o.restoreKeys = positive(name, value);
+                    case "--scenarios" -> o.scenarios = value;
+                    default -> throw new IllegalArgumentException("unknown option " + name);
+                }
+            }
+            if (o.warmupRecords < 0) {
+                o.warmupRecords = Math.min(o.records, Math.max(o.records / 5, 50_000));
+            }
+            if (!o.out.endsWith(".json")) {
+                throw new IllegalArgumentException("--out must name a .json file: " + o.out);
+            }
+            return o;
+        }
+
+        private static int positive(String name, String value) {
+            try {
+                int v = Integer.parseInt(value.replace("_", ""));
+                if (v > 0) {
+                    return v;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new IllegalArgumentException(
+                    name + " must be a positive integer, got '" + value + "'");
+        }
+
+        private static boolean skew(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "zipf" -> true;
+                case "uniform" -> false;
+                default ->
+                        throw new IllegalArgumentException(
+                                "--skew must be zipf or uniform, got '" + value + "'");
+            };
+        }
+
+        String describe() {
+            return String.format(
+                    Locale.ROOT,
+                    "%s keys, parallelism %d, %d input partition(s), checkpoints every %d ms,"
+                            + " warm-up %,d records, restore of %,d keys",
+                    zipf ? "Zipf" : "uniform",
+                    parallelism,
+                    partitions,
+                    checkpointIntervalMs,
+                    warmupRecords,
+                    restoreKeys);
+        }
+    }
+}

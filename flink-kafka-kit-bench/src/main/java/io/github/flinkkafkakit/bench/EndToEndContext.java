@@ -1,0 +1,131 @@
+package io.github.flinkkafkakit.bench;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.testing.KafkaTestClient;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What every end-to-end scenario shares: the broker, topic naming (unique per run, so a real
+ * cluster can be reused), and how Flink jobs are set up (the same for the kit and the baseline).
+ */
+final class EndToEndContext implements AutoCloseable {
+
+    private final String bootstrapServers;
+    private final int parallelism;
+    private final int partitions;
+    private final Duration checkpointInterval;
+    private final String runId;
+    private final KafkaTestClient kafka;
+    private final AtomicInteger topics = new AtomicInteger();
+    private final Set<String> scratch = new LinkedHashSet<>();
+    private final Set<String> kept = new LinkedHashSet<>();
+
+    EndToEndContext(
+            String bootstrapServers, int parallelism, int partitions, Duration checkpointInterval) {
+        this.bootstrapServers = bootstrapServers;
+        this.parallelism = parallelism;
+        this.partitions = partitions;
+        this.checkpointInterval = checkpointInterval;
+        this.runId = Long.toString(System.currentTimeMillis(), 36);
+        this.kafka = new KafkaTestClient(bootstrapServers, new Properties());
+    }
+
+    String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    KafkaConnection connection() {
+        return KafkaConnection.of(bootstrapServers);
+    }
+
+    int parallelism() {
+        return parallelism;
+    }
+
+    /** Partitions of the input and output topics. */
+    int partitions() {
+        return partitions;
+    }
+
+    Duration checkpointInterval() {
+        return checkpointInterval;
+    }
+
+    /** A name no earlier run used: {@code e2e-<run>-<n>-<what>}. */
+    String uniqueName(String what) {
+        return "e2e-" + runId + "-" + topics.incrementAndGet() + "-" + what;
+    }
+
+    /** Creates a fresh topic with the input's partition count and returns its name. */
+    String createTopic(String what) {
+        return createTopic(what, partitions, Map.of());
+    }
+
+    String createTopic(String what, int topicPartitions, Map<String, String> configs) {
+        String name = uniqueName(what);
+        kafka.createTopic(name, topicPartitions, configs);
+        scratch.add(name);
+        return name;
+    }
+
+    /** Keeps {@code topic} when {@link #deleteScratchTopics()} runs (the inputs). */
+    void keep(String topic) {
+        scratch.remove(topic);
+        kept.add(topic);
+    }
+
+    /** Deletes the topics created since the last call except kept ones, to free the disk. */
+    void deleteScratchTopics() throws Exception {
+        List<String> all = new ArrayList<>(scratch);
+        for (String name : kafka.admin().listTopics().names().get()) {
+            // Topics the jobs created themselves (changelogs, positions, dead letters).
+            if (name.startsWith("e2e-" + runId + "-") && !kept.contains(name)) {
+                all.add(name);
+            }
+        }
+        scratch.clear();
+        if (!all.isEmpty()) {
+            kafka.admin().deleteTopics(new LinkedHashSet<>(all)).all().get();
+        }
+    }
+
+    /**
+     * A local Flink environment as a tuned production job would have it: no Kryo, no restarts (a
+     * failure fails the scenario), checkpoints every {@link #checkpointInterval()}.
+     */
+    StreamExecutionEnvironment flink(CheckpointingMode mode) {
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
+        env.setParallelism(parallelism);
+        env.enableCheckpointing(checkpointInterval.toMillis(), mode);
+        return env;
+    }
+
+    /** Deletes every topic of this run, inputs included. */
+    void deleteRunTopics() throws Exception {
+        scratch.addAll(kept);
+        kept.clear();
+        deleteScratchTopics();
+    }
+
+    @Override
+    public void close() {
+        kafka.close();
+    }
+}

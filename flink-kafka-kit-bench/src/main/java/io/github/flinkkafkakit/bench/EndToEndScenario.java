@@ -1,0 +1,53 @@
+package io.github.flinkkafkakit.bench;
+
+/** One scenario of {@link EndToEndBench}: runs over the input and checks its own output. */
+interface EndToEndScenario {
+
+    String name();
+
+    /**
+     * Runs once over {@code input} (a warm-up or the measured run) and verifies the output.
+     *
+     * @throws IllegalStateException when the output is wrong
+     */
+    Measurement run(EndToEndContext context, EndToEndInput input) throws Exception;
+
+    /** A job that runs to completion. */
+    @FunctionalInterface
+    interface Job {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code job} and times it: start-up until the first input record was read ({@link
+     * FirstRecordClock}), then from there to the end.
+     */
+    static Timing time(Job job) throws Exception {
+        FirstRecordClock.reset();
+        long start = System.nanoTime();
+        job.run();
+        long end = System.nanoTime();
+        return new Timing(start, FirstRecordClock.firstOr(start), end);
+    }
+
+    /** Start, first record and end of a run, in {@link System#nanoTime()}. */
+    record Timing(long start, long first, long end) {}
+
+    /**
+     * @param records what the rate counts: input records, or keys for a restore
+     * @param seconds from the first record to the end (the rate's denominator)
+     * @param startupSeconds from the start to the first record
+     * @param verified what was checked, for the report
+     */
+    record Measurement(long records, double seconds, double startupSeconds, String verified) {
+
+        static Measurement of(long records, Timing t, String verified) {
+            return new Measurement(
+                    records, (t.end() - t.first()) / 1e9, (t.first() - t.start()) / 1e9, verified);
+        }
+
+        double recordsPerSecond() {
+            return seconds > 0 ? records / seconds : 0;
+        }
+    }
+}
