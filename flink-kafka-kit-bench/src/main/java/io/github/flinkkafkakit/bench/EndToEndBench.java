@@ -166,7 +166,18 @@ public final class EndToEndBench {
                     m.verified());
             return new EndToEndReport.Row(scenario.name(), m, null);
         } catch (Exception | AssertionError e) {
-            String error = e.getClass().getSimpleName() + ": " + e.getMessage();
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            String error =
+                    root == e
+                            ? e.getClass().getSimpleName() + ": " + e.getMessage()
+                            : e.getClass().getSimpleName()
+                                    + " caused by "
+                                    + root.getClass().getSimpleName()
+                                    + ": "
+                                    + root.getMessage();
             out.printf(Locale.ROOT, "%s FAILED %s%n", prefix, error);
             return new EndToEndReport.Row(scenario.name(), null, error);
         }

@@ -3,20 +3,27 @@ package io.github.flinkkafkakit.bench;
 import io.github.flinkkafkakit.core.KafkaConnection;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 /**
  * What every end-to-end scenario shares: the broker, topic naming (unique per run, so a real
@@ -30,6 +37,7 @@ final class EndToEndContext implements AutoCloseable {
     private final Duration checkpointInterval;
     private final String runId;
     private final KafkaTestClient kafka;
+    private final Path checkpoints;
     private final AtomicInteger topics = new AtomicInteger();
     private final Set<String> scratch = new LinkedHashSet<>();
     private final Set<String> kept = new LinkedHashSet<>();
@@ -42,6 +50,11 @@ final class EndToEndContext implements AutoCloseable {
         this.checkpointInterval = checkpointInterval;
         this.runId = Long.toString(System.currentTimeMillis(), 36);
         this.kafka = new KafkaTestClient(bootstrapServers, new Properties());
+        try {
+            this.checkpoints = Files.createTempDirectory("fkk-e2e-checkpoints");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     String bootstrapServers() {
@@ -111,6 +124,9 @@ final class EndToEndContext implements AutoCloseable {
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        // As in production: snapshots to files (the JobManager's memory holds at most 5 MB).
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
         env.setParallelism(parallelism);
         env.enableCheckpointing(checkpointInterval.toMillis(), mode);
@@ -127,5 +143,10 @@ final class EndToEndContext implements AutoCloseable {
     @Override
     public void close() {
         kafka.close();
+        try (Stream<Path> files = Files.walk(checkpoints)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary directory; nothing to do
+        }
     }
 }
