@@ -7,8 +7,11 @@ import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
 import org.jfree.data.category.DefaultCategoryDataset;
 
+import java.awt.Color;
+import java.awt.Paint;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -224,7 +227,26 @@ final class EndToEndReport {
                         false,
                         false);
         CategoryPlot plot = chart.getCategoryPlot();
-        BarRenderer renderer = (BarRenderer) plot.getRenderer();
+        List<String> scenarios = new ArrayList<>();
+        for (Row r : rows) {
+            if (r.measurement() != null) {
+                scenarios.add(r.scenario());
+            }
+        }
+        // The kit's scenarios in blue, the baselines in grey.
+        BarRenderer renderer =
+                new BarRenderer() {
+                    private static final long serialVersionUID = 1L;
+
+                    @Override
+                    public Paint getItemPaint(int row, int column) {
+                        return scenarios.get(column).startsWith("kit-")
+                                        || scenarios.get(column).startsWith("changelog-")
+                                ? new Color(0x1F77B4)
+                                : new Color(0x9E9E9E);
+                    }
+                };
+        plot.setRenderer(renderer);
         renderer.setDefaultItemLabelGenerator(
                 new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("0.00")) {
                     private static final long serialVersionUID = 1L;
@@ -236,6 +258,11 @@ final class EndToEndReport {
                     }
                 });
         renderer.setDefaultItemLabelsVisible(true);
+        renderer.setBarPainter(new StandardBarPainter());
+        renderer.setShadowVisible(false);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        chart.setBackgroundPaint(Color.WHITE);
         plot.getRangeAxis().setUpperMargin(0.25);
         ChartUtils.saveChartAsPNG(png.toFile(), chart, 1000, 520);
     }
