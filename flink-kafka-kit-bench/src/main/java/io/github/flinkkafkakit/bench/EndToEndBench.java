@@ -34,7 +34,7 @@ public final class EndToEndBench {
             "Usage: EndToEndBench [--records N] [--keys K] [--out FILE.json]"
                     + " [--bootstrap-servers H:P] [--skew zipf|uniform] [--parallelism P]"
                     + " [--partitions P] [--checkpoint-interval-ms MS] [--warmup-records N]"
-                    + " [--restore-keys N] [--scenarios a,b,...]";
+                    + " [--restore-keys N] [--pre-aggregation KEYS] [--scenarios a,b,...]";
 
     private EndToEndBench() {}
 
@@ -188,8 +188,8 @@ public final class EndToEndBench {
         for (EndToEndScenario s :
                 List.of(
                         new KafkaPipeScenario(),
-                        new KitCountScenario(false),
-                        new KitCountScenario(true),
+                        new KitCountScenario(false, options.preAggregation),
+                        new KitCountScenario(true, options.preAggregation),
                         new FlinkKeyByCountScenario(),
                         new KafkaStreamsCountScenario(),
                         new KitChangelogScenario(),
@@ -223,6 +223,7 @@ public final class EndToEndBench {
         long checkpointIntervalMs = 1_000;
         int warmupRecords = -1;
         int restoreKeys = 1_000_000;
+        int preAggregation = KitCountScenario.PRE_AGGREGATION_KEYS;
         String scenarios;
 
         /** The options, or {@code null} for {@code --help}. */
@@ -250,6 +251,7 @@ public final class EndToEndBench {
                     case "--warmup-records" -> o.warmupRecords = positive(name, value);
                     case "--restore-keys" -> o.restoreKeys = positive(name, value);
                     case "--scenarios" -> o.scenarios = value;
+                    case "--pre-aggregation" -> o.preAggregation = positive(name, value);
                     default -> throw new IllegalArgumentException("unknown option " + name);
                 }
             }
@@ -289,13 +291,15 @@ public final class EndToEndBench {
             return String.format(
                     Locale.ROOT,
                     "%s keys, parallelism %d, %d input partition(s), checkpoints every %d ms,"
-                            + " warm-up %,d records, restore of %,d keys",
+                            + " warm-up %,d records, restore of %,d keys, pre-aggregation of"
+                            + " %,d keys",
                     zipf ? "Zipf" : "uniform",
                     parallelism,
                     partitions,
                     checkpointIntervalMs,
                     warmupRecords,
-                    restoreKeys);
+                    restoreKeys,
+                    preAggregation);
         }
     }
 }

@@ -25,9 +25,11 @@ final class KitCountScenario implements EndToEndScenario {
     static final int PRE_AGGREGATION_KEYS = 10_000;
 
     private final boolean exactlyOnce;
+    private final int preAggregationKeys;
 
-    KitCountScenario(boolean exactlyOnce) {
+    KitCountScenario(boolean exactlyOnce, int preAggregationKeys) {
         this.exactlyOnce = exactlyOnce;
+        this.preAggregationKeys = preAggregationKeys;
     }
 
     @Override
@@ -57,7 +59,7 @@ final class KitCountScenario implements EndToEndScenario {
         DataStream<Tuple2<String, Long>> counts =
                 Counts.perKey(in.createStream(env))
                         .setEmitPolicy(EmitPolicy.ON_CHECKPOINT)
-                        .setPreAggregation(PRE_AGGREGATION_KEYS)
+                        .setPreAggregation(preAggregationKeys)
                         .build();
         KafkaOut.<Tuple2<String, Long>>builder()
                 .setConnection(connection)

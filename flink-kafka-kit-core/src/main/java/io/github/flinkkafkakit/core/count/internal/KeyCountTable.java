@@ -51,6 +51,15 @@ public final class KeyCountTable {
         return size;
     }
 
+    /** Removes every entry, keeping the arrays for reuse (no allocation when refilled). */
+    public void clear() {
+        Arrays.fill(slots, EMPTY);
+        Arrays.fill(dirtyBits, 0L);
+        dirtyCount = 0;
+        arenaUsed = 0;
+        size = 0;
+    }
+
     /**
      * Adds {@code delta} to {@code key}'s count.
      *

@@ -44,7 +44,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<Tuple2<St
         for (int entry = 0; entry < table.size(); entry++) {
             output.collect(out.replace(Tuple2.of(table.key(entry), table.count(entry))));
         }
-        table = new KeyCountTable();
+        table.clear();
     }
 
     @Override

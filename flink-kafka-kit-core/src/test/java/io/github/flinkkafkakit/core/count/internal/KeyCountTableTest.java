@@ -27,6 +27,26 @@ class KeyCountTableTest {
     }
 
     @Test
+    void shouldCountFromZeroAfterClearWithNoTraceOfEarlierEntries() {
+        KeyCountTable table = new KeyCountTable();
+        for (int i = 0; i < 10_000; i++) {
+            table.markDirty(table.add("old" + i, 5, 1));
+        }
+        table.clear();
+        table.add("new", 2, 3);
+        table.add("old7", 1, 3);
+        table.add("new", 2, 3);
+
+        assertThat(table.size()).isEqualTo(2);
+        assertThat(table.dirtyCount()).isZero();
+        assertThat(table.key(0)).isEqualTo("new");
+        assertThat(table.count(0)).isEqualTo(4);
+        assertThat(table.key(1)).isEqualTo("old7");
+        assertThat(table.count(1)).isEqualTo(1);
+        assertThat(table.nextDirty(0)).isEqualTo(-1);
+    }
+
+    @Test
     void shouldTreatNonAsciiKeysAndByteKeysAlike() {
         KeyCountTable table = new KeyCountTable();
         int e1 = table.add("grüße-東京", 2, 7);
