@@ -151,18 +151,40 @@ public final class CommonOptions {
                             + " embedded broker is only in the runnable jar"
                             + " (flink-kafka-kit-examples.jar)");
         }
-        if (kafkaConfig != null && !Files.isRegularFile(kafkaConfig)) {
-            throw new ParameterException(
-                    commandLine, "--kafka-config file " + kafkaConfig + " does not exist");
-        }
-        if (kafkaConfig != null && !Files.isReadable(kafkaConfig)) {
-            throw new ParameterException(
-                    commandLine, "--kafka-config file " + kafkaConfig + " is not readable");
+        if (kafkaConfig != null) {
+            validateKafkaConfig(commandLine);
         }
         if (bootstrapServers != null && bootstrapServers.isBlank()) {
             throw new ParameterException(
                     commandLine, "--bootstrap-servers must not be empty (e.g. localhost:9092)");
         }
+    }
+
+    /**
+     * The {@code --kafka-config} file exists, is a readable file and parses, so a bad file is a
+     * usage error before an embedded broker starts or a job is built (the file is read again by
+     * {@link #connection}).
+     */
+    private void validateKafkaConfig(CommandLine commandLine) {
+        String problem;
+        if (Files.isDirectory(kafkaConfig)) {
+            problem = "is a directory, expected a Kafka client properties file";
+        } else if (!Files.exists(kafkaConfig)) {
+            problem = "does not exist";
+        } else if (!Files.isRegularFile(kafkaConfig)) {
+            problem = "is not a regular file, expected a Kafka client properties file";
+        } else if (!Files.isReadable(kafkaConfig)) {
+            problem = "is not readable (check its permissions)";
+        } else {
+            try {
+                KafkaConnection.builder().loadPropertiesFile(kafkaConfig);
+                return;
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(commandLine, "--kafka-config: " + e.getMessage());
+            }
+        }
+        throw new ParameterException(
+                commandLine, "--kafka-config file " + kafkaConfig + " " + problem);
     }
 
     /** The connection for {@code bootstrapServers} plus the {@code --kafka-config} file. */
@@ -178,6 +200,9 @@ public final class CommonOptions {
     static final class DurationConverter implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
+            if (value.trim().startsWith("-")) {
+                throw new TypeConversionException("'" + value + "' must be a positive duration");
+            }
             Duration d;
             try {
                 d = TimeUtils.parseDuration(value);
@@ -200,7 +225,17 @@ public final class CommonOptions {
             try {
                 n = Integer.parseInt(value.trim());
             } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not a whole number");
+                String digits = value.trim();
+                throw new TypeConversionException(
+                        digits.matches("-\\d+")
+                                ? "'" + value + "' must be a positive number"
+                                : digits.matches("\\+?\\d+")
+                                        ? "'"
+                                                + value
+                                                + "' is too large (at most "
+                                                + Integer.MAX_VALUE
+                                                + ")"
+                                        : "'" + value + "' is not a whole number");
             }
             if (n <= 0) {
                 throw new TypeConversionException("'" + value + "' must be a positive number");
