@@ -15,6 +15,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The options every example shares (see DESIGN "External contracts"). Without {@code
@@ -158,6 +160,21 @@ public final class CommonOptions {
             throw new ParameterException(
                     commandLine, "--bootstrap-servers must not be empty (e.g. localhost:9092)");
         }
+        if (bootstrapServers != null) {
+            for (String server : bootstrapServers.split(",", -1)) {
+                String problem = addressProblem(server.trim());
+                if (problem != null) {
+                    throw new ParameterException(
+                            commandLine,
+                            "--bootstrap-servers: '"
+                                    + server.trim()
+                                    + "' "
+                                    + problem
+                                    + " (expected HOST:PORT[,HOST:PORT...], e.g."
+                                    + " localhost:9092)");
+                }
+            }
+        }
     }
 
     /**
@@ -185,6 +202,26 @@ public final class CommonOptions {
         }
         throw new ParameterException(
                 commandLine, "--kafka-config file " + kafkaConfig + " " + problem);
+    }
+
+    /** Optional listener name, host name / IPv4 / [IPv6], port: what Kafka clients accept. */
+    private static final Pattern HOST_PORT =
+            Pattern.compile("(?:[A-Za-z_]+://)?(\\[[0-9A-Fa-f:.%]+\\]|[0-9A-Za-z._%-]+):(\\d+)");
+
+    /** Why {@code server} is not a usable bootstrap address, or null when it is one. */
+    static String addressProblem(String server) {
+        if (server.isEmpty()) {
+            return "is empty";
+        }
+        Matcher m = HOST_PORT.matcher(server);
+        if (!m.matches()) {
+            return "is not HOST:PORT";
+        }
+        String port = m.group(2);
+        if (port.length() > 5 || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+            return "has port " + port + ", expected 1-65535";
+        }
+        return null;
     }
 
     /** The connection for {@code bootstrapServers} plus the {@code --kafka-config} file. */

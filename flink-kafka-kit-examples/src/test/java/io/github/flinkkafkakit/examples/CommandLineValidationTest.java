@@ -113,6 +113,21 @@ class CommandLineValidationTest {
             add(cases, example, "--records 0", "--records", "'0' must be a positive");
             add(cases, example, "--records many", "--records", "'many' is not a whole number");
             add(cases, example, "--bootstrap-servers ''", "--bootstrap-servers must not be empty");
+            add(
+                    cases,
+                    example,
+                    "--bootstrap-servers foo",
+                    "--bootstrap-servers: 'foo' is not HOST:PORT (expected HOST:PORT");
+            add(
+                    cases,
+                    example,
+                    "--bootstrap-servers 127.0.0.1:99999",
+                    "--bootstrap-servers: '127.0.0.1:99999' has port 99999, expected 1-65535");
+            add(
+                    cases,
+                    example,
+                    "--bootstrap-servers localhost:9092,",
+                    "--bootstrap-servers: '' is empty");
         }
         for (String example : List.of("log-analytics", "page-views")) {
             add(

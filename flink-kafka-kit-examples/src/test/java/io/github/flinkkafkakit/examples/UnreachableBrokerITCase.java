@@ -59,6 +59,31 @@ class UnreachableBrokerITCase {
                 .startsWith("Error: Cannot reach Kafka at " + address + ": ")
                 .contains("no broker answered")
                 .contains("--bootstrap-servers");
+        assertNoStackTrace(run);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"count", "stateful-total", "log-analytics", "page-views"})
+    void shouldExitWithOneLineNamingAHostThatDoesNotResolve(String example) {
+        String address = "no-such-host.invalid:9092";
+
+        ExampleRun run =
+                assertTimeoutPreemptively(
+                        HANG_GUARD,
+                        () -> ExampleRun.of(example, "--bootstrap-servers", address),
+                        () -> example + " did not end within " + HANG_GUARD + " (hangs/retries)");
+
+        assertThat(run.exitCode()).as(run.all()).isEqualTo(Examples.EXIT_FAILURE);
+        assertThat(run.err().lines().toList())
+                .as(run.all())
+                .singleElement()
+                .asString()
+                .startsWith("Error: Cannot create a Kafka client for bootstrap.servers=" + address)
+                .contains("No resolvable bootstrap urls");
+        assertNoStackTrace(run);
+    }
+
+    private static void assertNoStackTrace(ExampleRun run) {
         assertThat(run.all())
                 .doesNotContain("\tat ")
                 .doesNotContain("Exception")
