@@ -5,6 +5,7 @@ import org.apache.flink.annotation.PublicEvolving;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -244,7 +245,8 @@ public final class KafkaConnection implements Serializable {
          * sasl.jaas.config}. A {@code bootstrap.servers} in the file is used unless {@link
          * #setBootstrapServers} is called afterwards.
          *
-         * @throws IllegalArgumentException naming the file when it is missing or unreadable
+         * @throws IllegalArgumentException naming the file when it is missing, unreadable, a
+         *     directory or not in properties format
          */
         public Builder loadPropertiesFile(Path file) {
             checkArgument(file != null, "properties file must not be null");
@@ -254,12 +256,23 @@ public final class KafkaConnection implements Serializable {
             } catch (NoSuchFileException e) {
                 throw new IllegalArgumentException(
                         "Kafka client properties file " + file + " does not exist");
-            } catch (IOException | IllegalArgumentException e) {
+            } catch (AccessDeniedException e) {
+                throw new IllegalArgumentException(
+                        "Kafka client properties file " + file + " is not readable");
+            } catch (IOException e) {
                 throw new IllegalArgumentException(
                         "Cannot read Kafka client properties file "
                                 + file
-                                + ": "
-                                + e.getClass().getSimpleName());
+                                + (Files.isDirectory(file)
+                                        ? ": it is a directory"
+                                        : ": " + Objects.toString(e.getMessage(), "I/O error")));
+            } catch (IllegalArgumentException e) {
+                // Properties.load rejects a malformed unicode escape; its message carries no value.
+                throw new IllegalArgumentException(
+                        "Kafka client properties file "
+                                + file
+                                + " is not a valid properties file: "
+                                + e.getMessage());
             }
             return setProperties(loaded);
         }

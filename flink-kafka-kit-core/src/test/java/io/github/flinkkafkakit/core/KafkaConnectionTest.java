@@ -68,6 +68,27 @@ class KafkaConnectionTest {
     }
 
     @Test
+    void shouldSayThatThePropertiesFileIsADirectory(@TempDir Path dir) {
+        assertThatThrownBy(() -> KafkaConnection.builder().loadPropertiesFile(dir))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(
+                        "Cannot read Kafka client properties file " + dir + ": it is a directory");
+    }
+
+    @Test
+    void shouldNameAMalformedPropertiesFileWithoutItsValues(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("client.properties");
+        Files.writeString(file, "sasl.jaas.config=secret-\\u12\n");
+        assertThatThrownBy(() -> KafkaConnection.builder().loadPropertiesFile(file))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith(
+                        "Kafka client properties file "
+                                + file
+                                + " is not a valid properties file: ")
+                .hasMessageNotContaining("secret");
+    }
+
+    @Test
     void shouldRefuseToBuildWithoutBootstrapServers() {
         assertThatThrownBy(() -> KafkaConnection.builder().build())
                 .hasMessageContaining("setBootstrapServers");

@@ -15,6 +15,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The options every example shares (see DESIGN "External contracts"). Without {@code
@@ -151,18 +153,75 @@ public final class CommonOptions {
                             + " embedded broker is only in the runnable jar"
                             + " (flink-kafka-kit-examples.jar)");
         }
-        if (kafkaConfig != null && !Files.isRegularFile(kafkaConfig)) {
-            throw new ParameterException(
-                    commandLine, "--kafka-config file " + kafkaConfig + " does not exist");
-        }
-        if (kafkaConfig != null && !Files.isReadable(kafkaConfig)) {
-            throw new ParameterException(
-                    commandLine, "--kafka-config file " + kafkaConfig + " is not readable");
+        if (kafkaConfig != null) {
+            validateKafkaConfig(commandLine);
         }
         if (bootstrapServers != null && bootstrapServers.isBlank()) {
             throw new ParameterException(
                     commandLine, "--bootstrap-servers must not be empty (e.g. localhost:9092)");
         }
+        if (bootstrapServers != null) {
+            for (String server : bootstrapServers.split(",", -1)) {
+                String problem = addressProblem(server.trim());
+                if (problem != null) {
+                    throw new ParameterException(
+                            commandLine,
+                            "--bootstrap-servers: '"
+                                    + server.trim()
+                                    + "' "
+                                    + problem
+                                    + " (expected HOST:PORT[,HOST:PORT...], e.g."
+                                    + " localhost:9092)");
+                }
+            }
+        }
+    }
+
+    /**
+     * The {@code --kafka-config} file exists, is a readable file and parses, so a bad file is a
+     * usage error before an embedded broker starts or a job is built (the file is read again by
+     * {@link #connection}).
+     */
+    private void validateKafkaConfig(CommandLine commandLine) {
+        String problem;
+        if (Files.isDirectory(kafkaConfig)) {
+            problem = "is a directory, expected a Kafka client properties file";
+        } else if (!Files.exists(kafkaConfig)) {
+            problem = "does not exist";
+        } else if (!Files.isRegularFile(kafkaConfig)) {
+            problem = "is not a regular file, expected a Kafka client properties file";
+        } else if (!Files.isReadable(kafkaConfig)) {
+            problem = "is not readable (check its permissions)";
+        } else {
+            try {
+                KafkaConnection.builder().loadPropertiesFile(kafkaConfig);
+                return;
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(commandLine, "--kafka-config: " + e.getMessage());
+            }
+        }
+        throw new ParameterException(
+                commandLine, "--kafka-config file " + kafkaConfig + " " + problem);
+    }
+
+    /** Optional listener name, host name / IPv4 / [IPv6], port: what Kafka clients accept. */
+    private static final Pattern HOST_PORT =
+            Pattern.compile("(?:[A-Za-z_]+://)?(\\[[0-9A-Fa-f:.%]+\\]|[0-9A-Za-z._%-]+):(\\d+)");
+
+    /** Why {@code server} is not a usable bootstrap address, or null when it is one. */
+    static String addressProblem(String server) {
+        if (server.isEmpty()) {
+            return "is empty";
+        }
+        Matcher m = HOST_PORT.matcher(server);
+        if (!m.matches()) {
+            return "is not HOST:PORT";
+        }
+        String port = m.group(2);
+        if (port.length() > 5 || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+            return "has port " + port + ", expected 1-65535";
+        }
+        return null;
     }
 
     /** The connection for {@code bootstrapServers} plus the {@code --kafka-config} file. */
@@ -178,6 +237,9 @@ public final class CommonOptions {
     static final class DurationConverter implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
+            if (value.trim().startsWith("-")) {
+                throw new TypeConversionException("'" + value + "' must be a positive duration");
+            }
             Duration d;
             try {
                 d = TimeUtils.parseDuration(value);
@@ -200,7 +262,17 @@ public final class CommonOptions {
             try {
                 n = Integer.parseInt(value.trim());
             } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not a whole number");
+                String digits = value.trim();
+                throw new TypeConversionException(
+                        digits.matches("-\\d+")
+                                ? "'" + value + "' must be a positive number"
+                                : digits.matches("\\+?\\d+")
+                                        ? "'"
+                                                + value
+                                                + "' is too large (at most "
+                                                + Integer.MAX_VALUE
+                                                + ")"
+                                        : "'" + value + "' is not a whole number");
             }
             if (n <= 0) {
                 throw new TypeConversionException("'" + value + "' must be a positive number");

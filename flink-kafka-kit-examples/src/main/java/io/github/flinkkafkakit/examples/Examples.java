@@ -9,9 +9,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.List;
 
 /**
  * Entry point of the runnable examples jar: {@code java -jar flink-kafka-kit-examples.jar <example>
@@ -82,7 +84,7 @@ public final class Examples implements Runnable {
         cli.setParameterExceptionHandler(
                 (ex, argv) -> {
                     CommandLine cmd = ex.getCommandLine();
-                    cmd.getErr().println("Error: " + ex.getMessage());
+                    cmd.getErr().println("Error: " + oneLine(usageMessage(ex)));
                     cmd.getErr()
                             .println(
                                     "Run '"
@@ -96,6 +98,36 @@ public final class Examples implements Runnable {
                     return EXIT_FAILURE;
                 });
         return cli.execute(args);
+    }
+
+    /**
+     * Picocli's message, except for a wrong word before the example name: "Unmatched argument at
+     * index 0: 'nope'" does not say what was expected.
+     */
+    private static String usageMessage(ParameterException ex) {
+        CommandLine cmd = ex.getCommandLine();
+        if (ex instanceof UnmatchedArgumentException unmatched
+                && cmd.getParent() == null
+                && !unmatched.getUnmatched().isEmpty()) {
+            String first = unmatched.getUnmatched().get(0);
+            List<String> examples =
+                    cmd.getSubcommands().keySet().stream().filter(n -> !n.equals("help")).toList();
+            if (first.startsWith("-")) {
+                return "Unknown option: '"
+                        + first
+                        + "' (example options go after the example name, e.g. '"
+                        + examples.get(0)
+                        + " "
+                        + first
+                        + " ...')";
+            }
+            return "unknown example '"
+                    + first
+                    + "' (expected one of: "
+                    + String.join(", ", examples)
+                    + ")";
+        }
+        return ex.getMessage();
     }
 
     /** One line for a failure: the message of a check, or the root cause of a failed job. */

@@ -195,7 +195,7 @@ public final class KafkaPreflight implements AutoCloseable {
                         "Cannot create a Kafka client for bootstrap.servers="
                                 + connection.bootstrapServers()
                                 + ": "
-                                + safeMessage(e)
+                                + safeMessage(rootCause(e))
                                 + " (check --bootstrap-servers and the client properties)");
             }
         }
@@ -260,6 +260,15 @@ public final class KafkaPreflight implements AutoCloseable {
                         + cause.getClass().getSimpleName()
                         + ": "
                         + safeMessage(cause));
+    }
+
+    /** The innermost cause: "Failed to create new KafkaAdminClient" alone does not say why. */
+    private static Throwable rootCause(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root;
     }
 
     private static String safeMessage(Throwable t) {

@@ -25,8 +25,9 @@ import java.io.UncheckedIOException;
  *
  * <p>Reading is strict, so bad input becomes a clear error (and, with an error policy, a dead
  * letter) instead of a half-filled object: invalid UTF-8, malformed JSON, trailing garbage, {@code
- * null} for primitive fields and missing record components all fail. Unknown fields are ignored, so
- * producers can add fields.
+ * null} for primitive fields, missing record components and numbers with a fraction or exponent for
+ * integer fields (Jackson would truncate {@code 3.5} to {@code 3}) all fail. Unknown fields are
+ * ignored, so producers can add fields.
  *
  * @param <T> the value type
  */
@@ -59,6 +60,8 @@ public final class JsonSerde<T> implements Serde<T> {
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                // Jackson's default turns 3.5 into 3 for an int field: silent data loss.
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .build();
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -90,6 +91,20 @@ class SerdeStrictnessTest {
                 .hasMessageContaining("Not a valid Event");
         assertThatThrownBy(() -> EVENTS.deserialize(utf8("null")))
                 .hasMessageContaining("JSON null is not a Event");
+    }
+
+    @Test
+    void shouldRejectANumberThatDoesNotFitAnIntFieldInsteadOfTruncatingIt() {
+        for (String amount : List.of("3.5", "-0.5", "1.0", "1e2", "2147483648", "1e400")) {
+            assertThatThrownBy(
+                            () ->
+                                    EVENTS.deserialize(
+                                            utf8("{\"id\":\"e5\",\"amount\":" + amount + "}")))
+                    .as(amount)
+                    .hasMessageContaining("Not a valid Event");
+        }
+        assertThat(EVENTS.deserialize(utf8("{\"id\":\"e5\",\"amount\":-2147483648}")))
+                .isEqualTo(new Event("e5", Integer.MIN_VALUE));
     }
 
     @Test
