@@ -12,6 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -43,6 +44,24 @@ class KafkaPreflightITCase {
                                         source(KafkaConnection.of("127.0.0.1:1"), "any")
                                                 .createStream(env),
                         "Cannot reach Kafka at 127.0.0.1:1: no broker answered within 3 s."),
+                Arguments.of(
+                        "trust store unreadable",
+                        (Consumer<StreamExecutionEnvironment>)
+                                env ->
+                                        source(
+                                                        KafkaConnection.builder()
+                                                                .setBootstrapServers("127.0.0.1:1")
+                                                                .setSecurityProtocol("SSL")
+                                                                .setSslTrustStore(
+                                                                        Path.of(
+                                                                                "no-such-dir",
+                                                                                "truststore.p12"),
+                                                                        "store-Pa55word",
+                                                                        "PKCS12")
+                                                                .build(),
+                                                        "any")
+                                                .createStream(env),
+                        "Failed to load SSL keystore no-such-dir/truststore.p12 of type PKCS12"),
                 Arguments.of(
                         "source topic missing",
                         (Consumer<StreamExecutionEnvironment>)
@@ -102,7 +121,10 @@ class KafkaPreflightITCase {
         Throwable failure = catchThrowable(() -> job.accept(env));
 
         assertThat(failure).as(mistake).isNotNull();
-        assertThat(failure.getMessage()).contains(expected).doesNotContain("\n");
+        assertThat(failure.getMessage())
+                .contains(expected)
+                .doesNotContain("\n")
+                .doesNotContain("store-Pa55word");
     }
 
     private static KafkaConnection connection() {

@@ -5,14 +5,6 @@ import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 import io.github.flinkkafkakit.testing.KeyValue;
 
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.Appender;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.WriterAppender;
-import org.apache.logging.log4j.core.config.Configurator;
-import org.apache.logging.log4j.core.config.LoggerConfig;
-import org.apache.logging.log4j.core.layout.PatternLayout;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,7 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.FileOutputStream;
 import java.io.OutputStream;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -116,36 +107,17 @@ class SaslAuthenticationITCase {
                                 .clientProperties());
 
         // Capture every log line of the run, with Kafka's client config dumps (INFO) switched on.
-        StringWriter logs = new StringWriter();
-        LoggerContext context = (LoggerContext) LogManager.getContext(false);
-        Appender appender =
-                WriterAppender.newBuilder()
-                        .setName("capture")
-                        .setTarget(logs)
-                        .setLayout(PatternLayout.newBuilder().withPattern("%c %m%n").build())
-                        .build();
-        appender.start();
-        LoggerConfig root = context.getConfiguration().getRootLogger();
-        Level previous = root.getLevel();
-        root.addAppender(appender, Level.INFO, null);
-        root.setLevel(Level.INFO);
-        Configurator.setLevel("org.apache.kafka", Level.INFO);
-        context.updateLoggers();
         ExampleRun run;
-        try {
+        String logs;
+        try (CapturedLogs captured = CapturedLogs.start()) {
             run = count(in, out, good);
-        } finally {
-            root.removeAppender("capture");
-            root.setLevel(previous);
-            Configurator.setLevel("org.apache.kafka", Level.ERROR);
-            context.updateLoggers();
-            appender.stop();
+            logs = captured.text();
         }
 
         assertThat(run.exitCode()).as(run.all()).isZero();
         assertThat(kafka.latestValuePerKey(out)).hasSize(13).containsEntry("k0", "231");
         assertNoSecrets(run);
-        assertThat(logs.toString())
+        assertThat(logs)
                 .as("client configs were logged, with the JAAS line hidden")
                 .contains("sasl.jaas.config = [hidden]")
                 .doesNotContain(SASL_ADMIN_PASSWORD);

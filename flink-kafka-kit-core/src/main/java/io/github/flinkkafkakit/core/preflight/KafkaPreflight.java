@@ -195,7 +195,7 @@ public final class KafkaPreflight implements AutoCloseable {
                         "Cannot create a Kafka client for bootstrap.servers="
                                 + connection.bootstrapServers()
                                 + ": "
-                                + safeMessage(rootCause(e))
+                                + causeChain(e)
                                 + " (check --bootstrap-servers and the client properties)");
             }
         }
@@ -227,8 +227,20 @@ public final class KafkaPreflight implements AutoCloseable {
 
     /** One line for a client failure, without secrets (Kafka's messages carry none). */
     private PreflightException translate(Throwable cause, String action) {
+        if (cause instanceof SslAuthenticationException) {
+            // Kafka's own message is just "SSL handshake failed": the causes say why (e.g. "PKIX
+            // path building failed ... unable to find valid certification path").
+            return new PreflightException(
+                    "SSL handshake with "
+                            + connection.bootstrapServers()
+                            + " failed ("
+                            + causeChain(cause)
+                            + "): check ssl.truststore.location and ssl.truststore.password in the"
+                            + " client properties (--kafka-config); the trust store must hold the"
+                            + " CA of the broker's certificate, which must name the host in"
+                            + " bootstrap.servers");
+        }
         if (cause instanceof SaslAuthenticationException
-                || cause instanceof SslAuthenticationException
                 || cause instanceof AuthenticationException) {
             return new PreflightException(
                     "Authentication failed at "
@@ -262,13 +274,31 @@ public final class KafkaPreflight implements AutoCloseable {
                         + safeMessage(cause));
     }
 
-    /** The innermost cause: "Failed to create new KafkaAdminClient" alone does not say why. */
-    private static Throwable rootCause(Throwable t) {
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
+    /**
+     * The messages of {@code t} and its causes, e.g. "Failed to create new KafkaAdminClient: Failed
+     * to load SSL keystore … of type PKCS12: keystore password was incorrect" — Kafka's outermost
+     * message alone ("Failed to create new KafkaAdminClient") does not say what is wrong.
+     */
+    static String causeChain(Throwable t) {
+        StringBuilder chain = new StringBuilder();
+        String previous = "";
+        int depth = 0;
+        for (Throwable c = t; c != null && depth < 8; c = c.getCause(), depth++) {
+            String message = safeMessage(c);
+            // Wrappers often repeat their cause's message (new KafkaException(cause)).
+            if (previous.contains(message)) {
+                continue;
+            }
+            if (chain.length() > 0) {
+                chain.append(": ");
+            }
+            chain.append(message);
+            previous = message;
+            if (c.getCause() == c) {
+                break;
+            }
         }
-        return root;
+        return chain.toString();
     }
 
     private static String safeMessage(Throwable t) {

@@ -1,0 +1,145 @@
+package io.github.flinkkafkakit.examples;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
+import io.github.flinkkafkakit.testing.KafkaTestClient;
+import io.github.flinkkafkakit.testing.KeyValue;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.FileOutputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SASL_ADMIN_PASSWORD;
+import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SCRAM_USER;
+import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SCRAM_USER_PASSWORD;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The count example against a broker whose listener accepts SASL/SCRAM (with an ACL authorizer): a
+ * SCRAM-SHA-512 {@code --kafka-config} gives exact counts; a wrong SCRAM password ends within a
+ * minute with one line saying authentication failed — and no password appears in anything the CLI
+ * prints or logs.
+ */
+class ScramAuthenticationITCase {
+
+    private static final String WRONG_PASSWORD = "not-the-5cram-Pa55word";
+
+    private static EmbeddedKafkaBroker broker;
+    private static KafkaTestClient kafka;
+
+    @TempDir static Path dir;
+
+    @BeforeAll
+    static void startBroker() {
+        broker = EmbeddedKafkaBroker.startWithSaslScram(Map.of());
+        kafka = broker.client();
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        kafka.close();
+        broker.close();
+    }
+
+    private static Path config(String name, Properties props) throws Exception {
+        Path file = dir.resolve(name + ".properties");
+        try (OutputStream out = new FileOutputStream(file.toFile())) {
+            props.store(out, null);
+        }
+        return file;
+    }
+
+    private static ExampleRun count(String in, String out, Path config) {
+        return ExampleRun.of(
+                "count",
+                "--bootstrap-servers",
+                broker.bootstrapServers(),
+                "--input-topic",
+                in,
+                "--output-topic",
+                out,
+                "--group-id",
+                "g-" + in,
+                "--checkpoint-interval",
+                "300ms",
+                "--bounded",
+                "--kafka-config",
+                config.toString());
+    }
+
+    private static void assertNoSecrets(String text) {
+        assertThat(text)
+                .doesNotContain(SCRAM_USER_PASSWORD)
+                .doesNotContain(SASL_ADMIN_PASSWORD)
+                .doesNotContain(WRONG_PASSWORD);
+    }
+
+    @Test
+    void shouldCountExactlyWithScramSha512() throws Exception {
+        String in = kafka.createUniqueTopic("scram-in", 2);
+        String out = KafkaTestClient.uniqueTopicName("scram-out");
+        List<KeyValue<String, String>> records = new ArrayList<>();
+        for (int i = 0; i < 3_000; i++) {
+            records.add(KeyValue.of("k" + (i % 13), "v"));
+        }
+        kafka.produce(in, records);
+        Path scram =
+                config(
+                        "scram",
+                        KafkaConnection.builder()
+                                .setBootstrapServers(broker.bootstrapServers())
+                                .setSaslScram("SCRAM-SHA-512", SCRAM_USER, SCRAM_USER_PASSWORD)
+                                .build()
+                                .clientProperties());
+
+        ExampleRun run;
+        String logs;
+        try (CapturedLogs captured = CapturedLogs.start()) {
+            run = count(in, out, scram);
+            logs = captured.text();
+        }
+
+        assertThat(run.exitCode()).as(run.all()).isZero();
+        Map<String, String> counts = kafka.latestValuePerKey(out);
+        assertThat(counts).hasSize(13);
+        for (int k = 0; k < 13; k++) {
+            // 3000 = 13 * 230 + 10: keys k0..k9 occur 231 times, k10..k12 230 times.
+            assertThat(counts).containsEntry("k" + k, k < 10 ? "231" : "230");
+        }
+        assertNoSecrets(run.all());
+        assertThat(logs)
+                .as("client configs were logged, with the JAAS line hidden")
+                .contains("sasl.mechanism = SCRAM-SHA-512")
+                .contains("sasl.jaas.config = [hidden]");
+        assertNoSecrets(logs);
+    }
+
+    @Test
+    void shouldFailFastAndSayAuthenticationFailedForAWrongScramPassword() throws Exception {
+        Path wrong =
+                config(
+                        "wrong",
+                        EmbeddedKafkaBroker.saslScramClientProperties(
+                                "SCRAM-SHA-512", SCRAM_USER, WRONG_PASSWORD));
+
+        long start = System.nanoTime();
+        ExampleRun run = count("any-in", "any-out", wrong);
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+        assertThat(took).isLessThan(Duration.ofSeconds(60));
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).startsWith("Error: Authentication failed at ");
+        assertThat(run.err().strip().lines().count()).as(run.err()).isEqualTo(1);
+        assertNoSecrets(run.all());
+    }
+}
