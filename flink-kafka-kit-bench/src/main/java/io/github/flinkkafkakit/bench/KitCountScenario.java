@@ -55,6 +55,10 @@ final class KitCountScenario implements EndToEndScenario {
                         .setDeserializer(
                                 KafkaDeserializers.keys(FirstRecordClock.markingStringSerde()))
                         .setBounded(true)
+                        .setProperty(
+                                "max.partition.fetch.bytes",
+                                System.getProperty("fkk.fetch", "1048576"))
+                        .setProperty("max.poll.records", System.getProperty("fkk.poll", "500"))
                         .build();
         DataStream<Tuple2<String, Long>> counts =
                 Counts.perKey(in.createStream(env))

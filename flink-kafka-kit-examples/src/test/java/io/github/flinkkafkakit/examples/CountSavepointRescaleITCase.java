@@ -1,0 +1,132 @@
+package io.github.flinkkafkakit.examples;
+
+import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.core.count.EmitPolicy;
+import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
+import io.github.flinkkafkakit.testing.KafkaTestClient;
+import io.github.flinkkafkakit.testing.KeyValue;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The count job stopped with a savepoint at parallelism 2 and resumed from it at parallelism 3
+ * continues every key's count exactly (Flink's key-group repartitioning of the kit's counting
+ * state, the source's offsets and the exactly-once sink's transactions).
+ */
+class CountSavepointRescaleITCase {
+
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
+    private static final Duration LIMIT = Duration.ofMinutes(2);
+
+    private static List<KeyValue<String, String>> batch(int n, long seed) {
+        Random random = new Random(seed);
+        List<KeyValue<String, String>> records = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            // Skewed: low ids far more often than high ones.
+            records.add(KeyValue.of("key-" + (int) (Math.pow(random.nextDouble(), 3) * 500), "v"));
+        }
+        return records;
+    }
+
+    private static StreamExecutionEnvironment env(int parallelism) {
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(parallelism);
+        env.enableCheckpointing(
+                200, org.apache.flink.core.execution.CheckpointingMode.EXACTLY_ONCE);
+        return env;
+    }
+
+    @Test
+    void shouldContinueCountsExactlyAfterStopWithSavepointAtTwoAndRestoreAtThree(
+            @TempDir Path savepoints) throws Exception {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("rescale-in", 3);
+        String out = KafkaTestClient.uniqueTopicName("rescale-out");
+        KafkaConnection connection = KafkaConnection.of(KAFKA.bootstrapServers());
+        CountExample.Settings settings =
+                new CountExample.Settings(
+                        in,
+                        out,
+                        "g-" + in,
+                        Guarantee.EXACTLY_ONCE,
+                        false,
+                        EmitPolicy.ON_CHECKPOINT);
+        Map<String, Long> expected = new HashMap<>();
+        List<KeyValue<String, String>> first = batch(30_000, 1);
+        first.forEach(r -> expected.merge(r.key(), 1L, Long::sum));
+        kafka.produce(in, first);
+
+        StreamExecutionEnvironment atTwo = env(2);
+        CountExample.buildPipeline(atTwo, connection, settings);
+        JobClient job = atTwo.executeAsync("count at parallelism 2");
+        awaitCounts(kafka, out, expected);
+        String savepoint =
+                job.stopWithSavepoint(
+                                false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
+                        .get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+
+        List<KeyValue<String, String>> second = batch(30_000, 2);
+        second.forEach(r -> expected.merge(r.key(), 1L, Long::sum));
+        kafka.produce(in, second);
+
+        StreamExecutionEnvironment atThree = env(3);
+        CountExample.buildPipeline(atThree, connection, settings);
+        StreamGraph graph = atThree.getStreamGraph();
+        graph.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, false));
+        JobClient resumed = atThree.executeAsync(graph);
+        try {
+            awaitCounts(kafka, out, expected);
+        } finally {
+            resumed.cancel().get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+        }
+        assertThat(kafka.latestValuePerKey(out)).isEqualTo(asText(expected));
+    }
+
+    /** Waits until the committed output holds the expected count as every key's last value. */
+    private static void awaitCounts(KafkaTestClient kafka, String out, Map<String, Long> expected)
+            throws InterruptedException {
+        Map<String, String> want = asText(expected);
+        long deadline = System.nanoTime() + LIMIT.toNanos();
+        Map<String, String> last = Map.of();
+        while (System.nanoTime() < deadline) {
+            last = kafka.latestValuePerKey(out, Duration.ofMillis(500));
+            if (last.equals(want)) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        assertThat(last).as("last count per key in '%s'", out).isEqualTo(want);
+    }
+
+    private static Map<String, String> asText(Map<String, Long> counts) {
+        Map<String, String> text = new HashMap<>();
+        counts.forEach((k, v) -> text.put(k, Long.toString(v)));
+        return text;
+    }
+}
