@@ -22,6 +22,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -123,15 +124,18 @@ class ChangelogStateITCase {
         produceBatch(kafka, in, 5_000, 300);
         runTotals(in, out, state, 1, null);
         assertThat(new TreeMap<>(kafka.latestValuePerKey(out))).isEqualTo(expectedAsText());
-        long keysAfterFirstRun = expected.size();
+        // Each changed key is written once per checkpoint, so a slow first run can write a key
+        // more than once: every committed changelog record is what the restore must read.
+        long changelogRecords = kafka.consumeAllBytes(state, Duration.ofSeconds(1)).size();
+        assertThat(changelogRecords).isGreaterThanOrEqualTo(expected.size());
 
         // A new job, no Flink state, parallelism 1 -> 3: state and positions come from Kafka.
         produceBatch(kafka, in, 5_000, 400);
         RESTORED.set(0);
         runTotals(in, out, state, 3, ChangelogStateITCase::countRestored);
         assertThat(new TreeMap<>(kafka.latestValuePerKey(out))).isEqualTo(expectedAsText());
-        // Each key of the first run was restored exactly once, by the subtask owning it.
-        assertThat(RESTORED.get()).as("changelog records restored").isEqualTo(keysAfterFirstRun);
+        // Every changelog record was restored exactly once, by the subtask owning its key group.
+        assertThat(RESTORED.get()).as("changelog records restored").isEqualTo(changelogRecords);
 
         // 3 -> 2.
         produceBatch(kafka, in, 5_000, 500);

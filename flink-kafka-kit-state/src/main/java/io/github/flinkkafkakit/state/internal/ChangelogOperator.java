@@ -132,12 +132,13 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                         getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
                         subtask);
         DataInputDeserializer keyInput = new DataInputDeserializer();
+        ChangelogState[] declared = states.values().toArray(new ChangelogState[0]);
         ChangelogRestorer restorer =
                 new ChangelogRestorer(connection, topic, partitions, maxParallelism, range);
         long read =
                 restorer.restore(
                         (recordKey, value) -> {
-                            ChangelogState state = states.get(ChangelogKeys.stateName(recordKey));
+                            ChangelogState state = stateOf(recordKey, declared);
                             if (state == null) {
                                 return; // a state this function no longer declares
                             }
@@ -163,6 +164,16 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                 range,
                 topic,
                 restoreMillis);
+    }
+
+    /** The state a changelog record belongs to, by its name prefix (no String per record). */
+    private static ChangelogState stateOf(byte[] recordKey, ChangelogState[] declared) {
+        for (ChangelogState state : declared) {
+            if (ChangelogKeys.hasPrefix(recordKey, state.prefix)) {
+                return state;
+            }
+        }
+        return null;
     }
 
     @Override

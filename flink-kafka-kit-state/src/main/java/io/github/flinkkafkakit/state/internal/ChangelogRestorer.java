@@ -12,11 +12,16 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
 
 /**
@@ -36,6 +41,12 @@ public final class ChangelogRestorer {
 
     private static final Duration POLL = Duration.ofMillis(200);
     private static final long PROGRESS_EVERY = 100_000;
+
+    /** Batches read ahead of the restoring thread. */
+    private static final int QUEUED_BATCHES = 4;
+
+    /** Marks the end of the changelog in the hand-over queue. */
+    private static final Object END = new Object();
 
     private final KafkaConnection connection;
     private final String topic;
@@ -70,23 +81,59 @@ public final class ChangelogRestorer {
     /**
      * Reads every committed record of the owned key groups, in offset order per partition.
      *
+     * <p>A fetch thread polls and filters the changelog while the calling thread applies the
+     * previous batch to the state, so reading and restoring overlap.
+     *
      * @return how many records were passed to {@code sink}
      */
     public long restore(Sink sink, LongConsumer progress) throws Exception {
-        Properties props = connection.clientProperties();
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "20000");
-        props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 << 20));
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 << 20));
-        props.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, Integer.toString(1 << 20));
-        props.put(ConsumerConfig.CHECK_CRCS_CONFIG, "false");
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "fkk-restore-" + topic);
+        BlockingQueue<Object> batches = new ArrayBlockingQueue<>(QUEUED_BATCHES);
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread fetcher = new Thread(() -> fetch(batches, stop), "fkk-changelog-restore-" + topic);
+        fetcher.setDaemon(true);
+        fetcher.start();
         long passed = 0;
         long nextProgress = PROGRESS_EVERY;
+        try {
+            while (true) {
+                Object next = batches.take();
+                if (next == END) {
+                    return passed;
+                }
+                if (next instanceof Throwable) {
+                    throw new IOException(
+                            "Reading changelog '" + topic + "' failed: " + next, (Throwable) next);
+                }
+                @SuppressWarnings("unchecked")
+                List<ConsumerRecord<byte[], byte[]>> batch =
+                        (List<ConsumerRecord<byte[], byte[]>>) next;
+                for (ConsumerRecord<byte[], byte[]> record : batch) {
+                    sink.accept(record.key(), record.value());
+                }
+                passed += batch.size();
+                if (passed >= nextProgress) {
+                    progress.accept(passed);
+                    nextProgress = passed + PROGRESS_EVERY;
+                }
+            }
+        } finally {
+            stop.set(true);
+            batches.clear(); // unblocks a fetcher waiting to hand over
+            fetcher.join(Duration.ofSeconds(30).toMillis());
+        }
+    }
+
+    /**
+     * The fetch thread: hands over batches of owned records up to the end offsets present at start,
+     * then {@link #END}, or the failure.
+     */
+    private void fetch(BlockingQueue<Object> batches, AtomicBoolean stop) {
+        Object last = END;
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(
-                        props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                        consumerProperties(),
+                        new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer())) {
             List<TopicPartition> owned = ownedPartitions();
             consumer.assign(owned);
             consumer.seekToBeginning(owned);
@@ -101,24 +148,20 @@ public final class ChangelogRestorer {
                     consumer.pause(List.of(tp));
                 }
             }
-            while (!remaining.isEmpty()) {
-                ConsumerRecords<byte[], byte[]> batch = consumer.poll(POLL);
-                for (ConsumerRecord<byte[], byte[]> record : batch) {
-                    if (record.offset() >= endOf[record.partition()]) {
-                        continue;
-                    }
+            while (!remaining.isEmpty() && !stop.get()) {
+                ConsumerRecords<byte[], byte[]> polled = consumer.poll(POLL);
+                List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(polled.count());
+                for (ConsumerRecord<byte[], byte[]> record : polled) {
                     byte[] key = record.key();
-                    if (key == null
-                            || key.length < 3
-                            || !range.contains(ChangelogKeys.keyGroup(key))) {
-                        continue;
+                    if (record.offset() < endOf[record.partition()]
+                            && key != null
+                            && key.length >= 3
+                            && range.contains(ChangelogKeys.keyGroup(key))) {
+                        batch.add(record);
                     }
-                    sink.accept(record.key(), record.value());
-                    passed++;
                 }
-                if (passed >= nextProgress) {
-                    progress.accept(passed);
-                    nextProgress = passed + PROGRESS_EVERY;
+                if (!batch.isEmpty() && !handOver(batches, batch, stop)) {
+                    return;
                 }
                 List<TopicPartition> done = new ArrayList<>();
                 for (TopicPartition tp : remaining) {
@@ -131,7 +174,37 @@ public final class ChangelogRestorer {
                     remaining.removeAll(done);
                 }
             }
+        } catch (Throwable t) {
+            last = t;
         }
-        return passed;
+        handOver(batches, last, stop);
+    }
+
+    /** Puts {@code item} in the queue unless the restore stopped; false if it stopped. */
+    private static boolean handOver(
+            BlockingQueue<Object> batches, Object item, AtomicBoolean stop) {
+        try {
+            while (!stop.get()) {
+                if (batches.offer(item, 100, TimeUnit.MILLISECONDS)) {
+                    return true;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return false;
+    }
+
+    private Properties consumerProperties() {
+        Properties props = connection.clientProperties();
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "20000");
+        props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 << 20));
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 << 20));
+        props.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, Integer.toString(1 << 20));
+        props.put(ConsumerConfig.CHECK_CRCS_CONFIG, "false");
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "fkk-restore-" + topic);
+        return props;
     }
 }
