@@ -84,8 +84,9 @@ public final class CountJobProcess {
         if (until == null) {
             env.execute("count (killable)");
         } else {
-            // A bounded KafkaIn restored from a checkpoint does not finish on its own (the
-            // restored source never signals the end): run until the caller sees the result.
+            // A bounded KafkaSource restored from a checkpoint does not finish on its own: the
+            // restored enumerator never sends NoMoreSplitsEvent (FLINK-33466; fix proposed in
+            // apache/flink-connector-kafka#318). Run until the caller sees the result.
             JobClient job = env.executeAsync("count (resumed)");
             try {
                 until.await();
