@@ -205,6 +205,7 @@ public final class KafkaOut<T> {
                                     + ": create it, or call setAutoCreateTopic(partitions)");
                 }
             }
+            createDeadLetterTopic(check);
             if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
                 long max =
                         check.brokerConfig("transaction.max.timeout.ms")
@@ -240,10 +241,28 @@ public final class KafkaOut<T> {
         return Integer.parseInt(configured.trim());
     }
 
+    /**
+     * The dead-letter topic of {@link ErrorPolicy#deadLetter} is created with one partition when
+     * missing, as the source's is: otherwise the first dead letter waits 60 s for the topic's
+     * metadata and then fails the job it was meant to keep running.
+     */
+    private void createDeadLetterTopic(KafkaPreflight check) {
+        String letters = errorPolicy.deadLetterTopic();
+        if (errorPolicy.action() == ErrorPolicy.Action.DEAD_LETTER
+                && letters != null
+                && !check.topicExists(letters)) {
+            createTopic(check, letters, 1);
+        }
+    }
+
     private void createTopic(KafkaPreflight check) {
+        createTopic(check, topic, autoCreatePartitions);
+    }
+
+    private void createTopic(KafkaPreflight check, String topic, int partitions) {
         try {
             check.admin()
-                    .createTopics(List.of(new NewTopic(topic, autoCreatePartitions, (short) -1)))
+                    .createTopics(List.of(new NewTopic(topic, partitions, (short) -1)))
                     .all()
                     .get(preflightTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
@@ -360,6 +379,12 @@ public final class KafkaOut<T> {
             byte[] value = null;
             String target = topic;
             try {
+                if (element instanceof DeadLetter letter) {
+                    // A dead letter of a record near the size limit gains context headers (stack
+                    // trace, message) that push it over: cut it to fit rather than fail the job
+                    // that is trying to keep running.
+                    letter.fitInto(maxRecordBytes);
+                }
                 target = topicSelector == null ? topic : topicSelector.apply(element);
                 if (timestampExtractor != null) {
                     timestamp = timestampExtractor.apply(element);
@@ -513,6 +538,7 @@ public final class KafkaOut<T> {
          * max.message.bytes}) accept. Default {@link ErrorPolicy#fail()}. A dead letter carries the
          * key, the value (its first 1 KiB when too large; key and stack trace are cut so that the
          * dead letter itself fits) and {@code __fkk.errors.*} headers, and commits with the output.
+         * The dead-letter topic is created with one partition before start when it is missing.
          */
         public Builder<T> setErrorPolicy(ErrorPolicy errorPolicy) {
             checkArgument(errorPolicy != null, "error policy must not be null");

@@ -3,6 +3,7 @@ package io.github.flinkkafkakit.examples;
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 import io.github.flinkkafkakit.testing.KeyValue;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityResult;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -36,9 +37,11 @@ class StatefulTotalKillITCase {
     private final Map<String, Long> expected = new HashMap<>();
     private final Random random = new Random(3);
     private long invalid;
+    private long records;
 
     private void produce(KafkaTestClient kafka, String topic, int records) {
         List<KeyValue<String, String>> batch = new ArrayList<>();
+        this.records += records;
         for (int i = 0; i < records; i++) {
             String key = "acct-" + random.nextInt(200);
             if (random.nextInt(500) == 0) {
@@ -115,12 +118,15 @@ class StatefulTotalKillITCase {
         finalRun.addAll(List.of("--parallelism", "3", "--bounded"));
         ExampleRun run = ExampleRun.of(finalRun.toArray(new String[0]));
 
-        assertThat(run.exitCode()).as(run.all()).isZero();
         Map<String, String> want = new TreeMap<>();
         expected.forEach((k, v) -> want.put(k, Long.toString(v)));
-        assertThat(new TreeMap<>(kafka.latestValuePerKey(out))).isEqualTo(want);
+        Map<String, String> got = new TreeMap<>(kafka.latestValuePerKey(out));
         List<ConsumerRecord<byte[], byte[]>> letters =
                 kafka.consumeAllBytes(dlq, Duration.ofSeconds(2));
+        report(want, got, letters, killAfterMillis.length);
+
+        assertThat(run.exitCode()).as(run.all()).isZero();
+        assertThat(got).isEqualTo(want);
         assertThat(letters).hasSize((int) invalid);
         assertThat(
                         letters.stream()
@@ -128,6 +134,41 @@ class StatefulTotalKillITCase {
                                 .collect(Collectors.toSet()))
                 .as("each invalid record dead-lettered once")
                 .hasSize((int) invalid);
+    }
+
+    /**
+     * The reliability row: lost/duplicated count accounts whose total is below/above the input's
+     * plus invalid records missing from/repeated in the dead-letter topic.
+     */
+    private void report(
+            Map<String, String> want,
+            Map<String, String> got,
+            List<ConsumerRecord<byte[], byte[]>> letters,
+            int kills) {
+        long below = 0;
+        long above = 0;
+        for (Map.Entry<String, String> e : want.entrySet()) {
+            long have = Long.parseLong(got.getOrDefault(e.getKey(), "0"));
+            long need = Long.parseLong(e.getValue());
+            below += have < need ? 1 : 0;
+            above += have > need ? 1 : 0;
+        }
+        long distinctLetters =
+                letters.stream().map(StatefulTotalKillITCase::position).distinct().count();
+        long lost = below + Math.max(0, invalid - distinctLetters);
+        long duplicated = above + (letters.size() - distinctLetters);
+        new ReliabilityResult(
+                        "stateful-total on Kafka changelog state, "
+                                + kills
+                                + " SIGKILLs of the job JVM, final bounded run without a Flink"
+                                + " checkpoint (lost/duplicated: accounts with a wrong total and"
+                                + " dead letters missing/repeated)",
+                        records,
+                        lost,
+                        duplicated,
+                        kills,
+                        ReliabilityResult.verdict(lost, duplicated))
+                .append();
     }
 
     private static String position(ConsumerRecord<byte[], byte[]> letter) {

@@ -17,6 +17,8 @@ import java.time.Duration;
  * Writes a stream of {@link DeadLetter}s to their topic with a {@link KafkaOut}: original key,
  * value and headers plus the {@code __fkk.errors.*} context headers; exactly-once when the job
  * checkpoints exactly-once, else at-least-once; the topic is created with one partition if missing.
+ * A dead letter larger than the producer and topic accept (the failed record was near the limit and
+ * the context headers pushed it over) is cut to fit by {@link DeadLetter#fitInto}, never a failure.
  * Shared by the source ({@code DESERIALIZE}) and {@code Guard} ({@code PROCESS}).
  */
 @Internal

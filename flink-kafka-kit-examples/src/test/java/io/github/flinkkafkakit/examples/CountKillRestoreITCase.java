@@ -1,0 +1,146 @@
+package io.github.flinkkafkakit.examples;
+
+import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
+import io.github.flinkkafkakit.testing.KafkaTestClient;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.File;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The JVM running the exactly-once count job is killed with SIGKILL after a checkpoint completed; a
+ * new run resumes from the latest retained {@code chk-N} ({@code execution.state-recovery.path})
+ * and finishes the input: every key's last committed count equals its input count, and the resumed
+ * run processed only the records after that checkpoint.
+ */
+class CountKillRestoreITCase {
+
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
+    private static final int KEYS = 10_000;
+
+    /** Per subtask, so the first run is still busy when it is killed. */
+    private static final long THROTTLE = 50_000;
+
+    @Test
+    void shouldCountExactlyAfterSigkillAndRestoreFromTheRetainedCheckpoint() throws Exception {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("kill-in", 4);
+        String out = kafka.createUniqueTopic("kill-out", 4);
+        long records = CountInput.records();
+        CountInput input = CountInput.produce(kafka, in, records, KEYS);
+        Path checkpoints =
+                Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "chk");
+
+        Process job =
+                start(
+                        KAFKA.bootstrapServers(),
+                        in,
+                        out,
+                        checkpoints.toString(),
+                        Long.toString(THROTTLE));
+        try {
+            awaitCheckpoint(checkpoints, job, 2);
+        } finally {
+            job.destroyForcibly(); // SIGKILL
+            job.waitFor(30, TimeUnit.SECONDS);
+        }
+        Path restoreFrom = CountJobProcess.latestCheckpoint(checkpoints).orElseThrow();
+
+        long resumed =
+                CountJobProcess.run(
+                        KAFKA.bootstrapServers(),
+                        in,
+                        out,
+                        checkpoints,
+                        0,
+                        restoreFrom.toUri().toString(),
+                        () -> awaitCounts(kafka, out, input));
+
+        CountInput.Outcome outcome = input.compare(kafka.latestValuePerKey(out));
+        outcome.result(
+                        String.format(
+                                "count, exactly-once, job JVM killed (SIGKILL) and resumed from"
+                                        + " the latest retained checkpoint, %,d keys",
+                                KEYS),
+                        records,
+                        1,
+                        true)
+                .append();
+        assertThat(resumed).as("records after the checkpoint").isPositive().isLessThan(records);
+        assertThat(outcome.unexpectedKeys()).isZero();
+        assertThat(outcome.lost()).as("records lost").isZero();
+        assertThat(outcome.duplicated()).as("records counted twice").isZero();
+    }
+
+    /**
+     * Waits (bounded, 180 s) until the committed last counts equal the input's; the assertions
+     * afterwards say what differs if they never do.
+     */
+    private static void awaitCounts(KafkaTestClient kafka, String out, CountInput input)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (System.nanoTime() < deadline) {
+            CountInput.Outcome now =
+                    input.compare(kafka.latestValuePerKey(out, Duration.ofMillis(500)));
+            if (now.lost() == 0 && now.duplicated() == 0 && now.unexpectedKeys() == 0) {
+                return;
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    /** Waits (bounded) for the {@code n}-th completed checkpoint of the running process. */
+    private static Path awaitCheckpoint(Path dir, Process job, long n) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            if (!job.isAlive()) {
+                throw new AssertionError(
+                        "the job process exited with "
+                                + job.exitValue()
+                                + " before it was killed; see "
+                                + log());
+            }
+            Optional<Path> latest = CountJobProcess.latestCheckpoint(dir);
+            if (latest.isPresent()
+                    && Long.parseLong(latest.get().getFileName().toString().substring(4)) >= n) {
+                return latest.get();
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no completed checkpoint within 120 s; see " + log());
+    }
+
+    private static File log() {
+        return new File(System.getProperty("java.io.tmpdir"), "count-kill-run.log");
+    }
+
+    private static Process start(String... args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx512m");
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("--add-opens")
+                    || arg.startsWith("-Djava.io.tmpdir")
+                    || arg.startsWith("-Dlog4j2")) {
+                command.add(arg);
+            }
+        }
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(CountJobProcess.class.getName());
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log()).start();
+    }
+}
