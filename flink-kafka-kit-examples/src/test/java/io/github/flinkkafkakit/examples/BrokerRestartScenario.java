@@ -6,8 +6,6 @@ import io.github.flinkkafkakit.testing.KafkaTestClient;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -31,17 +29,17 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Issue #9: a bounded exactly-once {@code count} at parallelism 2 runs in its own JVM against a
- * broker in another process; the broker is SIGKILLed mid-run, stays down about 5 s and comes back
- * on the same port with the same data. The job must finish by itself (exit 0) and the last
- * committed count of every key must equal its number of input records. The 3 min limit is a hang
- * guard, not a timing assert.
+ * The scenario of {@link BrokerRestartITCase} and {@link BrokerRestartJarTest}. Issue #9: a bounded
+ * exactly-once {@code count} at parallelism 2 runs in its own JVM against a broker in another
+ * process; the broker is SIGKILLed mid-run, stays down about 5 s and comes back on the same port
+ * with the same data. The job must finish by itself (exit 0) and the last committed count of every
+ * key must equal its number of input records. The 3 min limit is a hang guard, not a timing assert.
  *
  * <p>Appends one JSON line per run to {@code target/reliability/results.jsonl} (lost/duplicated:
  * sums of the negative/positive differences between output and input counts; restarts: Flink job
  * restarts counted from the job's log, -1 when unknown).
  */
-class BrokerRestartITCase {
+abstract class BrokerRestartScenario {
 
     private static final String SCENARIO =
             "broker SIGKILL + restart during exactly-once count (p=2)";
@@ -53,6 +51,7 @@ class BrokerRestartITCase {
     private static final long DOWN_MILLIS = Long.getLong("fkk.brokerRestart.downMillis", 5_000);
 
     private BrokerProcess broker;
+    private KafkaTestClient kafka;
     private Process job;
 
     @AfterEach
@@ -60,6 +59,9 @@ class BrokerRestartITCase {
         if (job != null && job.isAlive()) {
             job.destroyForcibly();
             job.waitFor(30, TimeUnit.SECONDS);
+        }
+        if (kafka != null) {
+            kafka.close();
         }
         if (broker != null) {
             broker.close();
@@ -74,12 +76,21 @@ class BrokerRestartITCase {
         FIRST_COMMIT
     }
 
-    @ParameterizedTest
-    @EnumSource(KillPoint.class)
-    void countFinishesWithExactCountsAfterTheBrokerIsKilledAndRestarted(KillPoint killPoint)
-            throws Exception {
+    /** How the job's JVM is started. */
+    enum Launcher {
+        /** {@code java -cp <test classpath> Examples ...}: runs before {@code package}. */
+        CLASSPATH,
+        /** {@code java -jar target/flink-kafka-kit-examples.jar ...}: what users run. */
+        RUNNABLE_JAR
+    }
+
+    /**
+     * Runs the scenario: produce, start the job, SIGKILL the broker at {@code killPoint}, restart
+     * it after {@link #DOWN_MILLIS}, wait for the job; appends the result row, then asserts.
+     */
+    void run(KillPoint killPoint, Launcher launcher) throws Exception {
         broker = BrokerProcess.start();
-        KafkaTestClient kafka = broker.client();
+        kafka = broker.client();
         String in = kafka.createUniqueTopic("restart-in", 2);
         String out = KafkaTestClient.uniqueTopicName("restart-counts");
         String group = "g-" + in;
@@ -89,6 +100,7 @@ class BrokerRestartITCase {
         Path jobLog = workDir.resolve("broker-restart-job-" + in + ".log");
         job =
                 startJob(
+                        launcher,
                         jobLog,
                         "count",
                         "--bootstrap-servers",
@@ -137,7 +149,7 @@ class BrokerRestartITCase {
         }
         boolean pass =
                 killedMidRun && exited && job.exitValue() == 0 && lost == 0 && duplicated == 0;
-        writeResult(killPoint, RECORDS, lost, duplicated, restarts(log), pass);
+        writeResult(killPoint, launcher, RECORDS, lost, duplicated, restarts(log), pass);
 
         assertThat(killedMidRun)
                 .as("the job was still running when the broker was killed\n" + log)
@@ -153,7 +165,7 @@ class BrokerRestartITCase {
     }
 
     private static void note(String event) {
-        System.out.println(java.time.LocalTime.now() + " BrokerRestartITCase: " + event);
+        System.out.println(java.time.LocalTime.now() + " BrokerRestartScenario: " + event);
     }
 
     private static Map<String, Long> produce(KafkaTestClient kafka, String topic) {
@@ -173,7 +185,8 @@ class BrokerRestartITCase {
      * The examples CLI in its own JVM (as {@code java -jar} runs it), its output and a log of
      * Flink's job state changes (to count restarts) in {@code log}.
      */
-    private static Process startJob(Path log, String... args) throws IOException {
+    private static Process startJob(Launcher launcher, Path log, String... args)
+            throws IOException {
         Path log4j = log.resolveSibling(log.getFileName() + ".log4j2.properties");
         Files.writeString(
                 log4j,
@@ -202,9 +215,18 @@ class BrokerRestartITCase {
                 command.add(arg);
             }
         }
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(Examples.class.getName());
+        if (launcher == Launcher.RUNNABLE_JAR) {
+            Path jar = Path.of("target", "flink-kafka-kit-examples.jar");
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalStateException(jar + " is missing: run `mvn package` first");
+            }
+            command.add("-jar");
+            command.add(jar.toAbsolutePath().toString());
+        } else {
+            command.add("-cp");
+            command.add(System.getProperty("java.class.path"));
+            command.add(Examples.class.getName());
+        }
         command.addAll(List.of(args));
         return new ProcessBuilder(command)
                 .redirectErrorStream(true)
@@ -278,6 +300,7 @@ class BrokerRestartITCase {
 
     private static void writeResult(
             KillPoint killPoint,
+            Launcher launcher,
             long recordsIn,
             long lost,
             long duplicated,
@@ -289,10 +312,11 @@ class BrokerRestartITCase {
         String row =
                 String.format(
                         Locale.ROOT,
-                        "{\"scenario\":\"%s\",\"kill_point\":\"%s\",\"records_in\":%d,\"lost\":%d,\"duplicated\":%d,"
+                        "{\"scenario\":\"%s\",\"kill_point\":\"%s\",\"launcher\":\"%s\",\"records_in\":%d,\"lost\":%d,\"duplicated\":%d,"
                                 + "\"restarts\":%d,\"result\":\"%s\"}%n",
                         SCENARIO,
                         killPoint.name().toLowerCase(Locale.ROOT),
+                        launcher.name().toLowerCase(Locale.ROOT),
                         recordsIn,
                         lost,
                         duplicated,
