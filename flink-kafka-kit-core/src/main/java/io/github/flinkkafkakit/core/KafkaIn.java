@@ -251,9 +251,20 @@ public final class KafkaIn<T> {
     }
 
     /**
+     * How long {@link #commitStoppingOffsets()} keeps retrying while the broker is unavailable
+     * (e.g. restarting after a crash): the job's output is already committed, so waiting for the
+     * broker beats failing a finished run.
+     */
+    public static final Duration FINAL_COMMIT_TIMEOUT = Duration.ofMinutes(2);
+
+    /**
      * After a bounded job finished, commits its stopping offsets for the group, so the next run
      * with the same group starts exactly where this one stopped. A no-op when unbounded or without
-     * a group id.
+     * a group id. Retriable errors (broker unreachable or restarting, coordinator moving) are
+     * retried for up to {@link #FINAL_COMMIT_TIMEOUT}; other errors (e.g. not authorized) fail at
+     * once.
+     *
+     * @throws IllegalStateException when the offsets could not be committed
      */
     public void commitStoppingOffsets() {
         if (!bounded || groupId == null || stoppingOffsets == null) {
@@ -261,14 +272,49 @@ public final class KafkaIn<T> {
         }
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
         stoppingOffsets.forEach((tp, offset) -> commit.put(tp, new OffsetAndMetadata(offset)));
+        long deadline = System.nanoTime() + FINAL_COMMIT_TIMEOUT.toNanos();
         try (KafkaPreflight check = new KafkaPreflight(connection, preflightTimeout)) {
-            check.admin()
-                    .alterConsumerGroupOffsets(groupId, commit)
-                    .all()
-                    .get(preflightTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException(
-                    "Could not commit the final offsets of group '" + groupId + "': " + e, e);
+            while (true) {
+                try {
+                    check.admin()
+                            .alterConsumerGroupOffsets(groupId, commit)
+                            .all()
+                            .get(preflightTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                    return;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw finalCommitFailed(e);
+                } catch (Exception e) {
+                    if (!isRetriable(e) || System.nanoTime() > deadline) {
+                        throw finalCommitFailed(e);
+                    }
+                    sleepBeforeRetry();
+                }
+            }
+        }
+    }
+
+    private IllegalStateException finalCommitFailed(Exception e) {
+        return new IllegalStateException(
+                "Could not commit the final offsets of group '" + groupId + "': " + e, e);
+    }
+
+    /** A timeout or a Kafka error that says "try again" (broker down, coordinator loading). */
+    private static boolean isRetriable(Exception e) {
+        Throwable cause =
+                e instanceof java.util.concurrent.ExecutionException && e.getCause() != null
+                        ? e.getCause()
+                        : e;
+        return cause instanceof java.util.concurrent.TimeoutException
+                || cause instanceof org.apache.kafka.common.errors.RetriableException;
+    }
+
+    private static void sleepBeforeRetry() {
+        try {
+            Thread.sleep(500);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while committing the final offsets", e);
         }
     }
 

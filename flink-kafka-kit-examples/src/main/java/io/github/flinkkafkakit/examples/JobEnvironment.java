@@ -13,6 +13,14 @@ import java.time.Duration;
  * cluster's when started with {@code flink run}. Checkpointing follows {@code --guarantee} and
  * {@code --checkpoint-interval}; a failing job restarts at most 3 times (1 s apart) and then fails,
  * instead of restarting forever.
+ *
+ * <p>A broker that goes away and comes back (crash, restart) does not need these restarts: the
+ * Kafka clients wait for it (the producer up to {@code max.block.ms}, 60 s, per blocked call), so
+ * an outage of some seconds costs no restart and one of about 1.5 min costs one (measured by {@code
+ * BrokerRestartITCase}: SIGKILL, ~25 s until the broker answers again, 0 restarts, exact counts).
+ * Each restart during an outage again waits for the broker, so 3 attempts cover several minutes.
+ * Permanent problems at start (unreachable broker, wrong credentials) never get here: the preflight
+ * checks fail before the job is submitted.
  */
 final class JobEnvironment {
 
