@@ -2,6 +2,7 @@ package io.github.flinkkafkakit.examples;
 
 import io.github.flinkkafkakit.testing.BrokerProcess;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityResult;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 
@@ -12,7 +13,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -305,28 +305,18 @@ abstract class BrokerRestartScenario {
             long lost,
             long duplicated,
             int restarts,
-            boolean pass)
-            throws IOException {
-        Path file = Path.of("target", "reliability", "results.jsonl");
-        Files.createDirectories(file.getParent());
-        String row =
+            boolean pass) {
+        String scenario =
                 String.format(
                         Locale.ROOT,
-                        "{\"scenario\":\"%s\",\"kill_point\":\"%s\",\"launcher\":\"%s\",\"records_in\":%d,\"lost\":%d,\"duplicated\":%d,"
-                                + "\"restarts\":%d,\"result\":\"%s\"}%n",
+                        "%s; broker killed when %s; job run %s",
                         SCENARIO,
-                        killPoint.name().toLowerCase(Locale.ROOT),
-                        launcher.name().toLowerCase(Locale.ROOT),
-                        recordsIn,
-                        lost,
-                        duplicated,
-                        restarts,
-                        pass ? "pass" : "fail");
-        Files.writeString(
-                file,
-                row,
-                StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND);
+                        killPoint.name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                        launcher == Launcher.RUNNABLE_JAR
+                                ? "with java -jar"
+                                : "from the classpath");
+        new ReliabilityResult(
+                        scenario, recordsIn, lost, duplicated, restarts, pass ? "PASS" : "FAIL")
+                .append();
     }
 }
