@@ -22,7 +22,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 final class KitCountScenario implements EndToEndScenario {
 
     /** Keys combined before the shuffle, as the {@code count} example does. */
-    static final int PRE_AGGREGATION_KEYS = 10_000;
+    static final int PRE_AGGREGATION_KEYS = 100_000;
 
     private final boolean exactlyOnce;
     private final int preAggregationKeys;
@@ -55,10 +55,6 @@ final class KitCountScenario implements EndToEndScenario {
                         .setDeserializer(
                                 KafkaDeserializers.keys(FirstRecordClock.markingStringSerde()))
                         .setBounded(true)
-                        .setProperty(
-                                "max.partition.fetch.bytes",
-                                System.getProperty("fkk.fetch", "1048576"))
-                        .setProperty("max.poll.records", System.getProperty("fkk.poll", "500"))
                         .build();
         DataStream<Tuple2<String, Long>> counts =
                 Counts.perKey(in.createStream(env))

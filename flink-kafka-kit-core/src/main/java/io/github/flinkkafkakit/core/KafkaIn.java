@@ -30,6 +30,7 @@ import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.common.IsolationLevel;
@@ -101,6 +102,20 @@ public final class KafkaIn<T> {
         this.errorPolicy = b.errorPolicy;
         this.deadLetterTransactionalIdPrefix = b.deadLetterTransactionalIdPrefix;
         this.watermarks = b.watermarks;
+    }
+
+    /**
+     * Consumer settings for throughput, below the connection's and the builder's properties (which
+     * override them): fetches of up to 8 MB per partition and polls of up to 5,000 records, so the
+     * source reader hands over fewer, larger batches (the consumer's defaults are 1 MB and 500).
+     * Measured with EndToEndBench: about +20 % records/s for the count job.
+     */
+    static Properties throughputDefaults() {
+        Properties props = new Properties();
+        props.setProperty(
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(8 << 20));
+        props.setProperty(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+        return props;
     }
 
     public static <T> Builder<T> builder() {
@@ -199,6 +214,7 @@ public final class KafkaIn<T> {
         }
         KafkaSourceBuilder<O> builder =
                 KafkaSource.<O>builder()
+                        .setProperties(throughputDefaults())
                         .setProperties(connection.clientProperties())
                         .setProperties(consumerProperties)
                         .setTopics(topics)

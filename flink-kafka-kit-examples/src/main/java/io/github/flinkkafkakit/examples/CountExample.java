@@ -59,6 +59,13 @@ public final class CountExample implements Callable<Integer> {
     static final int SAMPLE_RECORDS = 200_000;
     static final int SAMPLE_KEYS = 1_000;
 
+    /**
+     * Keys combined before the shuffle (about 6 MB per subtask). With skewed keys a buffer as large
+     * as the key space sends far fewer partial counts across the network than a small one, which
+     * flushes whenever it fills (EndToEndBench, 100K Zipf keys: +10–25 % records/s over 10,000).
+     */
+    static final int PRE_AGGREGATION_KEYS = 100_000;
+
     @Spec CommandSpec spec;
 
     @Mixin CommonOptions options;
@@ -202,7 +209,7 @@ public final class CountExample implements Callable<Integer> {
                         .setName("count per key")
                         .setUid("count-per-key");
         if (emit == EmitPolicy.ON_CHECKPOINT) {
-            count.setPreAggregation(10_000);
+            count.setPreAggregation(PRE_AGGREGATION_KEYS);
         }
         return count.build();
     }
