@@ -22,10 +22,11 @@ import java.util.Map;
  *
  * <p>Scenarios: {@code kafka-pipe}, {@code kit-count-alo}, {@code kit-count-eos}, {@code
  * flink-keyby-count-alo}, {@code kafka-streams-count-eos}, {@code kit-changelog-eos}, {@code
- * changelog-restore}. Each runs once over a smaller warm-up input, then over the input; its rate
- * counts from the first record read to the end (output committed), start-up is reported apart. Each
- * verifies its output (exact counts, read back with {@code read_committed}); the run exits 1 if any
- * is wrong. Writes {@code FILE.json}, {@code FILE.md} (table and goals) and {@code FILE.png}
+ * total-flink-state-eos} (the changelog job's state in Flink only, for the changelog's cost),
+ * {@code changelog-restore}. Each runs once over a smaller warm-up input, then over the input; its
+ * rate counts from the first record read to the end (output committed), start-up is reported apart.
+ * Each verifies its output (exact counts, read back with {@code read_committed}); the run exits 1
+ * if any is wrong. Writes {@code FILE.json}, {@code FILE.md} (table and goals) and {@code FILE.png}
  * (chart).
  */
 public final class EndToEndBench {
@@ -193,6 +194,7 @@ public final class EndToEndBench {
                         new FlinkKeyByCountScenario(),
                         new KafkaStreamsCountScenario(),
                         new KitChangelogScenario(),
+                        new FlinkStateTotalScenario(),
                         new ChangelogRestoreScenario(options.restoreKeys))) {
             all.put(s.name(), s);
         }

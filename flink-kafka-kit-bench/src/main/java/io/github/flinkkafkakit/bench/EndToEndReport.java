@@ -42,6 +42,8 @@ final class EndToEndReport {
                     new Goal("kit-count-alo", "flink-keyby-count-alo", 2.0),
                     new Goal("kit-count-eos", "kafka-streams-count-eos", 5.0),
                     new Goal("kit-changelog-eos", "kit-count-eos", 0.85),
+                    // Issue #6: the same keyed job with changelog state vs without.
+                    new Goal("kit-changelog-eos", "total-flink-state-eos", 0.85),
                     new Goal("changelog-restore", null, 2_000_000));
 
     private final int records;
