@@ -2,6 +2,9 @@ package io.github.flinkkafkakit.core.count.internal;
 
 import org.apache.flink.annotation.Internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -18,6 +21,10 @@ import java.util.Arrays;
  */
 @Internal
 public final class KeyCountTable {
+
+    /** Eight bytes of a key at a time, for {@link #hash}. */
+    private static final VarHandle LONGS =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** An empty slot (entry ids are never negative, so no real slot equals it). */
     private static final long EMPTY = -1L;
@@ -67,8 +74,7 @@ public final class KeyCountTable {
      * @return the entry id of the key
      */
     public int add(String key, long delta, int keyGroup) {
-        encode(key);
-        return addScratch(delta, keyGroup);
+        return addScratch(encodeAndHash(key), delta, keyGroup);
     }
 
     /** {@link #add} for a key that is already UTF-8 bytes. */
@@ -76,7 +82,7 @@ public final class KeyCountTable {
         ensureScratch(length);
         System.arraycopy(key, from, scratch, 0, length);
         scratchLength = length;
-        return addScratch(delta, keyGroup);
+        return addScratch(hash(scratch, 0, length), delta, keyGroup);
     }
 
     /** Sets the key group of an entry (after {@link #add} created it). */
@@ -85,8 +91,7 @@ public final class KeyCountTable {
     }
 
     /** Adds {@code delta} to the key currently in {@code scratch}, inserting it if new. */
-    private int addScratch(long delta, int keyGroup) {
-        int hash = hash(scratch, 0, scratchLength);
+    private int addScratch(int hash, long delta, int keyGroup) {
         int slot = hash & mask;
         while (true) {
             long s = slots[slot];
@@ -241,26 +246,41 @@ public final class KeyCountTable {
         mask = biggerMask;
     }
 
-    private void encode(String key) {
+    /**
+     * Copies {@code key} into {@code scratch} as UTF-8 and returns {@link #hash} of those bytes, in
+     * one pass for ASCII keys (one byte per char, no allocation).
+     */
+    private int encodeAndHash(String key) {
         int n = key.length();
         ensureScratch(n);
-        int i = 0;
-        // ASCII fast path: one byte per char, no allocation.
-        for (; i < n; i++) {
+        byte[] bytes = scratch;
+        long h = n;
+        long word = 0;
+        int shift = 0;
+        for (int i = 0; i < n; i++) {
             char c = key.charAt(i);
             if (c >= 0x80) {
-                break;
+                return encodeUtf8(key); // rare: non-ASCII keys
             }
-            scratch[i] = (byte) c;
+            bytes[i] = (byte) c;
+            word |= (long) c << shift;
+            shift += 8;
+            if (shift == 64) {
+                h = mix(h, word);
+                word = 0;
+                shift = 0;
+            }
         }
-        if (i == n) {
-            scratchLength = n;
-            return;
-        }
-        byte[] utf8 = key.getBytes(StandardCharsets.UTF_8); // rare: non-ASCII keys
+        scratchLength = n;
+        return finish(mix(h, word));
+    }
+
+    private int encodeUtf8(String key) {
+        byte[] utf8 = key.getBytes(StandardCharsets.UTF_8);
         ensureScratch(utf8.length);
         System.arraycopy(utf8, 0, scratch, 0, utf8.length);
         scratchLength = utf8.length;
+        return hash(scratch, 0, scratchLength);
     }
 
     private void ensureScratch(int length) {
@@ -269,15 +289,32 @@ public final class KeyCountTable {
         }
     }
 
-    /** FNV-1a over the bytes, then a murmur finalizer for the low bits used by the table. */
-    private static int hash(byte[] bytes, int from, int length) {
-        int h = 0x811c9dc5;
-        for (int i = from; i < from + length; i++) {
-            h = (h ^ bytes[i]) * 0x01000193;
+    /**
+     * A hash of the bytes, eight at a time (little-endian words, then the zero-padded tail), with a
+     * multiply-xorshift mix per word: far shorter dependency chains than a per-byte hash, and
+     * well-mixed low bits for the slot index.
+     */
+    static int hash(byte[] bytes, int from, int length) {
+        long h = length;
+        int i = 0;
+        for (; i + 8 <= length; i += 8) {
+            h = mix(h, (long) LONGS.get(bytes, from + i));
         }
-        h ^= h >>> 16;
-        h *= 0x85ebca6b;
-        h ^= h >>> 13;
-        return h;
+        long tail = 0;
+        for (int shift = 0; i < length; i++, shift += 8) {
+            tail |= (bytes[from + i] & 0xffL) << shift;
+        }
+        return finish(mix(h, tail));
+    }
+
+    private static long mix(long h, long word) {
+        h = (h ^ word) * 0x9E3779B97F4A7C15L;
+        return h ^ (h >>> 32);
+    }
+
+    private static int finish(long h) {
+        h ^= h >>> 29;
+        h *= 0xBF58476D1CE4E5B9L;
+        return (int) (h ^ (h >>> 32));
     }
 }

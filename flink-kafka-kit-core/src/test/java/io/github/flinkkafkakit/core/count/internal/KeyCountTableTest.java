@@ -47,6 +47,25 @@ class KeyCountTableTest {
     }
 
     @Test
+    void shouldFindTheSameEntryForAKeyAsStringAndAsBytesAtEveryLength() {
+        KeyCountTable table = new KeyCountTable();
+        StringBuilder key = new StringBuilder();
+        for (int length = 0; length <= 40; length++) {
+            String k = key.toString();
+            int entry = table.add(k, 1, 0);
+            byte[] bytes = k.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] padded = new byte[bytes.length + 6];
+            System.arraycopy(bytes, 0, padded, 3, bytes.length);
+            assertThat(table.add(padded, 3, bytes.length, 1, 0))
+                    .as("length %d", length)
+                    .isEqualTo(entry);
+            assertThat(table.count(entry)).isEqualTo(2);
+            key.append((char) ('a' + length % 26));
+        }
+        assertThat(table.size()).isEqualTo(41);
+    }
+
+    @Test
     void shouldTreatNonAsciiKeysAndByteKeysAlike() {
         KeyCountTable table = new KeyCountTable();
         int e1 = table.add("grüße-東京", 2, 7);
