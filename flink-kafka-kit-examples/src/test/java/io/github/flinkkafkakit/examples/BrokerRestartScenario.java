@@ -43,7 +43,14 @@ abstract class BrokerRestartScenario {
 
     private static final String SCENARIO =
             "broker SIGKILL + restart during exactly-once count (p=2)";
-    private static final int RECORDS = 300_000;
+
+    /**
+     * Enough input, with checkpoints every 200 ms, that the job is still reading several
+     * checkpoints after its first commit (at 300,000 records it finished within its first
+     * checkpoint once the source got faster, and the FIRST_COMMIT kill came too late).
+     */
+    private static final int RECORDS = 1_000_000;
+
     private static final int KEYS = 1_000;
     private static final long HANG_GUARD_SECONDS = 180;
 
@@ -115,6 +122,8 @@ abstract class BrokerRestartScenario {
                         "exactly-once",
                         "--parallelism",
                         "2",
+                        "--checkpoint-interval",
+                        "200ms",
                         "--bounded");
 
         boolean killedMidRun = waitFor(killPoint, kafka, group, jobLog);
