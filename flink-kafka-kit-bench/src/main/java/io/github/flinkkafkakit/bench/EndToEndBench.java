@@ -35,7 +35,7 @@ public final class EndToEndBench {
             "Usage: EndToEndBench [--records N] [--keys K] [--out FILE.json]"
                     + " [--bootstrap-servers H:P] [--skew zipf|uniform] [--parallelism P]"
                     + " [--partitions P] [--checkpoint-interval-ms MS] [--warmup-records N]"
-                    + " [--restore-keys N] [--pre-aggregation KEYS] [--scenarios a,b,...]";
+                    + " [--restore-keys N] [--pre-aggregation KEYS] [--object-reuse] [--scenarios a,b,...]";
 
     private EndToEndBench() {}
 
@@ -71,6 +71,7 @@ public final class EndToEndBench {
                         options.parallelism,
                         options.partitions,
                         Duration.ofMillis(options.checkpointIntervalMs))) {
+            context.setObjectReuse(options.objectReuse);
             out.printf(
                     Locale.ROOT,
                     "end-to-end: %,d records, %,d keys (%s), parallelism %d, %d partition(s),"
@@ -227,6 +228,7 @@ public final class EndToEndBench {
         int restoreKeys = 1_000_000;
         int preAggregation = KitCountScenario.PRE_AGGREGATION_KEYS;
         String scenarios;
+        boolean objectReuse;
 
         /** The options, or {@code null} for {@code --help}. */
         static Options parse(String[] args) {
@@ -235,6 +237,10 @@ public final class EndToEndBench {
                 String name = args[i];
                 if (name.equals("--help") || name.equals("-h")) {
                     return null;
+                }
+                if (name.equals("--object-reuse")) {
+                    o.objectReuse = true;
+                    continue;
                 }
                 if (i + 1 >= args.length) {
                     throw new IllegalArgumentException(name + " needs a value");
@@ -294,14 +300,15 @@ public final class EndToEndBench {
                     Locale.ROOT,
                     "%s keys, parallelism %d, %d input partition(s), checkpoints every %d ms,"
                             + " warm-up %,d records, restore of %,d keys, pre-aggregation of"
-                            + " %,d keys",
+                            + " %,d keys%s",
                     zipf ? "Zipf" : "uniform",
                     parallelism,
                     partitions,
                     checkpointIntervalMs,
                     warmupRecords,
                     restoreKeys,
-                    preAggregation);
+                    preAggregation,
+                    objectReuse ? ", Flink object reuse on" : "");
         }
     }
 }

@@ -38,6 +38,7 @@ final class EndToEndContext implements AutoCloseable {
     private final String runId;
     private final KafkaTestClient kafka;
     private final Path checkpoints;
+    private boolean objectReuse;
     private final AtomicInteger topics = new AtomicInteger();
     private final Set<String> scratch = new LinkedHashSet<>();
     private final Set<String> kept = new LinkedHashSet<>();
@@ -72,6 +73,11 @@ final class EndToEndContext implements AutoCloseable {
     /** Partitions of the input and output topics. */
     int partitions() {
         return partitions;
+    }
+
+    /** Flink's object reuse for every Flink scenario ({@code --object-reuse}; off by default). */
+    void setObjectReuse(boolean objectReuse) {
+        this.objectReuse = objectReuse;
     }
 
     Duration checkpointInterval() {
@@ -130,6 +136,9 @@ final class EndToEndContext implements AutoCloseable {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
         env.setParallelism(parallelism);
         env.enableCheckpointing(checkpointInterval.toMillis(), mode);
+        if (objectReuse) {
+            env.getConfig().enableObjectReuse();
+        }
         return env;
     }
 
