@@ -30,6 +30,31 @@ interface EndToEndScenario {
         return new Timing(start, FirstRecordClock.firstOr(start), end);
     }
 
+    /**
+     * Reads {@code topic} back and checks that every key of the input ends at its {@code expected}
+     * value (and no other key appears); returns the measurement of the run.
+     *
+     * @param what the value's name for the report and errors ({@code count}, {@code total})
+     * @throws IllegalStateException when a key's last value is wrong
+     */
+    static Measurement verifyLatest(
+            EndToEndContext context,
+            EndToEndInput input,
+            String topic,
+            long[] expected,
+            String what,
+            Timing timing)
+            throws InterruptedException {
+        EndToEndOutput result = EndToEndOutput.read(context.bootstrapServers(), topic, input.keys);
+        result.checkLatest(expected, what);
+        return Measurement.of(
+                input.records,
+                timing,
+                String.format(
+                        "last %s of all %,d keys exact (%,d output records)",
+                        what, input.distinctKeys(), result.records));
+    }
+
     /** Start, first record and end of a run, in {@link System#nanoTime()}. */
     record Timing(long start, long first, long end) {}
 

@@ -60,14 +60,7 @@ final class FlinkKeyByCountScenario implements EndToEndScenario {
                 .returns(Types.TUPLE(Types.STRING, Types.LONG))
                 .sinkTo(sink);
         Timing timing = EndToEndScenario.time(() -> env.execute(name()));
-        EndToEndOutput result = EndToEndOutput.read(context.bootstrapServers(), output, input.keys);
-        result.checkLatest(input.counts, "count");
-        return Measurement.of(
-                input.records,
-                timing,
-                String.format(
-                        "last count of all %,d keys exact (%,d output records)",
-                        input.distinctKeys(), result.records));
+        return EndToEndScenario.verifyLatest(context, input, output, input.counts, "count", timing);
     }
 
     /** The record key as a {@code String}. */

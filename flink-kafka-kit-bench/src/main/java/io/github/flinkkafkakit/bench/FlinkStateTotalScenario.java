@@ -1,10 +1,8 @@
 package io.github.flinkkafkakit.bench;
 
 import io.github.flinkkafkakit.core.KafkaConnection;
-import io.github.flinkkafkakit.core.KafkaDeserializers;
 import io.github.flinkkafkakit.core.KafkaIn;
 import io.github.flinkkafkakit.core.KafkaOut;
-import io.github.flinkkafkakit.core.errors.ErrorPolicy;
 import io.github.flinkkafkakit.core.serde.Serdes;
 
 import org.apache.flink.api.common.state.ValueState;
@@ -43,16 +41,7 @@ final class FlinkStateTotalScenario implements EndToEndScenario {
         StreamExecutionEnvironment env = context.flink(CheckpointingMode.EXACTLY_ONCE);
         KafkaConnection connection = context.connection();
         KafkaIn<Tuple2<String, Long>> in =
-                KafkaIn.<Tuple2<String, Long>>builder()
-                        .setConnection(connection)
-                        .setTopics(input.topic)
-                        .setGroupId(group)
-                        .setDeserializer(
-                                KafkaDeserializers.keyValues(
-                                        FirstRecordClock.markingStringSerde(), Serdes.longAsText()))
-                        .setErrorPolicy(ErrorPolicy.deadLetter(group + "-dlq"))
-                        .setBounded(true)
-                        .build();
+                KitChangelogScenario.deposits(connection, input.topic, group);
         DataStream<Tuple2<String, Long>> totals =
                 in.createStream(env)
                         .keyBy(t -> t.f0, Types.STRING)
@@ -67,14 +56,7 @@ final class FlinkStateTotalScenario implements EndToEndScenario {
                 .build()
                 .writeTo(totals);
         Timing timing = EndToEndScenario.time(() -> env.execute(name()));
-        EndToEndOutput result = EndToEndOutput.read(context.bootstrapServers(), output, input.keys);
-        result.checkLatest(input.sums, "total");
-        return Measurement.of(
-                input.records,
-                timing,
-                String.format(
-                        "last total of all %,d keys exact (%,d output records)",
-                        input.distinctKeys(), result.records));
+        return EndToEndScenario.verifyLatest(context, input, output, input.sums, "total", timing);
     }
 
     /** Sum per key in heap ValueState; the latest total of each changed key before a barrier. */

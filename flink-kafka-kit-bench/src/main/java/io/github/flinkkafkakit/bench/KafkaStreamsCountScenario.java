@@ -82,14 +82,7 @@ final class KafkaStreamsCountScenario implements EndToEndScenario {
             streams.close(Duration.ofSeconds(30));
             streams.cleanUp();
         }
-        EndToEndOutput result = EndToEndOutput.read(context.bootstrapServers(), output, input.keys);
-        result.checkLatest(input.counts, "count");
-        return Measurement.of(
-                input.records,
-                timing,
-                String.format(
-                        "last count of all %,d keys exact (%,d output records)",
-                        input.distinctKeys(), result.records));
+        return EndToEndScenario.verifyLatest(context, input, output, input.counts, "count", timing);
     }
 
     /** Waits until the application committed offsets covering every input record. */

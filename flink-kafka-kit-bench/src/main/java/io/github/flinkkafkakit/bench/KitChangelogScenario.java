@@ -39,14 +39,7 @@ final class KitChangelogScenario implements EndToEndScenario {
         StreamExecutionEnvironment env = context.flink(CheckpointingMode.EXACTLY_ONCE);
         buildJob(env, context, input.topic, output, stateTopic, null);
         Timing timing = EndToEndScenario.time(() -> env.execute(name()));
-        EndToEndOutput result = EndToEndOutput.read(context.bootstrapServers(), output, input.keys);
-        result.checkLatest(input.sums, "total");
-        return Measurement.of(
-                input.records,
-                timing,
-                String.format(
-                        "last total of all %,d keys exact (%,d output records)",
-                        input.distinctKeys(), result.records));
+        return EndToEndScenario.verifyLatest(context, input, output, input.sums, "total", timing);
     }
 
     /** The stateful-total job: deposits → sum per key in changelog state → output. */
@@ -58,17 +51,7 @@ final class KitChangelogScenario implements EndToEndScenario {
             String stateTopic,
             RestoreListener listener) {
         KafkaConnection connection = context.connection();
-        KafkaIn<Tuple2<String, Long>> in =
-                KafkaIn.<Tuple2<String, Long>>builder()
-                        .setConnection(connection)
-                        .setTopics(inputTopic)
-                        .setGroupId(stateTopic)
-                        .setDeserializer(
-                                KafkaDeserializers.keyValues(
-                                        FirstRecordClock.markingStringSerde(), Serdes.longAsText()))
-                        .setErrorPolicy(ErrorPolicy.deadLetter(stateTopic + "-dlq"))
-                        .setBounded(true)
-                        .build();
+        KafkaIn<Tuple2<String, Long>> in = deposits(connection, inputTopic, stateTopic);
         KafkaChangelog.Builder changelog =
                 KafkaChangelog.builder()
                         .setConnection(connection)
@@ -85,6 +68,24 @@ final class KitChangelogScenario implements EndToEndScenario {
                         Types.TUPLE(Types.STRING, Types.LONG));
         job.writeOutput(
                 totals, outputTopic, t -> t.f0, Serdes.string(), t -> t.f1, Serdes.longAsText());
+    }
+
+    /**
+     * The stateful-total job's source, bounded: (key, integer value) records, values that are not
+     * integers to {@code <group>-dlq}.
+     */
+    static KafkaIn<Tuple2<String, Long>> deposits(
+            KafkaConnection connection, String topic, String group) {
+        return KafkaIn.<Tuple2<String, Long>>builder()
+                .setConnection(connection)
+                .setTopics(topic)
+                .setGroupId(group)
+                .setDeserializer(
+                        KafkaDeserializers.keyValues(
+                                FirstRecordClock.markingStringSerde(), Serdes.longAsText()))
+                .setErrorPolicy(ErrorPolicy.deadLetter(group + "-dlq"))
+                .setBounded(true)
+                .build();
     }
 
     /** Sum per key, emitted once per changed key and checkpoint (the example's function). */

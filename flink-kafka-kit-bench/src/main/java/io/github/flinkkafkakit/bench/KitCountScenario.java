@@ -74,13 +74,6 @@ final class KitCountScenario implements EndToEndScenario {
                 .build()
                 .writeTo(counts);
         Timing timing = EndToEndScenario.time(() -> env.execute(name()));
-        EndToEndOutput result = EndToEndOutput.read(context.bootstrapServers(), output, input.keys);
-        result.checkLatest(input.counts, "count");
-        return Measurement.of(
-                input.records,
-                timing,
-                String.format(
-                        "last count of all %,d keys exact (%,d output records)",
-                        input.distinctKeys(), result.records));
+        return EndToEndScenario.verifyLatest(context, input, output, input.counts, "count", timing);
     }
 }
