@@ -10,13 +10,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.FileOutputStream;
-import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SASL_ADMIN_PASSWORD;
 import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SASL_ADMIN_USER;
@@ -51,36 +48,6 @@ class SaslAuthenticationITCase {
         broker.close();
     }
 
-    private static Path config(String name, Properties props) throws Exception {
-        Path file = dir.resolve(name + ".properties");
-        try (OutputStream out = new FileOutputStream(file.toFile())) {
-            props.store(out, null);
-        }
-        return file;
-    }
-
-    private static ExampleRun count(String in, String out, Path config) {
-        List<String> args =
-                new ArrayList<>(
-                        List.of(
-                                "count",
-                                "--bootstrap-servers",
-                                broker.bootstrapServers(),
-                                "--input-topic",
-                                in,
-                                "--output-topic",
-                                out,
-                                "--group-id",
-                                "g-" + in,
-                                "--checkpoint-interval",
-                                "300ms",
-                                "--bounded"));
-        if (config != null) {
-            args.addAll(List.of("--kafka-config", config.toString()));
-        }
-        return ExampleRun.of(args.toArray(new String[0]));
-    }
-
     private static void assertNoSecrets(ExampleRun run) {
         assertThat(run.all())
                 .doesNotContain(SASL_ADMIN_PASSWORD)
@@ -98,7 +65,8 @@ class SaslAuthenticationITCase {
         }
         kafka.produce(in, records);
         Path good =
-                config(
+                ExampleRun.writeProperties(
+                        dir,
                         "good",
                         KafkaConnection.builder()
                                 .setBootstrapServers(broker.bootstrapServers())
@@ -110,7 +78,7 @@ class SaslAuthenticationITCase {
         ExampleRun run;
         String logs;
         try (CapturedLogs captured = CapturedLogs.start()) {
-            run = count(in, out, good);
+            run = ExampleRun.boundedCount(broker.bootstrapServers(), in, out, good);
             logs = captured.text();
         }
 
@@ -126,10 +94,12 @@ class SaslAuthenticationITCase {
     @Test
     void shouldFailFastAndSayAuthenticationFailedForAWrongPassword() throws Exception {
         ExampleRun run =
-                count(
+                ExampleRun.boundedCount(
+                        broker.bootstrapServers(),
                         "any-in",
                         "any-out",
-                        config(
+                        ExampleRun.writeProperties(
+                                dir,
                                 "wrong",
                                 EmbeddedKafkaBroker.saslPlainClientProperties(
                                         SASL_ADMIN_USER, WRONG_PASSWORD)));
@@ -143,10 +113,12 @@ class SaslAuthenticationITCase {
     @Test
     void shouldSayAuthenticationFailedForAnUnknownUser() throws Exception {
         ExampleRun run =
-                count(
+                ExampleRun.boundedCount(
+                        broker.bootstrapServers(),
                         "any-in",
                         "any-out",
-                        config(
+                        ExampleRun.writeProperties(
+                                dir,
                                 "unknown",
                                 EmbeddedKafkaBroker.saslPlainClientProperties(
                                         "mallory", WRONG_PASSWORD)));
@@ -158,7 +130,8 @@ class SaslAuthenticationITCase {
 
     @Test
     void shouldPointAtSecurityProtocolWhenSaslSettingsAreMissing() {
-        ExampleRun run = count("any-in", "any-out", null);
+        ExampleRun run =
+                ExampleRun.boundedCount(broker.bootstrapServers(), "any-in", "any-out", null);
 
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.err())
@@ -170,10 +143,12 @@ class SaslAuthenticationITCase {
     void shouldSayNotAuthorizedForAUserWithoutAcls() throws Exception {
         String in = kafka.createUniqueTopic("acl-in", 1);
         ExampleRun run =
-                count(
+                ExampleRun.boundedCount(
+                        broker.bootstrapServers(),
                         in,
                         "acl-out",
-                        config(
+                        ExampleRun.writeProperties(
+                                dir,
                                 "no-acls",
                                 EmbeddedKafkaBroker.saslPlainClientProperties(
                                         SASL_PLAIN_USER, SASL_PLAIN_USER_PASSWORD)));

@@ -10,14 +10,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.FileOutputStream;
-import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SASL_ADMIN_PASSWORD;
 import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SCRAM_USER;
@@ -51,32 +48,6 @@ class ScramAuthenticationITCase {
         broker.close();
     }
 
-    private static Path config(String name, Properties props) throws Exception {
-        Path file = dir.resolve(name + ".properties");
-        try (OutputStream out = new FileOutputStream(file.toFile())) {
-            props.store(out, null);
-        }
-        return file;
-    }
-
-    private static ExampleRun count(String in, String out, Path config) {
-        return ExampleRun.of(
-                "count",
-                "--bootstrap-servers",
-                broker.bootstrapServers(),
-                "--input-topic",
-                in,
-                "--output-topic",
-                out,
-                "--group-id",
-                "g-" + in,
-                "--checkpoint-interval",
-                "300ms",
-                "--bounded",
-                "--kafka-config",
-                config.toString());
-    }
-
     private static void assertNoSecrets(String text) {
         assertThat(text)
                 .doesNotContain(SCRAM_USER_PASSWORD)
@@ -94,7 +65,8 @@ class ScramAuthenticationITCase {
         }
         kafka.produce(in, records);
         Path scram =
-                config(
+                ExampleRun.writeProperties(
+                        dir,
                         "scram",
                         KafkaConnection.builder()
                                 .setBootstrapServers(broker.bootstrapServers())
@@ -105,7 +77,7 @@ class ScramAuthenticationITCase {
         ExampleRun run;
         String logs;
         try (CapturedLogs captured = CapturedLogs.start()) {
-            run = count(in, out, scram);
+            run = ExampleRun.boundedCount(broker.bootstrapServers(), in, out, scram);
             logs = captured.text();
         }
 
@@ -127,13 +99,15 @@ class ScramAuthenticationITCase {
     @Test
     void shouldFailFastAndSayAuthenticationFailedForAWrongScramPassword() throws Exception {
         Path wrong =
-                config(
+                ExampleRun.writeProperties(
+                        dir,
                         "wrong",
                         EmbeddedKafkaBroker.saslScramClientProperties(
                                 "SCRAM-SHA-512", SCRAM_USER, WRONG_PASSWORD));
 
         long start = System.nanoTime();
-        ExampleRun run = count("any-in", "any-out", wrong);
+        ExampleRun run =
+                ExampleRun.boundedCount(broker.bootstrapServers(), "any-in", "any-out", wrong);
         Duration took = Duration.ofNanos(System.nanoTime() - start);
 
         assertThat(took).isLessThan(Duration.ofSeconds(60));

@@ -10,8 +10,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.FileOutputStream;
-import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,32 +49,6 @@ class TlsITCase {
         stranger.close();
     }
 
-    private static Path config(String name, Properties props) throws Exception {
-        Path file = dir.resolve(name + ".properties");
-        try (OutputStream out = new FileOutputStream(file.toFile())) {
-            props.store(out, null);
-        }
-        return file;
-    }
-
-    private static ExampleRun count(String in, String out, Path config) {
-        return ExampleRun.of(
-                "count",
-                "--bootstrap-servers",
-                broker.bootstrapServers(),
-                "--input-topic",
-                in,
-                "--output-topic",
-                out,
-                "--group-id",
-                "g-" + in,
-                "--checkpoint-interval",
-                "300ms",
-                "--bounded",
-                "--kafka-config",
-                config.toString());
-    }
-
     private static void assertNoSecrets(String text) {
         TlsMaterial tls = broker.tlsMaterial();
         assertThat(text)
@@ -88,7 +60,12 @@ class TlsITCase {
     /** Runs count with {@code props} and checks the failure: fast, one line, naming SSL. */
     private static ExampleRun assertFailsNamingSsl(String name, Properties props) throws Exception {
         long start = System.nanoTime();
-        ExampleRun run = count("any-in", "any-out", config(name, props));
+        ExampleRun run =
+                ExampleRun.boundedCount(
+                        broker.bootstrapServers(),
+                        "any-in",
+                        "any-out",
+                        ExampleRun.writeProperties(dir, name, props));
         Duration took = Duration.ofNanos(System.nanoTime() - start);
 
         assertThat(took).isLessThan(Duration.ofSeconds(60));
@@ -117,7 +94,12 @@ class TlsITCase {
         ExampleRun run;
         String logs;
         try (CapturedLogs captured = CapturedLogs.start()) {
-            run = count(in, out, config("ssl", ssl));
+            run =
+                    ExampleRun.boundedCount(
+                            broker.bootstrapServers(),
+                            in,
+                            out,
+                            ExampleRun.writeProperties(dir, "ssl", ssl));
             logs = captured.text();
         }
 
