@@ -9,38 +9,55 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Counts per String key in a compact, allocation-free structure: keys live as UTF-8 bytes in one
- * growable byte arena, counts in a {@code long[]}, and an open-addressing {@code long[]} table of
- * (hash, entry) pairs (linear probing, load ≤ 0.7) maps hashes to entries. Counting an existing key
- * allocates nothing; at 1 M keys of 10 bytes it retains about 45 bytes per key (a {@code
- * HashMap<String, Long>} needs well over 100).
+ * Counts per String key in a compact, allocation-free structure: each key is one record in a byte
+ * arena — its count, its entry id, its length and its UTF-8 bytes side by side — and an
+ * open-addressing {@code long[]} table of (hash, record address) pairs (linear probing, load ≤ 0.7)
+ * finds the record. A lookup touches the slot and the one record (two cache lines on large tables);
+ * counting an existing key allocates nothing. The arena is a list of 256 KiB pages, so it grows
+ * without copying or over-allocating (and no page is a "humongous" G1 object); at 1 M keys of 10
+ * bytes the table retains about 46 bytes per key (a {@code HashMap<String, Long>} needs well over
+ * 100).
  *
- * <p>Tracks which entries changed since {@link #clearDirty()} (a bit per entry plus a list of entry
- * ids) for coalesced emission, and remembers each entry's Flink key group so snapshots can be
- * written per key group without decoding keys.
+ * <p>Entries are numbered in insertion order. The table tracks which entries changed since {@link
+ * #clearDirty()} (a bit per entry) for coalesced emission, and remembers each entry's Flink key
+ * group so snapshots can be written per key group without decoding keys.
  */
 @Internal
 public final class KeyCountTable {
 
-    /** Eight bytes of a key at a time, for {@link #hash}. */
+    /** Eight bytes of a key at a time, for {@link #hash} and key comparison. */
     private static final VarHandle LONGS =
             MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
-    /** An empty slot (entry ids are never negative, so no real slot equals it). */
+    private static final VarHandle INTS =
+            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** An empty slot (record offsets are never negative, so no real slot equals it). */
     private static final long EMPTY = -1L;
 
-    // Entries, in insertion order.
-    private byte[] arena = new byte[1 << 12];
-    private int arenaUsed;
-    private int[] offsets = new int[64]; // start of key i in arena; end = offsets[i + 1] or used
-    private long[] counts = new long[64];
+    // Record layout: count (8 bytes), entry id (4), key length (1 byte when < 128, else 0xFF and
+    // 4 bytes), key bytes. A record's address is (page << PAGE_BITS) | offset in the page; a record
+    // never spans pages (a key longer than a page gets a page of its own).
+    private static final int ENTRY_AT = 8;
+    private static final int LENGTH_AT = 12;
+    private static final int SHORT_KEY = 0x7f;
+    private static final int PAGE_BITS = 18;
+    private static final int PAGE_SIZE = 1 << PAGE_BITS;
+    private static final int PAGE_MASK = PAGE_SIZE - 1;
+    private static final int MAX_PAGES = 1 << (31 - PAGE_BITS);
+
+    private byte[][] pages = new byte[4][];
+    private int page = -1; // the page records are appended to
+    private int pageUsed = PAGE_SIZE;
+    private int pagesAllocated;
+    private int[] offsets = new int[64]; // record address of entry i
     private short[] keyGroups = new short[64];
     private long[] dirtyBits = new long[1];
     private int dirtyCount;
     private int size;
 
-    // Open-addressing slots: (hash << 32) | entry id, so a probe compares hashes without touching
-    // the entry arrays (one cache miss fewer per lookup on large tables).
+    // Open-addressing slots: (hash << 32) | record offset, so a probe compares hashes without
+    // touching the arena.
     private long[] slots;
     private int mask;
 
@@ -63,7 +80,8 @@ public final class KeyCountTable {
         Arrays.fill(slots, EMPTY);
         Arrays.fill(dirtyBits, 0L);
         dirtyCount = 0;
-        arenaUsed = 0;
+        page = -1;
+        pageUsed = PAGE_SIZE;
         size = 0;
     }
 
@@ -96,25 +114,27 @@ public final class KeyCountTable {
         while (true) {
             long s = slots[slot];
             if (s == EMPTY) {
-                int entry = insert(hash, keyGroup);
-                slots[slot] = ((long) hash << 32) | entry;
+                int record = insert(delta, keyGroup);
+                slots[slot] = ((long) hash << 32) | record;
                 if (size * 10 > slots.length * 7) {
                     rehash();
                 }
-                counts[entry] = delta;
-                return entry;
+                return size - 1;
             }
-            int entry = (int) s;
-            if ((int) (s >>> 32) == hash && keyEquals(entry)) {
-                counts[entry] += delta;
-                return entry;
+            int record = (int) s;
+            if ((int) (s >>> 32) == hash && keyEquals(record)) {
+                byte[] p = pages[record >>> PAGE_BITS];
+                int at = record & PAGE_MASK;
+                LONGS.set(p, at, (long) LONGS.get(p, at) + delta);
+                return (int) INTS.get(p, at + ENTRY_AT);
             }
             slot = (slot + 1) & mask;
         }
     }
 
     public long count(int entry) {
-        return counts[entry];
+        int record = offsets[entry];
+        return (long) LONGS.get(pages[record >>> PAGE_BITS], record & PAGE_MASK);
     }
 
     public int keyGroup(int entry) {
@@ -123,16 +143,20 @@ public final class KeyCountTable {
 
     /** The key of an entry (allocates; for emission and snapshots, not the hot path). */
     public String key(int entry) {
-        int from = offsets[entry];
-        return new String(arena, from, end(entry) - from, StandardCharsets.UTF_8);
+        int record = offsets[entry];
+        byte[] p = pages[record >>> PAGE_BITS];
+        int at = record & PAGE_MASK;
+        return new String(p, keyStart(p, at), keyLength(p, at), StandardCharsets.UTF_8);
     }
 
     /** Writes the key bytes of an entry to {@code out}. */
     public void writeKey(int entry, java.io.DataOutput out) throws java.io.IOException {
-        int from = offsets[entry];
-        int length = end(entry) - from;
+        int record = offsets[entry];
+        byte[] p = pages[record >>> PAGE_BITS];
+        int at = record & PAGE_MASK;
+        int length = keyLength(p, at);
         out.writeInt(length);
-        out.write(arena, from, length);
+        out.write(p, keyStart(p, at), length);
     }
 
     /** Marks an entry changed since the last {@link #clearDirty()}; idempotent. */
@@ -177,55 +201,112 @@ public final class KeyCountTable {
 
     /** Approximate heap bytes retained by this table (for the memory benchmark). */
     public long retainedBytes() {
-        return arena.length
+        long arena = 0;
+        for (int i = 0; i < pagesAllocated; i++) {
+            arena += pages[i].length;
+        }
+        return arena
+                + 4L * pages.length
                 + 4L * offsets.length
-                + 8L * counts.length
                 + 2L * keyGroups.length
                 + 8L * dirtyBits.length
                 + 8L * slots.length
                 + scratch.length;
     }
 
-    private int end(int entry) {
-        return entry + 1 < size ? offsets[entry + 1] : arenaUsed;
+    private static int keyLength(byte[] p, int at) {
+        int length = p[at + LENGTH_AT];
+        return length >= 0 ? length : (int) INTS.get(p, at + LENGTH_AT + 1);
     }
 
-    private boolean keyEquals(int entry) {
-        int from = offsets[entry];
-        int length = end(entry) - from;
-        if (length != scratchLength) {
-            return false;
+    private static int keyStart(byte[] p, int at) {
+        return at + LENGTH_AT + (p[at + LENGTH_AT] >= 0 ? 1 : 5);
+    }
+
+    /** Whether the record's key equals {@code scratch}, compared eight bytes at a time. */
+    private boolean keyEquals(int record) {
+        byte[] a = pages[record >>> PAGE_BITS];
+        record &= PAGE_MASK;
+        byte[] b = scratch;
+        int length = scratchLength;
+        int from;
+        if (length <= SHORT_KEY) {
+            if (a[record + LENGTH_AT] != length) {
+                return false;
+            }
+            from = record + LENGTH_AT + 1;
+        } else {
+            if (a[record + LENGTH_AT] >= 0 || (int) INTS.get(a, record + LENGTH_AT + 1) != length) {
+                return false;
+            }
+            from = record + LENGTH_AT + 5;
         }
-        for (int i = 0; i < length; i++) {
-            if (arena[from + i] != scratch[i]) {
+        int i = 0;
+        for (; i + 8 <= length; i += 8) {
+            if ((long) LONGS.get(a, from + i) != (long) LONGS.get(b, i)) {
+                return false;
+            }
+        }
+        for (; i < length; i++) {
+            if (a[from + i] != b[i]) {
                 return false;
             }
         }
         return true;
     }
 
-    private int insert(int hash, int keyGroup) {
+    /** Appends a record for the key in {@code scratch}; returns its offset. */
+    private int insert(long count, int keyGroup) {
         int entry = size;
         if (entry == offsets.length) {
             int n = entry * 2;
             offsets = Arrays.copyOf(offsets, n);
-            counts = Arrays.copyOf(counts, n);
             keyGroups = Arrays.copyOf(keyGroups, n);
         }
         if ((entry >>> 6) >= dirtyBits.length) {
             dirtyBits = Arrays.copyOf(dirtyBits, dirtyBits.length * 2);
         }
-        if (arenaUsed + scratchLength > arena.length) {
-            // Grow by half: the arena is the largest array, doubling would waste up to half.
-            int grown = arena.length + (arena.length >> 1);
-            arena = Arrays.copyOf(arena, Math.max(grown, arenaUsed + scratchLength));
+        int length = scratchLength;
+        int header = LENGTH_AT + (length <= SHORT_KEY ? 1 : 5);
+        int needed = header + length;
+        if (page < 0 || pageUsed + needed > pages[page].length) {
+            nextPage(needed);
         }
-        System.arraycopy(scratch, 0, arena, arenaUsed, scratchLength);
-        offsets[entry] = arenaUsed;
-        arenaUsed += scratchLength;
+        int at = pageUsed;
+        byte[] p = pages[page];
+        LONGS.set(p, at, count);
+        INTS.set(p, at + ENTRY_AT, entry);
+        if (length <= SHORT_KEY) {
+            p[at + LENGTH_AT] = (byte) length;
+        } else {
+            p[at + LENGTH_AT] = (byte) 0xff;
+            INTS.set(p, at + LENGTH_AT + 1, length);
+        }
+        System.arraycopy(scratch, 0, p, at + header, length);
+        int record = (page << PAGE_BITS) | at;
+        offsets[entry] = record;
+        pageUsed += needed;
         keyGroups[entry] = (short) keyGroup;
         size++;
-        return entry;
+        return record;
+    }
+
+    /** Moves on to the next page (reusing one kept by {@link #clear()} when it is big enough). */
+    private void nextPage(int needed) {
+        if (page + 1 == MAX_PAGES) {
+            throw new IllegalStateException(
+                    "The count table of this subtask holds 2 GiB of keys and cannot grow;"
+                            + " raise the parallelism so each subtask owns fewer keys");
+        }
+        page++;
+        if (page == pages.length) {
+            pages = Arrays.copyOf(pages, pages.length * 2);
+        }
+        if (page >= pagesAllocated || pages[page].length < needed) {
+            pages[page] = new byte[Math.max(PAGE_SIZE, needed)];
+            pagesAllocated = Math.max(pagesAllocated, page + 1);
+        }
+        pageUsed = 0;
     }
 
     private void rehash() {

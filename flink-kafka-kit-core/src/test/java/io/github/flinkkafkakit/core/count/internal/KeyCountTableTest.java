@@ -50,7 +50,7 @@ class KeyCountTableTest {
     void shouldFindTheSameEntryForAKeyAsStringAndAsBytesAtEveryLength() {
         KeyCountTable table = new KeyCountTable();
         StringBuilder key = new StringBuilder();
-        for (int length = 0; length <= 40; length++) {
+        for (int length = 0; length <= 300; length++) { // short and long key records
             String k = key.toString();
             int entry = table.add(k, 1, 0);
             byte[] bytes = k.getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -62,7 +62,7 @@ class KeyCountTableTest {
             assertThat(table.count(entry)).isEqualTo(2);
             key.append((char) ('a' + length % 26));
         }
-        assertThat(table.size()).isEqualTo(41);
+        assertThat(table.size()).isEqualTo(301);
     }
 
     @Test
@@ -97,6 +97,24 @@ class KeyCountTableTest {
         int entry = table.nextDirty(0);
         assertThat(table.key(entry)).isEqualTo("k3");
         assertThat(table.nextDirty(entry + 1)).isEqualTo(-1);
+    }
+
+    @Test
+    void shouldCountKeysLongerThanAPageBetweenShortOnesAndAfterClear() {
+        KeyCountTable table = new KeyCountTable();
+        String huge = "h".repeat(300_000);
+        for (int round = 0; round < 2; round++) {
+            int a = table.add("a", 1, 0);
+            int h = table.add(huge, 2, 0);
+            int b = table.add("b", 3, 0);
+            table.add(huge, 4, 0);
+            assertThat(table.key(h)).isEqualTo(huge);
+            assertThat(table.count(h)).isEqualTo(6);
+            assertThat(table.count(a)).isEqualTo(1);
+            assertThat(table.count(b)).isEqualTo(3);
+            assertThat(table.size()).isEqualTo(3);
+            table.clear();
+        }
     }
 
     @Test
