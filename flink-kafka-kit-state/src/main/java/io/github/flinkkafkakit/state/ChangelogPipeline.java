@@ -12,6 +12,7 @@ import io.github.flinkkafkakit.state.internal.ChangelogOperator;
 import io.github.flinkkafkakit.state.internal.ChangelogTopics;
 import io.github.flinkkafkakit.state.internal.KafkaWrite;
 import io.github.flinkkafkakit.state.internal.KafkaWriteSerializer;
+import io.github.flinkkafkakit.state.internal.KafkaWriteTypeInfo;
 import io.github.flinkkafkakit.state.internal.PositionedDeserializer;
 import io.github.flinkkafkakit.state.internal.PositionsOperator;
 import io.github.flinkkafkakit.state.internal.PositionsStartOffsets;
@@ -60,8 +61,7 @@ import java.util.concurrent.TimeUnit;
 @PublicEvolving
 public final class ChangelogPipeline<T> {
 
-    private static final TypeInformation<KafkaWrite> WRITE_TYPE =
-            TypeInformation.of(KafkaWrite.class);
+    private static final TypeInformation<KafkaWrite> WRITE_TYPE = KafkaWriteTypeInfo.INSTANCE;
 
     private final KafkaChangelog changelog;
     private final StreamExecutionEnvironment env;
