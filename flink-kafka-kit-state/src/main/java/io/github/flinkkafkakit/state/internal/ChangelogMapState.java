@@ -24,7 +24,9 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
     private final ChangelogOperator<K, ?, ?> operator;
 
     /** Changed map keys per key (a clear() marks every map key present). */
-    private final Map<K, Set<UK>> dirty = new LinkedHashMap<>();
+    private Map<K, Set<UK>> dirty = new LinkedHashMap<>();
+
+    private Map<K, Set<UK>> flushing = new LinkedHashMap<>();
 
     private final DataInputDeserializer input = new DataInputDeserializer();
 
@@ -119,21 +121,31 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
     }
 
     @Override
-    void flush(ChangelogOperator<?, ?, ?> op) throws Exception {
-        for (Map.Entry<K, Set<UK>> e : dirty.entrySet()) {
-            operator.setCurrentKey(e.getKey());
-            for (UK mapKey : e.getValue()) {
-                UV value = inner.get(mapKey);
-                operator.writeChange(
-                        prefix,
-                        e.getKey(),
-                        operator.serializeValue(mapKeySerializer, mapKey),
-                        value == null ? null : operator.serializeValue(valueSerializer, value));
-                writes++;
-            }
+    @SuppressWarnings("unchecked")
+    Set<Object> takeChangedKeys() {
+        Map<K, Set<UK>> taken = dirty;
+        dirty = flushing;
+        flushing = taken;
+        return (Set<Object>) taken.keySet();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    void flushCurrentKey(Object key) throws Exception {
+        for (UK mapKey : flushing.get(key)) {
+            UV value = inner.get(mapKey);
+            operator.writeChange(
+                    prefix,
+                    (K) key,
+                    operator.serializeValue(mapKeySerializer, mapKey),
+                    value == null ? null : operator.serializeValue(valueSerializer, value));
+            writes++;
         }
-        operator.changedKeys(dirty.keySet());
-        dirty.clear();
+    }
+
+    @Override
+    void endFlush() {
+        flushing.clear();
     }
 
     @Override

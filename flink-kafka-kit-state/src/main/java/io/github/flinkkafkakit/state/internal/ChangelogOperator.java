@@ -29,7 +29,6 @@ import org.apache.flink.util.OutputTag;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -66,7 +65,7 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
     private transient Map<String, ChangelogState> states;
     private transient TypeSerializer<K> keySerializer;
     private transient DataOutputSerializer buffer;
-    private transient Set<K> changedKeys;
+    private transient Collector<OUT> checkpointOutput;
     private transient StreamRecord<KafkaWrite> writeRecord;
     private transient Counter changesWritten;
     private transient Counter writesSaved;
@@ -102,7 +101,16 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         states = new LinkedHashMap<>();
         keySerializer = (TypeSerializer<K>) getKeyedStateBackend().getKeySerializer();
         buffer = new DataOutputSerializer(64);
-        changedKeys = new LinkedHashSet<>();
+        checkpointOutput =
+                new Collector<>() {
+                    @Override
+                    public void collect(OUT record) {
+                        output.collect(new StreamRecord<>(record));
+                    }
+
+                    @Override
+                    public void close() {}
+                };
         writeRecord = new StreamRecord<>(null);
         maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
         var group = getMetricGroup().addGroup("fkk").addGroup("changelog");
@@ -188,39 +196,57 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         super.finish();
     }
 
+    /**
+     * Writes each changed key's latest values and runs {@link ChangelogFunction#onCheckpoint} for
+     * it, one key at a time: one {@code setCurrentKey} per key, and the function reads the values
+     * just written without a second state lookup.
+     */
     @SuppressWarnings("unchecked")
     private void flush() throws Exception {
-        boolean any = false;
+        List<ChangelogState> dirty = new ArrayList<>(states.size());
         for (ChangelogState state : states.values()) {
             if (state.isDirty()) {
-                long before = state.writes;
-                state.flush(this);
-                long written = state.writes - before;
-                changesWritten.inc(written);
-                writesSaved.inc(Math.max(0, state.updates - written));
-                state.updates = 0;
-                any = true;
+                dirty.add(state);
             }
         }
-        if (!any) {
+        if (dirty.isEmpty()) {
             return;
         }
-        ChangelogFunction<K, IN, OUT> function = (ChangelogFunction<K, IN, OUT>) userFunction;
-        Collector<OUT> out =
-                new Collector<>() {
-                    @Override
-                    public void collect(OUT record) {
-                        output.collect(new StreamRecord<>(record));
-                    }
-
-                    @Override
-                    public void close() {}
-                };
-        for (K key : changedKeys) {
-            setCurrentKey(key);
-            function.onCheckpoint(key, out);
+        int n = dirty.size();
+        Set<Object>[] changed = new Set[n];
+        long[] writesBefore = new long[n];
+        for (int i = 0; i < n; i++) {
+            changed[i] = dirty.get(i).takeChangedKeys();
+            writesBefore[i] = dirty.get(i).writes;
         }
-        changedKeys.clear();
+        Set<Object> keys = changed[0];
+        if (n > 1) {
+            keys = new LinkedHashSet<>();
+            for (Set<Object> c : changed) {
+                keys.addAll(c);
+            }
+        }
+        ChangelogFunction<K, IN, OUT> function = (ChangelogFunction<K, IN, OUT>) userFunction;
+        for (Object key : keys) {
+            setCurrentKey(key);
+            for (int i = 0; i < n; i++) {
+                if (n == 1 || changed[i].contains(key)) {
+                    dirty.get(i).flushCurrentKey(key);
+                }
+            }
+            function.onCheckpoint((K) key, checkpointOutput);
+            for (int i = 0; i < n; i++) {
+                dirty.get(i).endKey();
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            ChangelogState state = dirty.get(i);
+            long written = state.writes - writesBefore[i];
+            changesWritten.inc(written);
+            writesSaved.inc(Math.max(0, state.updates - written));
+            state.updates = 0;
+            state.endFlush();
+        }
     }
 
     long now() {
@@ -242,10 +268,6 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                 state.onTtlTimer(timer.getTimestamp());
             }
         }
-    }
-
-    void changedKeys(Collection<K> keys) {
-        changedKeys.addAll(keys);
     }
 
     @SuppressWarnings("unchecked")

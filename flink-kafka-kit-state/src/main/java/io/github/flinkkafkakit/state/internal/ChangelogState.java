@@ -6,6 +6,7 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 
 import java.io.IOException;
+import java.util.Set;
 
 /**
  * One changelog-backed state: tracks which keys changed since the last checkpoint, writes their
@@ -24,8 +25,23 @@ abstract class ChangelogState {
         this.prefix = ChangelogKeys.prefix(name);
     }
 
-    /** Writes the latest value of every key changed since the last call. */
-    abstract void flush(ChangelogOperator<?, ?, ?> operator) throws Exception;
+    /**
+     * Starts a flush: hands over the keys changed since the last flush (changes made during this
+     * flush, e.g. in {@code onCheckpoint}, go to the next one).
+     */
+    abstract Set<Object> takeChangedKeys();
+
+    /**
+     * Writes the latest value (or tombstone) of the operator's current key, one of the keys {@link
+     * #takeChangedKeys()} handed over.
+     */
+    abstract void flushCurrentKey(Object key) throws Exception;
+
+    /** The flush of the current key is over (drops what {@link #flushCurrentKey} cached). */
+    void endKey() {}
+
+    /** The flush is over. */
+    abstract void endFlush();
 
     /** Applies one changelog record for the operator's current key. */
     abstract void restore(byte[] recordKey, int mapKeyStart, byte[] value) throws Exception;

@@ -16,7 +16,13 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     private final ValueState<T> inner;
     private final TypeSerializer<T> serializer;
     private final ChangelogOperator<K, ?, ?> operator;
-    private final Set<K> dirty = new LinkedHashSet<>();
+    private Set<K> dirty = new LinkedHashSet<>();
+    private Set<K> flushing = new LinkedHashSet<>();
+
+    // During a flush: the value just written for the current key, so the function's onCheckpoint
+    // reads it without a second state lookup.
+    private boolean cached;
+    private T cachedValue;
     private final DataInputDeserializer input = new DataInputDeserializer();
 
     /** Time to live in ms after the last update, or 0. */
@@ -42,6 +48,9 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
 
     @Override
     public T value() throws IOException {
+        if (cached) {
+            return cachedValue;
+        }
         if (ttlMillis > 0 && isExpired(operator.now())) {
             return null;
         }
@@ -50,6 +59,7 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
 
     @Override
     public void update(T value) throws IOException {
+        endKey();
         inner.update(value);
         markDirty();
         touch();
@@ -94,6 +104,7 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
 
     @Override
     public void clear() {
+        endKey();
         inner.clear();
         if (lastUpdate != null) {
             lastUpdate.clear();
@@ -112,19 +123,39 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     }
 
     @Override
-    void flush(ChangelogOperator<?, ?, ?> op) throws Exception {
-        for (K key : dirty) {
-            operator.setCurrentKey(key);
-            T value = inner.value();
-            operator.writeChange(
-                    prefix,
-                    key,
-                    null,
-                    value == null ? null : operator.serializeValue(serializer, value));
-            writes++;
+    @SuppressWarnings("unchecked")
+    Set<Object> takeChangedKeys() {
+        Set<K> taken = dirty;
+        dirty = flushing;
+        flushing = taken;
+        return (Set<Object>) taken;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    void flushCurrentKey(Object key) throws Exception {
+        T value = inner.value();
+        operator.writeChange(
+                prefix,
+                (K) key,
+                null,
+                value == null ? null : operator.serializeValue(serializer, value));
+        writes++;
+        if (ttlMillis <= 0) {
+            cached = true;
+            cachedValue = value;
         }
-        operator.changedKeys(dirty);
-        dirty.clear();
+    }
+
+    @Override
+    void endKey() {
+        cached = false;
+        cachedValue = null;
+    }
+
+    @Override
+    void endFlush() {
+        flushing.clear();
     }
 
     @Override
