@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Restore speed of Kafka changelog state: writes a changelog of N keys (default 1,000,000; the
- * layout the changelog operator writes: 4 partitions, lz4) to an embedded broker (or {@code
+ * layout the changelog operator writes: 4 partitions, uncompressed) to an embedded broker (or {@code
  * --bootstrap-servers}), then restores it with the real {@link ChangelogRestorer} as 1 and 2
  * parallel instances would (each reading only its key groups, decoding key and value into a map),
  * three times each, and prints keys restored per second.
@@ -75,7 +75,6 @@ public final class ChangelogRestoreBench {
         props.put("bootstrap.servers", bootstrap);
         props.put("linger.ms", "5");
         props.put("batch.size", "262144");
-        props.put("compression.type", "lz4");
         byte[] prefix = ChangelogKeys.prefix("total");
         DataOutputSerializer out = new DataOutputSerializer(32);
         try (KafkaProducer<byte[], byte[]> producer =

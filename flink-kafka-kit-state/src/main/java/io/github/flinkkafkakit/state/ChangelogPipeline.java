@@ -203,7 +203,6 @@ public final class ChangelogPipeline<T> {
         Properties props = changelog.connection().clientProperties();
         props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "5");
         props.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, "262144");
-        props.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         props.setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "600000");
         var builder =
                 KafkaSink.<KafkaWrite>builder()
