@@ -28,7 +28,11 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
 
     private Map<K, Set<UK>> flushing = new LinkedHashMap<>();
 
+    /** Restore's fetch thread only. */
     private final DataInputDeserializer input = new DataInputDeserializer();
+
+    private TypeSerializer<UK> restoreMapKeySerializer;
+    private TypeSerializer<UV> restoreValueSerializer;
 
     ChangelogMapState(
             String name,
@@ -149,12 +153,24 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
     }
 
     @Override
-    void restore(byte[] recordKey, int mapKeyStart, byte[] value) throws Exception {
-        UK mapKey = deserialize(mapKeySerializer, recordKey, mapKeyStart, input);
-        if (value == null) {
-            inner.remove(mapKey);
+    Object decode(byte[] recordKey, int mapKeyStart, byte[] value) throws Exception {
+        if (restoreMapKeySerializer == null) {
+            restoreMapKeySerializer = mapKeySerializer.duplicate();
+            restoreValueSerializer = valueSerializer.duplicate();
+        }
+        UK mapKey = deserialize(restoreMapKeySerializer, recordKey, mapKeyStart, input);
+        UV mapValue = value == null ? null : deserialize(restoreValueSerializer, value, 0, input);
+        return new Object[] {mapKey, mapValue};
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    void restoreDecoded(Object decoded) throws Exception {
+        Object[] entry = (Object[]) decoded;
+        if (entry[1] == null) {
+            inner.remove((UK) entry[0]);
         } else {
-            inner.put(mapKey, deserialize(valueSerializer, value, 0, input));
+            inner.put((UK) entry[0], (UV) entry[1]);
         }
     }
 }

@@ -13,8 +13,10 @@ import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.AbstractKeyedStateBackend;
 import org.apache.flink.runtime.state.KeyGroupRange;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
@@ -139,21 +141,42 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                         maxParallelism,
                         getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
                         subtask);
-        DataInputDeserializer keyInput = new DataInputDeserializer();
         ChangelogState[] declared = states.values().toArray(new ChangelogState[0]);
         ChangelogRestorer restorer =
                 new ChangelogRestorer(connection, topic, partitions, maxParallelism, range);
+        // Keys and values are decoded on the restorer's fetch thread (with serializer copies);
+        // this thread only puts them into the state backend.
+        TypeSerializer<K> fetchKeySerializer = keySerializer.duplicate();
+        DataInputDeserializer keyInput = new DataInputDeserializer();
+        KeyedStateBackend<K> backend = getKeyedStateBackend();
+        AbstractKeyedStateBackend<K> keyGroupAware =
+                backend instanceof AbstractKeyedStateBackend
+                        ? (AbstractKeyedStateBackend<K>) backend
+                        : null;
         long read =
-                restorer.restore(
+                restorer.<Restored<K>>restore(
                         (recordKey, value) -> {
                             ChangelogState state = stateOf(recordKey, declared);
                             if (state == null) {
-                                return; // a state this function no longer declares
+                                return null; // a state this function no longer declares
                             }
                             int[] bounds = ChangelogKeys.userKeyBounds(recordKey);
                             keyInput.setBuffer(recordKey, bounds[0], bounds[1] - bounds[0]);
-                            setCurrentKey(keySerializer.deserialize(keyInput));
-                            state.restore(recordKey, bounds[1], value);
+                            K key = fetchKeySerializer.deserialize(keyInput);
+                            return new Restored<>(
+                                    state,
+                                    key,
+                                    KeyGroupRangeAssignment.assignToKeyGroup(key, maxParallelism),
+                                    state.decode(recordKey, bounds[1], value));
+                        },
+                        restored -> {
+                            if (keyGroupAware != null) {
+                                keyGroupAware.setCurrentKeyAndKeyGroup(
+                                        restored.key, restored.keyGroup);
+                            } else {
+                                setCurrentKey(restored.key);
+                            }
+                            restored.state.restoreDecoded(restored.decoded);
                         },
                         count -> {
                             if (listener != null) {
@@ -172,6 +195,21 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                 range,
                 topic,
                 restoreMillis);
+    }
+
+    /** A changelog record decoded on the restore's fetch thread. */
+    private static final class Restored<K> {
+        final ChangelogState state;
+        final K key;
+        final int keyGroup;
+        final Object decoded;
+
+        Restored(ChangelogState state, K key, int keyGroup, Object decoded) {
+            this.state = state;
+            this.key = key;
+            this.keyGroup = keyGroup;
+            this.decoded = decoded;
+        }
     }
 
     /** The state a changelog record belongs to, by its name prefix (no String per record). */

@@ -39,6 +39,21 @@ public final class ChangelogRestorer {
         void accept(byte[] recordKey, byte[] value) throws Exception;
     }
 
+    /**
+     * Decodes one changelog record on the fetch thread (so decoding overlaps with applying the
+     * previous batch); {@code null} = nothing to apply.
+     */
+    @FunctionalInterface
+    public interface Decoder<D> {
+        D decode(byte[] recordKey, byte[] value) throws Exception;
+    }
+
+    /** Applies one decoded record on the restoring thread. */
+    @FunctionalInterface
+    public interface Applier<D> {
+        void apply(D decoded) throws Exception;
+    }
+
     private static final Duration POLL = Duration.ofMillis(200);
     private static final long PROGRESS_EVERY = 100_000;
 
@@ -87,9 +102,24 @@ public final class ChangelogRestorer {
      * @return how many records were passed to {@code sink}
      */
     public long restore(Sink sink, LongConsumer progress) throws Exception {
+        return restore(
+                (recordKey, value) -> new byte[][] {recordKey, value},
+                record -> sink.accept(record[0], record[1]),
+                progress);
+    }
+
+    /**
+     * Like {@link #restore(Sink, LongConsumer)}, with each record decoded on the fetch thread and
+     * applied on the calling thread.
+     *
+     * @return how many owned records were read (including those decoded to {@code null})
+     */
+    public <D> long restore(Decoder<D> decoder, Applier<D> applier, LongConsumer progress)
+            throws Exception {
         BlockingQueue<Object> batches = new ArrayBlockingQueue<>(QUEUED_BATCHES);
         AtomicBoolean stop = new AtomicBoolean();
-        Thread fetcher = new Thread(() -> fetch(batches, stop), "fkk-changelog-restore-" + topic);
+        Thread fetcher =
+                new Thread(() -> fetch(decoder, batches, stop), "fkk-changelog-restore-" + topic);
         fetcher.setDaemon(true);
         fetcher.start();
         long passed = 0;
@@ -105,10 +135,11 @@ public final class ChangelogRestorer {
                             "Reading changelog '" + topic + "' failed: " + next, (Throwable) next);
                 }
                 @SuppressWarnings("unchecked")
-                List<ConsumerRecord<byte[], byte[]>> batch =
-                        (List<ConsumerRecord<byte[], byte[]>>) next;
-                for (ConsumerRecord<byte[], byte[]> record : batch) {
-                    sink.accept(record.key(), record.value());
+                List<D> batch = (List<D>) next;
+                for (D decoded : batch) {
+                    if (decoded != null) {
+                        applier.apply(decoded);
+                    }
                 }
                 passed += batch.size();
                 if (passed >= nextProgress) {
@@ -127,7 +158,7 @@ public final class ChangelogRestorer {
      * The fetch thread: hands over batches of owned records up to the end offsets present at start,
      * then {@link #END}, or the failure.
      */
-    private void fetch(BlockingQueue<Object> batches, AtomicBoolean stop) {
+    private <D> void fetch(Decoder<D> decoder, BlockingQueue<Object> batches, AtomicBoolean stop) {
         Object last = END;
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(
@@ -150,14 +181,14 @@ public final class ChangelogRestorer {
             }
             while (!remaining.isEmpty() && !stop.get()) {
                 ConsumerRecords<byte[], byte[]> polled = consumer.poll(POLL);
-                List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(polled.count());
+                List<D> batch = new ArrayList<>(polled.count());
                 for (ConsumerRecord<byte[], byte[]> record : polled) {
                     byte[] key = record.key();
                     if (record.offset() < endOf[record.partition()]
                             && key != null
                             && key.length >= 3
                             && range.contains(ChangelogKeys.keyGroup(key))) {
-                        batch.add(record);
+                        batch.add(decoder.decode(key, record.value()));
                     }
                 }
                 if (!batch.isEmpty() && !handOver(batches, batch, stop)) {

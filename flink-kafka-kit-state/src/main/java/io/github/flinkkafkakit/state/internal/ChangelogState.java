@@ -43,8 +43,14 @@ abstract class ChangelogState {
     /** The flush is over. */
     abstract void endFlush();
 
-    /** Applies one changelog record for the operator's current key. */
-    abstract void restore(byte[] recordKey, int mapKeyStart, byte[] value) throws Exception;
+    /**
+     * Decodes one changelog record of this state on the restore's fetch thread, with serializer
+     * copies of its own; the result goes to {@link #restoreDecoded}.
+     */
+    abstract Object decode(byte[] recordKey, int mapKeyStart, byte[] value) throws Exception;
+
+    /** Applies a {@link #decode decoded} changelog record for the operator's current key. */
+    abstract void restoreDecoded(Object decoded) throws Exception;
 
     /** A TTL timer of the operator's current key fired (no-op without TTL). */
     void onTtlTimer(long now) throws Exception {}

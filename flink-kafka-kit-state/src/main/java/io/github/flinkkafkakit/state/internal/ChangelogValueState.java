@@ -23,7 +23,14 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     // reads it without a second state lookup.
     private boolean cached;
     private T cachedValue;
+
+    /** A decoded tombstone (restore). */
+    private static final Object TOMBSTONE = new Object();
+
+    /** Restore's fetch thread only. */
     private final DataInputDeserializer input = new DataInputDeserializer();
+
+    private TypeSerializer<T> restoreSerializer;
 
     /** Time to live in ms after the last update, or 0. */
     private final long ttlMillis;
@@ -159,11 +166,23 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     }
 
     @Override
-    void restore(byte[] recordKey, int mapKeyStart, byte[] value) throws IOException {
+    Object decode(byte[] recordKey, int mapKeyStart, byte[] value) throws IOException {
         if (value == null) {
+            return TOMBSTONE;
+        }
+        if (restoreSerializer == null) {
+            restoreSerializer = serializer.duplicate();
+        }
+        return deserialize(restoreSerializer, value, 0, input);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    void restoreDecoded(Object decoded) throws IOException {
+        if (decoded == TOMBSTONE) {
             inner.clear();
         } else {
-            inner.update(deserialize(serializer, value, 0, input));
+            inner.update((T) decoded);
             touch(); // a restored value lives for the TTL from now
         }
     }
