@@ -166,7 +166,9 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                             return new Restored<>(
                                     state,
                                     key,
-                                    KeyGroupRangeAssignment.assignToKeyGroup(key, maxParallelism),
+                                    // as the writer computed it (the restorer picked the
+                                    // record by it); the key's hash is left to the state map
+                                    ChangelogKeys.keyGroup(recordKey),
                                     state.decode(recordKey, bounds[1], value));
                         },
                         restored -> {
