@@ -1,8 +1,9 @@
 package io.github.flinkkafkakit.core.serde;
 
+import io.github.flinkkafkakit.core.internal.OpaqueTypeInfo;
+
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.serialization.SerializerConfig;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
@@ -17,38 +18,13 @@ import java.io.IOException;
 
 /** Flink type information for Jackson {@link JsonNode}: serialized as JSON bytes, no Kryo. */
 @PublicEvolving
-public final class JsonNodeTypeInfo extends TypeInformation<JsonNode> {
+public final class JsonNodeTypeInfo extends OpaqueTypeInfo<JsonNode> {
 
     private static final long serialVersionUID = 1L;
 
     @Override
-    public boolean isBasicType() {
-        return false;
-    }
-
-    @Override
-    public boolean isTupleType() {
-        return false;
-    }
-
-    @Override
-    public int getArity() {
-        return 1;
-    }
-
-    @Override
-    public int getTotalFields() {
-        return 1;
-    }
-
-    @Override
     public Class<JsonNode> getTypeClass() {
         return JsonNode.class;
-    }
-
-    @Override
-    public boolean isKeyType() {
-        return false;
     }
 
     @Override
@@ -69,11 +45,6 @@ public final class JsonNodeTypeInfo extends TypeInformation<JsonNode> {
     @Override
     public int hashCode() {
         return JsonNodeTypeInfo.class.hashCode();
-    }
-
-    @Override
-    public boolean canEqual(Object obj) {
-        return obj instanceof JsonNodeTypeInfo;
     }
 
     /** Writes a tree as length-prefixed JSON bytes. */

@@ -1,10 +1,10 @@
 package io.github.flinkkafkakit.state.internal;
 
 import io.github.flinkkafkakit.core.errors.DeadLetter;
+import io.github.flinkkafkakit.core.internal.OpaqueTypeInfo;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.serialization.SerializerConfig;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
@@ -22,40 +22,15 @@ import java.io.IOException;
  * time.
  */
 @Internal
-public final class KafkaWriteTypeInfo extends TypeInformation<KafkaWrite> {
+public final class KafkaWriteTypeInfo extends OpaqueTypeInfo<KafkaWrite> {
 
     private static final long serialVersionUID = 1L;
 
     public static final KafkaWriteTypeInfo INSTANCE = new KafkaWriteTypeInfo();
 
     @Override
-    public boolean isBasicType() {
-        return false;
-    }
-
-    @Override
-    public boolean isTupleType() {
-        return false;
-    }
-
-    @Override
-    public int getArity() {
-        return 1;
-    }
-
-    @Override
-    public int getTotalFields() {
-        return 1;
-    }
-
-    @Override
     public Class<KafkaWrite> getTypeClass() {
         return KafkaWrite.class;
-    }
-
-    @Override
-    public boolean isKeyType() {
-        return false;
     }
 
     @Override
@@ -76,11 +51,6 @@ public final class KafkaWriteTypeInfo extends TypeInformation<KafkaWrite> {
     @Override
     public int hashCode() {
         return KafkaWriteTypeInfo.class.hashCode();
-    }
-
-    @Override
-    public boolean canEqual(Object obj) {
-        return obj instanceof KafkaWriteTypeInfo;
     }
 
     /**

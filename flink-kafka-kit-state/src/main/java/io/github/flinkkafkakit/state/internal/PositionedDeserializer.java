@@ -1,6 +1,7 @@
 package io.github.flinkkafkakit.state.internal;
 
 import io.github.flinkkafkakit.core.errors.DeadLetter;
+import io.github.flinkkafkakit.core.internal.OpaqueTypeInfo;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
@@ -80,7 +81,7 @@ public final class PositionedDeserializer<T>
      * {@code Either} and the value tuple) cost the source thread a seventh of its time. Over the
      * network (chaining disabled) it is serialized as the plain tuple.
      */
-    static final class PositionedType<X extends Tuple> extends TypeInformation<X> {
+    static final class PositionedType<X extends Tuple> extends OpaqueTypeInfo<X> {
 
         private static final long serialVersionUID = 1L;
 
@@ -91,33 +92,8 @@ public final class PositionedDeserializer<T>
         }
 
         @Override
-        public boolean isBasicType() {
-            return false;
-        }
-
-        @Override
-        public boolean isTupleType() {
-            return false;
-        }
-
-        @Override
-        public int getArity() {
-            return 1;
-        }
-
-        @Override
-        public int getTotalFields() {
-            return 1;
-        }
-
-        @Override
         public Class<X> getTypeClass() {
             return tuple.getTypeClass();
-        }
-
-        @Override
-        public boolean isKeyType() {
-            return false;
         }
 
         @Override
@@ -142,11 +118,6 @@ public final class PositionedDeserializer<T>
         @Override
         public int hashCode() {
             return 31 * PositionedType.class.hashCode() + tuple.hashCode();
-        }
-
-        @Override
-        public boolean canEqual(Object obj) {
-            return obj instanceof PositionedType;
         }
     }
 
