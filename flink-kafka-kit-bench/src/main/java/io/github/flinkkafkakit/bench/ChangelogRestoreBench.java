@@ -26,8 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Restore speed of Kafka changelog state: writes a changelog of N keys (default 1,000,000; the
- * layout the changelog operator writes: 4 partitions, uncompressed) to an embedded broker (or {@code
- * --bootstrap-servers}), then restores it with the real {@link ChangelogRestorer} as 1 and 2
+ * layout the changelog operator writes: 4 partitions, uncompressed) to an embedded broker (or
+ * {@code --bootstrap-servers}), then restores it with the real {@link ChangelogRestorer} as 1 and 2
  * parallel instances would (each reading only its key groups, decoding key and value into a map),
  * three times each, and prints keys restored per second.
  *
