@@ -128,7 +128,9 @@ public abstract class ChangelogFunction<K, IN, OUT> extends KeyedProcessFunction
 
     /**
      * Called before each checkpoint (and at end of input) once for every key whose state changed
-     * since the previous one, with that key current: emit coalesced results here. Default: none.
+     * since the previous one, with that key current: emit coalesced results here. State it changes
+     * (e.g. resetting a per-checkpoint delta) is written with the same checkpoint, and does not
+     * call this again for that checkpoint. Default: none.
      */
     public void onCheckpoint(K key, Collector<OUT> out) throws Exception {}
 }

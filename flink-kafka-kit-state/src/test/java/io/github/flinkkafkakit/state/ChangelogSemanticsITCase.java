@@ -169,6 +169,86 @@ class ChangelogSemanticsITCase {
     }
 
     /**
+     * Per key: the total and the amount since the last checkpoint, which {@code onCheckpoint} emits
+     * and resets — a state change made at the checkpoint itself.
+     */
+    static final class DeltaPerCheckpoint
+            extends ChangelogFunction<String, Tuple2<String, String>, Tuple2<String, String>> {
+        private static final long serialVersionUID = 1L;
+        private transient ValueState<Long> total;
+        private transient ValueState<Long> sinceLast;
+
+        @Override
+        public void open(OpenContext context) {
+            total = valueState("total", Types.LONG);
+            sinceLast = valueState("sinceLast", Types.LONG);
+        }
+
+        @Override
+        public void processElement(
+                Tuple2<String, String> in, Context ctx, Collector<Tuple2<String, String>> out)
+                throws Exception {
+            long v = Long.parseLong(in.f1);
+            Long t = total.value();
+            total.update((t == null ? 0 : t) + v);
+            Long d = sinceLast.value();
+            sinceLast.update((d == null ? 0 : d) + v);
+        }
+
+        @Override
+        public void onCheckpoint(String key, Collector<Tuple2<String, String>> out)
+                throws Exception {
+            Long delta = sinceLast.value();
+            sinceLast.update(0L);
+            out.collect(
+                    Tuple2.of(key, total.value() + " +" + delta + " then " + sinceLast.value()));
+        }
+    }
+
+    private static void runDeltas(String in, String out, String state) throws Exception {
+        StreamExecutionEnvironment env = env(1, 60_000); // one flush, at the end of input
+        ChangelogPipeline<Tuple2<String, String>> job =
+                changelog(state).pipeline(env, source(in, true));
+        DataStream<Tuple2<String, String>> result =
+                job.process(
+                        job.source().keyBy(t -> t.f0, Types.STRING),
+                        new DeltaPerCheckpoint(),
+                        Types.TUPLE(Types.STRING, Types.STRING));
+        job.writeOutput(result, out, t -> t.f0, Serdes.string(), t -> t.f1, Serdes.string());
+        env.execute("delta per checkpoint");
+    }
+
+    @Test
+    void shouldWriteStateChangedInOnCheckpointWithTheSameCheckpoint() throws Exception {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("delta-in", 1);
+        String out = KafkaTestClient.uniqueTopicName("delta-out");
+        String state = KafkaTestClient.uniqueTopicName("delta-state");
+        kafka.produce(
+                in, List.of(KeyValue.of("a", "1"), KeyValue.of("a", "2"), KeyValue.of("b", "5")));
+        runDeltas(in, out, state);
+        // The value read after the reset is the reset one, not the value written before it.
+        assertThat(kafka.latestValuePerKey(out))
+                .containsEntry("a", "3 +3 then 0")
+                .containsEntry("b", "5 +5 then 0");
+        ChangelogReader<String, Long> deltas =
+                ChangelogReader.of(
+                        KafkaConnection.of(KAFKA.bootstrapServers()),
+                        state,
+                        "sinceLast",
+                        Types.STRING,
+                        Types.LONG);
+        assertThat(deltas.readTable()).containsExactlyInAnyOrderEntriesOf(Map.of("a", 0L, "b", 0L));
+
+        // Restarted from Kafka alone: the delta starts from the reset value.
+        kafka.produce(in, List.of(KeyValue.of("a", "10")));
+        runDeltas(in, out, state);
+        assertThat(kafka.latestValuePerKey(out))
+                .containsEntry("a", "13 +10 then 0")
+                .containsEntry("b", "5 +5 then 0");
+    }
+
+    /**
      * Holds the first checkpoint open (its snapshot blocks) so its changes are written to Kafka but
      * not committed: read_uncommitted sees them, read_committed does not — until the checkpoint
      * completes.

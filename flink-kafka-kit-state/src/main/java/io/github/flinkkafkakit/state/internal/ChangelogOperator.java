@@ -239,7 +239,8 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
     /**
      * Writes each changed key's latest values and runs {@link ChangelogFunction#onCheckpoint} for
      * it, one key at a time: one {@code setCurrentKey} per key, and the function reads the values
-     * just written without a second state lookup.
+     * just written without a second state lookup. Changes {@code onCheckpoint} makes are written in
+     * the same checkpoint.
      */
     @SuppressWarnings("unchecked")
     private void flush() throws Exception {
@@ -281,12 +282,30 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         }
         for (int i = 0; i < n; i++) {
             ChangelogState state = dirty.get(i);
-            long written = state.writes - writesBefore[i];
-            changesWritten.inc(written);
-            writesSaved.inc(Math.max(0, state.updates - written));
-            state.updates = 0;
+            account(state, state.writes - writesBefore[i]);
             state.endFlush();
         }
+        // State that onCheckpoint itself changed belongs to this checkpoint as well (Flink's
+        // snapshot, taken right after, holds it): write it now, without calling onCheckpoint again.
+        for (ChangelogState state : states.values()) {
+            if (!state.isDirty()) {
+                continue;
+            }
+            long before = state.writes;
+            for (Object key : state.takeChangedKeys()) {
+                setCurrentKey(key);
+                state.flushCurrentKey(key);
+                state.endKey();
+            }
+            account(state, state.writes - before);
+            state.endFlush();
+        }
+    }
+
+    private void account(ChangelogState state, long written) {
+        changesWritten.inc(written);
+        writesSaved.inc(Math.max(0, state.updates - written));
+        state.updates = 0;
     }
 
     long now() {
