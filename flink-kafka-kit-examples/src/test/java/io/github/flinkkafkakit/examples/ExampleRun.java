@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.examples;
 
+import io.github.flinkkafkakit.testing.KeyValue;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -8,7 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 /** One in-process run of the examples CLI: exit code and everything it printed. */
@@ -51,6 +55,27 @@ record ExampleRun(int exitCode, String out, String err) {
             args.addAll(List.of("--kafka-config", config.toString()));
         }
         return of(args.toArray(new String[0]));
+    }
+
+    /** The security suites' input: 3,000 records over the keys {@code k0 .. k12}. */
+    static List<KeyValue<String, String>> thirteenKeys() {
+        List<KeyValue<String, String>> records = new ArrayList<>();
+        for (int i = 0; i < 3_000; i++) {
+            records.add(KeyValue.of("k" + (i % 13), "v"));
+        }
+        return records;
+    }
+
+    /**
+     * The last count per key that {@link #thirteenKeys()} gives: 3000 = 13 * 230 + 10, so keys
+     * {@code k0 .. k9} occur 231 times and {@code k10 .. k12} 230 times.
+     */
+    static Map<String, String> thirteenKeyCounts() {
+        Map<String, String> counts = new HashMap<>();
+        for (int k = 0; k < 13; k++) {
+            counts.put("k" + k, k < 10 ? "231" : "230");
+        }
+        return counts;
     }
 
     /** Writes {@code props} to {@code <dir>/<name>.properties}, for {@code --kafka-config}. */

@@ -3,7 +3,6 @@ package io.github.flinkkafkakit.examples;
 import io.github.flinkkafkakit.core.KafkaConnection;
 import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
-import io.github.flinkkafkakit.testing.KeyValue;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -11,8 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SASL_ADMIN_PASSWORD;
@@ -59,11 +56,7 @@ class SaslAuthenticationITCase {
     void shouldCountExactlyWithTheRightCredentials() throws Exception {
         String in = kafka.createUniqueTopic("sasl-in", 2);
         String out = KafkaTestClient.uniqueTopicName("sasl-out");
-        List<KeyValue<String, String>> records = new ArrayList<>();
-        for (int i = 0; i < 3_000; i++) {
-            records.add(KeyValue.of("k" + (i % 13), "v"));
-        }
-        kafka.produce(in, records);
+        kafka.produce(in, ExampleRun.thirteenKeys());
         Path good =
                 ExampleRun.writeProperties(
                         dir,
@@ -83,7 +76,7 @@ class SaslAuthenticationITCase {
         }
 
         assertThat(run.exitCode()).as(run.all()).isZero();
-        assertThat(kafka.latestValuePerKey(out)).hasSize(13).containsEntry("k0", "231");
+        assertThat(kafka.latestValuePerKey(out)).isEqualTo(ExampleRun.thirteenKeyCounts());
         assertNoSecrets(run);
         assertThat(logs)
                 .as("client configs were logged, with the JAAS line hidden")

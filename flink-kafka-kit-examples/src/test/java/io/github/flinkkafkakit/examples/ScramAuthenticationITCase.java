@@ -3,7 +3,6 @@ package io.github.flinkkafkakit.examples;
 import io.github.flinkkafkakit.core.KafkaConnection;
 import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
-import io.github.flinkkafkakit.testing.KeyValue;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,8 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 import static io.github.flinkkafkakit.testing.EmbeddedKafkaBroker.SASL_ADMIN_PASSWORD;
@@ -59,11 +56,7 @@ class ScramAuthenticationITCase {
     void shouldCountExactlyWithScramSha512() throws Exception {
         String in = kafka.createUniqueTopic("scram-in", 2);
         String out = KafkaTestClient.uniqueTopicName("scram-out");
-        List<KeyValue<String, String>> records = new ArrayList<>();
-        for (int i = 0; i < 3_000; i++) {
-            records.add(KeyValue.of("k" + (i % 13), "v"));
-        }
-        kafka.produce(in, records);
+        kafka.produce(in, ExampleRun.thirteenKeys());
         Path scram =
                 ExampleRun.writeProperties(
                         dir,
@@ -82,12 +75,7 @@ class ScramAuthenticationITCase {
         }
 
         assertThat(run.exitCode()).as(run.all()).isZero();
-        Map<String, String> counts = kafka.latestValuePerKey(out);
-        assertThat(counts).hasSize(13);
-        for (int k = 0; k < 13; k++) {
-            // 3000 = 13 * 230 + 10: keys k0..k9 occur 231 times, k10..k12 230 times.
-            assertThat(counts).containsEntry("k" + k, k < 10 ? "231" : "230");
-        }
+        assertThat(kafka.latestValuePerKey(out)).isEqualTo(ExampleRun.thirteenKeyCounts());
         assertNoSecrets(run.all());
         assertThat(logs)
                 .as("client configs were logged, with the JAAS line hidden")

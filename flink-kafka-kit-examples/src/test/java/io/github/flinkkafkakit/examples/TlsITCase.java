@@ -2,7 +2,6 @@ package io.github.flinkkafkakit.examples;
 
 import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
-import io.github.flinkkafkakit.testing.KeyValue;
 import io.github.flinkkafkakit.testing.TlsMaterial;
 
 import org.junit.jupiter.api.AfterAll;
@@ -12,8 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -80,11 +77,7 @@ class TlsITCase {
     void shouldCountExactlyOverTls() throws Exception {
         String in = kafka.createUniqueTopic("tls-in", 2);
         String out = KafkaTestClient.uniqueTopicName("tls-out");
-        List<KeyValue<String, String>> records = new ArrayList<>();
-        for (int i = 0; i < 3_000; i++) {
-            records.add(KeyValue.of("k" + (i % 13), "v"));
-        }
-        kafka.produce(in, records);
+        kafka.produce(in, ExampleRun.thirteenKeys());
         TlsMaterial tls = broker.tlsMaterial();
         Properties ssl = new Properties();
         ssl.setProperty("security.protocol", "SSL");
@@ -105,12 +98,7 @@ class TlsITCase {
 
         assertThat(run.exitCode()).as(run.all()).isZero();
         // KafkaTestClient reads with isolation.level=read_committed.
-        Map<String, String> counts = kafka.latestValuePerKey(out);
-        assertThat(counts).hasSize(13);
-        for (int k = 0; k < 13; k++) {
-            // 3000 = 13 * 230 + 10: keys k0..k9 occur 231 times, k10..k12 230 times.
-            assertThat(counts).containsEntry("k" + k, k < 10 ? "231" : "230");
-        }
+        assertThat(kafka.latestValuePerKey(out)).isEqualTo(ExampleRun.thirteenKeyCounts());
         assertNoSecrets(run.all());
         assertThat(logs)
                 .as("client configs were logged, with the store password hidden")
