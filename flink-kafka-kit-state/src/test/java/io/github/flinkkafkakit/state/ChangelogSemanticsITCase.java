@@ -112,16 +112,28 @@ class ChangelogSemanticsITCase {
 
     private static void runBounded(String in, String out, String state, int parallelism)
             throws Exception {
-        StreamExecutionEnvironment env = env(parallelism, 200);
+        runBounded(in, out, state, parallelism, 200, new SumAndDistinct());
+    }
+
+    /** A bounded run of {@code function} from {@code in} to {@code out} with changelog state. */
+    private static void runBounded(
+            String in,
+            String out,
+            String state,
+            int parallelism,
+            long checkpointMillis,
+            ChangelogFunction<String, Tuple2<String, String>, Tuple2<String, String>> function)
+            throws Exception {
+        StreamExecutionEnvironment env = env(parallelism, checkpointMillis);
         ChangelogPipeline<Tuple2<String, String>> job =
                 changelog(state).pipeline(env, source(in, true));
         DataStream<Tuple2<String, String>> result =
                 job.process(
                         job.source().keyBy(t -> t.f0, Types.STRING),
-                        new SumAndDistinct(),
+                        function,
                         Types.TUPLE(Types.STRING, Types.STRING));
         job.writeOutput(result, out, t -> t.f0, Serdes.string(), t -> t.f1, Serdes.string());
-        env.execute("sum and distinct");
+        env.execute(function.getClass().getSimpleName());
     }
 
     private static KafkaChangelog changelog(String state) {
@@ -205,19 +217,6 @@ class ChangelogSemanticsITCase {
         }
     }
 
-    private static void runDeltas(String in, String out, String state) throws Exception {
-        StreamExecutionEnvironment env = env(1, 60_000); // one flush, at the end of input
-        ChangelogPipeline<Tuple2<String, String>> job =
-                changelog(state).pipeline(env, source(in, true));
-        DataStream<Tuple2<String, String>> result =
-                job.process(
-                        job.source().keyBy(t -> t.f0, Types.STRING),
-                        new DeltaPerCheckpoint(),
-                        Types.TUPLE(Types.STRING, Types.STRING));
-        job.writeOutput(result, out, t -> t.f0, Serdes.string(), t -> t.f1, Serdes.string());
-        env.execute("delta per checkpoint");
-    }
-
     @Test
     void shouldWriteStateChangedInOnCheckpointWithTheSameCheckpoint() throws Exception {
         KafkaTestClient kafka = KAFKA.client();
@@ -226,7 +225,7 @@ class ChangelogSemanticsITCase {
         String state = KafkaTestClient.uniqueTopicName("delta-state");
         kafka.produce(
                 in, List.of(KeyValue.of("a", "1"), KeyValue.of("a", "2"), KeyValue.of("b", "5")));
-        runDeltas(in, out, state);
+        runBounded(in, out, state, 1, 60_000, new DeltaPerCheckpoint()); // one flush, at the end
         // The value read after the reset is the reset one, not the value written before it.
         assertThat(kafka.latestValuePerKey(out))
                 .containsEntry("a", "3 +3 then 0")
@@ -242,7 +241,7 @@ class ChangelogSemanticsITCase {
 
         // Restarted from Kafka alone: the delta starts from the reset value.
         kafka.produce(in, List.of(KeyValue.of("a", "10")));
-        runDeltas(in, out, state);
+        runBounded(in, out, state, 1, 60_000, new DeltaPerCheckpoint()); // one flush, at the end
         assertThat(kafka.latestValuePerKey(out))
                 .containsEntry("a", "13 +10 then 0")
                 .containsEntry("b", "5 +5 then 0");

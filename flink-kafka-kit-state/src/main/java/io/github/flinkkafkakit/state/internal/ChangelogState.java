@@ -26,8 +26,9 @@ abstract class ChangelogState {
     }
 
     /**
-     * Starts a flush: hands over the keys changed since the last flush (changes made during this
-     * flush, e.g. in {@code onCheckpoint}, go to the next one).
+     * Starts a flush: hands over the keys changed since the last call (changes made after it, e.g.
+     * in {@code onCheckpoint}, are handed over by the next call, which the operator makes in the
+     * same flush).
      */
     abstract Set<Object> takeChangedKeys();
 
