@@ -42,7 +42,10 @@ public final class KafkaDeserializers {
 
     /**
      * Key and value as a {@link Tuple2} ({@code f0} = key, {@code f1} = value); a missing key is
-     * read as the key of zero bytes.
+     * read as the key of zero bytes. A record without a value (a tombstone), or one a serde reads
+     * as {@code null}, cannot be a {@code Tuple2} field: it fails to deserialize and so follows the
+     * source's error policy (dead-lettered, skipped, logged or failing the job) instead of failing
+     * the job later in Flink's serializer. Use {@link #records} to receive tombstones.
      */
     public static <K, V> KafkaRecordDeserializationSchema<Tuple2<K, V>> keyValues(
             Serde<K> keySerde, Serde<V> valueSerde) {
@@ -144,11 +147,23 @@ public final class KafkaDeserializers {
         @Override
         public void deserialize(
                 ConsumerRecord<byte[], byte[]> record, Collector<Tuple2<K, V>> out) {
+            if (record.value() == null) {
+                throw new IllegalArgumentException(
+                        "the record has no value (a tombstone) and key/value records need one;"
+                                + " read with KafkaDeserializers.records(...) to receive"
+                                + " tombstones");
+            }
             byte[] key = record.key();
-            out.collect(
-                    Tuple2.of(
-                            keySerde.deserialize(key == null ? EMPTY : key),
-                            valueSerde.deserialize(record.value())));
+            K k = keySerde.deserialize(key == null ? EMPTY : key);
+            V v = valueSerde.deserialize(record.value());
+            if (k == null || v == null) {
+                throw new IllegalArgumentException(
+                        "the "
+                                + (k == null ? "key" : "value")
+                                + " serde read the record as null, which a Tuple2 field cannot"
+                                + " hold");
+            }
+            out.collect(Tuple2.of(k, v));
         }
 
         @Override
