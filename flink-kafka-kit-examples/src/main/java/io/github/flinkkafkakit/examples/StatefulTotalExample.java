@@ -26,6 +26,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 
 /**
@@ -33,7 +34,8 @@ import java.util.concurrent.Callable;
  * key → running sum (decimal). The sums live in a compacted changelog topic ({@code
  * --state-topic}); a new run with the same {@code --state-topic} resumes exactly with no Flink
  * checkpoint or savepoint — also after the previous process was killed, and at another {@code
- * --parallelism}. Values that are not integers go to the dead-letter topic.
+ * --parallelism}. Values that are not integers go to the dead-letter topic, and so does a deposit
+ * that would take a total beyond a 64-bit integer (the total stays as it was).
  *
  * <p>How to run:
  *
@@ -220,7 +222,21 @@ public final class StatefulTotalExample implements Callable<Integer> {
                 Tuple2<String, Long> deposit, Context ctx, Collector<Tuple2<String, Long>> out)
                 throws Exception {
             Long current = total.value();
-            total.update((current == null ? 0 : current) + deposit.f1);
+            long before = current == null ? 0 : current;
+            try {
+                total.update(Math.addExact(before, deposit.f1));
+            } catch (ArithmeticException e) {
+                // A wrapped-around total would be silently wrong: the deposit goes to the
+                // dead-letter topic instead, and the total stays as it was.
+                deadLetter(
+                        deposit.f0.getBytes(StandardCharsets.UTF_8),
+                        Long.toString(deposit.f1).getBytes(StandardCharsets.US_ASCII),
+                        new ArithmeticException(
+                                "the total would overflow a 64-bit integer: "
+                                        + before
+                                        + " + "
+                                        + deposit.f1));
+            }
         }
 
         @Override

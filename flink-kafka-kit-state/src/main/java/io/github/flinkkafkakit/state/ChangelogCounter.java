@@ -14,7 +14,12 @@ import org.apache.flink.annotation.PublicEvolving;
 @PublicEvolving
 public interface ChangelogCounter {
 
-    /** Adds {@code delta} to the current key's count and returns the new count. */
+    /**
+     * Adds {@code delta} to the current key's count and returns the new count.
+     *
+     * @throws ArithmeticException if the count would overflow a {@code long} (the count is left as
+     *     it was)
+     */
     long add(long delta) throws Exception;
 
     /** The current key's count (0 when never added). */

@@ -63,6 +63,8 @@ public abstract class ChangelogFunction<K, IN, OUT> extends KeyedProcessFunction
                 TypeSerializer<UV> valueSerializer);
 
         ChangelogCounter counter(String name, ValueState<Long> flinkState);
+
+        void deadLetter(byte[] key, byte[] value, Throwable reason);
     }
 
     private transient ChangelogContext changelog;
@@ -124,6 +126,27 @@ public abstract class ChangelogFunction<K, IN, OUT> extends KeyedProcessFunction
         ValueState<Long> flink =
                 getRuntimeContext().getState(new ValueStateDescriptor<>(name, Types.LONG));
         return changelog().counter(name, flink);
+    }
+
+    /**
+     * Sends an input this function cannot process to the source's dead-letter topic instead of
+     * failing the job: {@code key} and {@code value} become the dead letter's key and value, the
+     * reason goes into the {@code __fkk.errors.*} headers (stage {@code PROCESS}; partition and
+     * offset are -1, the keyed function does not see the source position). The changelog writer
+     * writes it with this checkpoint's state changes and outputs, so under exactly-once it is
+     * visible once, also when a restart replays the input. Needs the source's error policy to be
+     * {@code ErrorPolicy.deadLetter(topic)}.
+     *
+     * <pre>{@code
+     * try {
+     *     total.update(Math.addExact(current, deposit.f1));
+     * } catch (ArithmeticException e) {
+     *     deadLetter(keyBytes, valueBytes, e);
+     * }
+     * }</pre>
+     */
+    protected final void deadLetter(byte[] key, byte[] value, Throwable reason) {
+        changelog().deadLetter(key, value, reason);
     }
 
     /**

@@ -157,6 +157,7 @@ public final class ChangelogPipeline<T> {
                                         changelog.topic(),
                                         changelogPartitions,
                                         writesTag,
+                                        in.errorPolicy().deadLetterTopic(),
                                         changelog.restoreListener()))
                         .uid(uid)
                         .setMaxParallelism(changelog.maxParallelism());

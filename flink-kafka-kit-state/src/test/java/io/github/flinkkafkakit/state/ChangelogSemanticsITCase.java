@@ -25,6 +25,7 @@ import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.ExceptionUtils;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -44,6 +45,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** Tombstones, map state, the changelog reader, and changes invisible before their checkpoint. */
 class ChangelogSemanticsITCase {
@@ -245,6 +247,38 @@ class ChangelogSemanticsITCase {
         assertThat(kafka.latestValuePerKey(out))
                 .containsEntry("a", "13 +10 then 0")
                 .containsEntry("b", "5 +5 then 0");
+    }
+
+    /** Dead-letters every value "x". */
+    static final class RejectX
+            extends ChangelogFunction<String, Tuple2<String, String>, Tuple2<String, String>> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void processElement(
+                Tuple2<String, String> in, Context ctx, Collector<Tuple2<String, String>> out) {
+            if (in.f1.equals("x")) {
+                deadLetter(null, null, new IllegalArgumentException("x is not allowed"));
+            }
+        }
+    }
+
+    /** Without a dead-letter topic the job fails at once, naming the fix (no silent drop). */
+    @Test
+    void shouldFailClearlyWhenDeadLetteringWithoutADeadLetterTopic() {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("reject-in", 1);
+        String out = KafkaTestClient.uniqueTopicName("reject-out");
+        String state = KafkaTestClient.uniqueTopicName("reject-state");
+        kafka.produce(in, List.of(KeyValue.of("a", "1"), KeyValue.of("a", "x")));
+
+        Throwable failure = catchThrowable(() -> runBounded(in, out, state, 1, 200, new RejectX()));
+        assertThat(ExceptionUtils.findThrowable(failure, IllegalStateException.class))
+                .get()
+                .extracting(Throwable::getMessage)
+                .isEqualTo(
+                        "deadLetter(...) needs a dead-letter topic: give the source"
+                                + " ErrorPolicy.deadLetter(topic)");
     }
 
     /**

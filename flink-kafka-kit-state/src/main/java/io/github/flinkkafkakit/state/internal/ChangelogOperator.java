@@ -1,6 +1,8 @@
 package io.github.flinkkafkakit.state.internal;
 
 import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.core.errors.DeadLetter;
+import io.github.flinkkafkakit.core.errors.Stage;
 import io.github.flinkkafkakit.state.ChangelogCounter;
 import io.github.flinkkafkakit.state.ChangelogFunction;
 import io.github.flinkkafkakit.state.RestoreListener;
@@ -61,6 +63,10 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
     private final String topic;
     private final int partitions;
     private final OutputTag<KafkaWrite> writesTag;
+
+    /** The source's dead-letter topic, or null when its error policy has none. */
+    private final String deadLetterTopic;
+
     private final RestoreListener listener;
 
     private transient boolean restoredFromFlink;
@@ -82,8 +88,10 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
             String topic,
             int partitions,
             OutputTag<KafkaWrite> writesTag,
+            String deadLetterTopic,
             RestoreListener listener) {
         super(function);
+        this.deadLetterTopic = deadLetterTopic;
         this.connection = connection;
         this.topic = topic;
         this.partitions = partitions;
@@ -396,13 +404,30 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         }
 
         @Override
+        public void deadLetter(byte[] key, byte[] value, Throwable reason) {
+            if (deadLetterTopic == null) {
+                throw new IllegalStateException(
+                        "deadLetter(...) needs a dead-letter topic: give the source"
+                                + " ErrorPolicy.deadLetter(topic)",
+                        reason);
+            }
+            DeadLetter letter = new DeadLetter();
+            letter.key = key;
+            letter.value = value;
+            letter.setFailure(Stage.PROCESS, reason);
+            KafkaWrite write = KafkaWrite.of(deadLetterTopic, -1, key, value);
+            write.deadLetter = letter;
+            output.collect(writesTag, new StreamRecord<>(write));
+        }
+
+        @Override
         public ChangelogCounter counter(String name, ValueState<Long> flinkState) {
             ValueState<Long> value = value(name, flinkState, LongSerializer.INSTANCE, null, null);
             return new ChangelogCounter() {
                 @Override
                 public long add(long delta) throws Exception {
                     Long current = value.value();
-                    long next = (current == null ? 0 : current) + delta;
+                    long next = Math.addExact(current == null ? 0 : current, delta);
                     value.update(next);
                     return next;
                 }
