@@ -156,6 +156,18 @@ public final class CommonOptions {
         if (kafkaConfig != null) {
             validateKafkaConfig(commandLine);
         }
+        if (parallelism > JobEnvironment.MAX_LOCAL_PARALLELISM && JobEnvironment.runsLocally()) {
+            throw new ParameterException(
+                    commandLine,
+                    "--parallelism "
+                            + parallelism
+                            + " is more than a local run hosts (at most "
+                            + JobEnvironment.MAX_LOCAL_PARALLELISM
+                            + ": every subtask is a thread of this JVM); use a smaller value, or"
+                            + " run the job jar on a Flink cluster: flink run -p "
+                            + parallelism
+                            + " flink-kafka-kit-examples-job.jar …");
+        }
         if (bootstrapServers != null && bootstrapServers.isBlank()) {
             throw new ParameterException(
                     commandLine, "--bootstrap-servers must not be empty (e.g. localhost:9092)");

@@ -1,9 +1,12 @@
 package io.github.flinkkafkakit.examples;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.time.Duration;
@@ -28,6 +31,16 @@ final class JobEnvironment {
 
     private JobEnvironment() {}
 
+    /**
+     * The largest {@code --parallelism} of a local run (embedded broker or {@code
+     * --bootstrap-servers} without {@code flink run}), where every subtask of every operator is a
+     * thread of this JVM; a cluster takes any parallelism.
+     */
+    static final int MAX_LOCAL_PARALLELISM = 64;
+
+    /** Flink's network buffer size (its default, {@code taskmanager.memory.segment-size}). */
+    private static final long BUFFER_BYTES = 32 * 1024;
+
     /** Port of Flink's web dashboard with {@code --web-ui}. */
     static final int WEB_UI_PORT = 8081;
 
@@ -48,6 +61,11 @@ final class JobEnvironment {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
         // No Kryo: every type in the examples has proper TypeInformation.
         conf.set(PipelineOptions.GENERIC_TYPES, false);
+        if (runsLocally()) {
+            MemorySize network = localNetworkMemory(parallelism);
+            conf.set(TaskManagerOptions.NETWORK_MEMORY_MIN, network);
+            conf.set(TaskManagerOptions.NETWORK_MEMORY_MAX, network);
+        }
         StreamExecutionEnvironment env;
         if (webUi) {
             conf.set(RestOptions.PORT, WEB_UI_PORT);
@@ -58,5 +76,24 @@ final class JobEnvironment {
         env.setParallelism(parallelism);
         env.enableCheckpointing(checkpointInterval.toMillis(), guarantee.checkpointingMode());
         return env;
+    }
+
+    /**
+     * True unless this runs inside {@code flink run} (which provides the cluster's environment).
+     */
+    static boolean runsLocally() {
+        return StreamExecutionEnvironment.getExecutionEnvironment()
+                instanceof LocalStreamEnvironment;
+    }
+
+    /**
+     * Network memory of a local run at {@code parallelism}: each subtask writing to a keyed
+     * exchange needs a buffer per receiving subtask (plus one), so the need grows with the square
+     * of the parallelism; Flink's local default of 64 MiB fits about 40 (the examples have up to
+     * two such exchanges and a few small ones). Never below that default.
+     */
+    static MemorySize localNetworkMemory(int parallelism) {
+        long buffers = 2L * parallelism * (parallelism + 1) + 1024;
+        return MemorySize.ofMebiBytes(Math.max(64, buffers * BUFFER_BYTES >> 20));
     }
 }

@@ -62,6 +62,12 @@ class CommandLineValidationTest {
             add(
                     cases,
                     example,
+                    "--parallelism 65",
+                    "--parallelism 65 is more than a local run hosts (at most 64",
+                    "flink run -p 65");
+            add(
+                    cases,
+                    example,
                     "--guarantee twice",
                     "--guarantee",
                     "unknown guarantee 'twice' (expected exactly-once, at-least-once or none)");
