@@ -209,7 +209,7 @@ public final class ChangelogPipeline<T> {
                 KafkaSink.<KafkaWrite>builder()
                         .setKafkaProducerConfig(props)
                         .setDeliveryGuarantee(changelog.deliveryGuarantee())
-                        .setRecordSerializer(new KafkaWriteSerializer());
+                        .setRecordSerializer(new KafkaWriteSerializer(maxRequestSize(props)));
         if (changelog.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
             builder.setTransactionalIdPrefix(changelog.transactionalIdPrefix());
         }
@@ -217,6 +217,12 @@ public final class ChangelogPipeline<T> {
                 .name("changelog writer " + changelog.topic())
                 .uid("fkk-changelog-writer-" + changelog.topic())
                 .setParallelism(1);
+    }
+
+    /** The producer's {@code max.request.size} (Kafka's default when not set). */
+    private static int maxRequestSize(Properties producer) {
+        return Integer.parseInt(
+                producer.getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576").trim());
     }
 
     private void checkNotAttached() {

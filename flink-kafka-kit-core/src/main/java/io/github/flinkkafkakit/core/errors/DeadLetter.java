@@ -98,11 +98,14 @@ public class DeadLetter {
     }
 
     /**
-     * Shrinks this dead letter so that, written as a record, it stays within {@code maxBytes}:
-     * first the stack trace, then the value, then the key are cut to fit (context headers stay).
-     * Needed when the failure was the record's size itself.
+     * Shrinks this dead letter so that, written as a record, it stays within {@code maxBytes}: the
+     * message to an eighth of it (a message can quote the whole value, e.g. {@code
+     * NumberFormatException: For input string: "…"}), then the stack trace, the value and the key
+     * are cut to fit (the other context headers stay). Needed when the failed record was near the
+     * size limit.
      */
     public void fitInto(int maxBytes) {
+        message = truncate(message, Math.max(256, maxBytes / 8));
         int fixed = 512 + (headers == null ? 0 : headers.length) + utf8Length(message);
         int room = Math.max(0, maxBytes - fixed);
         int keyLen = key == null ? 0 : key.length;
