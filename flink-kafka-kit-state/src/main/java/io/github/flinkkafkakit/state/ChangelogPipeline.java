@@ -158,6 +158,7 @@ public final class ChangelogPipeline<T> {
                                         changelogPartitions,
                                         writesTag,
                                         in.errorPolicy().deadLetterTopic(),
+                                        maxRequestSize(changelog.connection().clientProperties()),
                                         changelog.restoreListener()))
                         .uid(uid)
                         .setMaxParallelism(changelog.maxParallelism());

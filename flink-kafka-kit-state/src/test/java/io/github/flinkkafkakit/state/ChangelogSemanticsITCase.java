@@ -281,6 +281,47 @@ class ChangelogSemanticsITCase {
                                 + " ErrorPolicy.deadLetter(topic)");
     }
 
+    /** Keeps a state value of about 1.1 MB per key. */
+    static final class HugeValue
+            extends ChangelogFunction<String, Tuple2<String, String>, Tuple2<String, String>> {
+        private static final long serialVersionUID = 1L;
+        private transient ValueState<String> last;
+
+        @Override
+        public void open(OpenContext context) {
+            last = valueState("last", Types.STRING);
+        }
+
+        @Override
+        public void processElement(
+                Tuple2<String, String> in, Context ctx, Collector<Tuple2<String, String>> out)
+                throws Exception {
+            last.update(in.f1.repeat(1_100_000));
+        }
+    }
+
+    /**
+     * A state change larger than the writer can send fails the job with the state's name and the
+     * fix, not with Kafka's RecordTooLargeException from the writer.
+     */
+    @Test
+    void shouldFailClearlyOnAChangeLargerThanARecord() {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("huge-in", 1);
+        String out = KafkaTestClient.uniqueTopicName("huge-out");
+        String state = KafkaTestClient.uniqueTopicName("huge-state");
+        kafka.produce(in, List.of(KeyValue.of("a", "x")));
+
+        Throwable failure =
+                catchThrowable(() -> runBounded(in, out, state, 1, 200, new HugeValue()));
+        assertThat(ExceptionUtils.findThrowable(failure, IllegalStateException.class))
+                .get()
+                .extracting(Throwable::getMessage)
+                .asString()
+                .startsWith("Changelog state 'last': a change of 1,100,0")
+                .contains("raise max.request.size on the connection");
+    }
+
     /**
      * Holds the first checkpoint open (its snapshot blocks) so its changes are written to Kafka but
      * not committed: read_uncommitted sees them, read_committed does not — until the checkpoint

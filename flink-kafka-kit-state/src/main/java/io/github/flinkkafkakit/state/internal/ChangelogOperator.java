@@ -36,6 +36,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -62,6 +63,13 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
     private final KafkaConnection connection;
     private final String topic;
     private final int partitions;
+
+    /**
+     * Bytes of key and value a changelog record may have: the writer's {@code max.request.size}
+     * less room for the record's framing.
+     */
+    private final int maxChangeBytes;
+
     private final OutputTag<KafkaWrite> writesTag;
 
     /** The source's dead-letter topic, or null when its error policy has none. */
@@ -89,8 +97,10 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
             int partitions,
             OutputTag<KafkaWrite> writesTag,
             String deadLetterTopic,
+            int maxRequestSize,
             RestoreListener listener) {
         super(function);
+        this.maxChangeBytes = maxRequestSize - RECORD_FRAMING;
         this.deadLetterTopic = deadLetterTopic;
         this.connection = connection;
         this.topic = topic;
@@ -354,8 +364,30 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         write.partition = ChangelogKeys.partitionOf(keyGroup, maxParallelism, partitions);
         write.key = ChangelogKeys.recordKey(keyGroup, prefix, keyBytes, mapKey);
         write.value = value;
+        int bytes = write.key.length + (value == null ? 0 : value.length);
+        if (bytes > maxChangeBytes) {
+            // The writer would fail with Kafka's RecordTooLargeException, naming neither the
+            // state nor the fix.
+            throw new IllegalStateException(
+                    String.format(
+                            Locale.ROOT,
+                            "Changelog state '%s': a change of %,d bytes (key %,d, value %,d) is"
+                                    + " more than the changelog writer sends (max.request.size less"
+                                    + " %d): keep keys and state values smaller, or raise"
+                                    + " max.request.size on the connection and max.message.bytes"
+                                    + " of topic '%s'",
+                            ChangelogKeys.stateName(write.key),
+                            bytes,
+                            write.key.length,
+                            value == null ? 0 : value.length,
+                            RECORD_FRAMING,
+                            topic));
+        }
         output.collect(writesTag, writeRecord.replace(write));
     }
+
+    /** Room left in a record for its batch and record framing (lengths, attributes, headers). */
+    private static final int RECORD_FRAMING = 512;
 
     /** What {@link ChangelogFunction} uses to create its state handles. */
     private final class Context implements ChangelogFunction.ChangelogContext {
