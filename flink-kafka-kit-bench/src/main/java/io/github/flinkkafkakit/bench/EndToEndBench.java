@@ -2,7 +2,10 @@ package io.github.flinkkafkakit.bench;
 
 import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,11 +26,13 @@ import java.util.Map;
  * <p>Scenarios: {@code kafka-pipe}, {@code kit-count-alo}, {@code kit-count-eos}, {@code
  * flink-keyby-count-alo}, {@code kafka-streams-count-eos}, {@code kit-changelog-eos}, {@code
  * total-flink-state-eos} (the changelog job's state in Flink only, for the changelog's cost),
- * {@code changelog-restore}. Each runs once over a smaller warm-up input, then over the input; its
- * rate counts from the first record read to the end (output committed), start-up is reported apart.
- * Each verifies its output (exact counts, read back with {@code read_committed}); the run exits 1
- * if any is wrong. Writes {@code FILE.json}, {@code FILE.md} (table and goals) and {@code FILE.png}
- * (chart).
+ * {@code changelog-restore}. Each runs in a JVM of its own (as JMH forks each benchmark: no
+ * scenario runs on code the JIT compiled for another's types, or on a heap another filled; {@code
+ * --in-process} runs them all in this JVM, e.g. for one profile), against this process's broker and
+ * input topics, once over a smaller warm-up input, then over the input; its rate counts from the
+ * first record read to the end (output committed), start-up is reported apart. Each verifies its
+ * output (exact counts, read back with {@code read_committed}); the run exits 1 if any is wrong.
+ * Writes {@code FILE.json}, {@code FILE.md} (table and goals) and {@code FILE.png} (chart).
  */
 public final class EndToEndBench {
 
@@ -35,7 +40,11 @@ public final class EndToEndBench {
             "Usage: EndToEndBench [--records N] [--keys K] [--out FILE.json]"
                     + " [--bootstrap-servers H:P] [--skew zipf|uniform] [--parallelism P]"
                     + " [--partitions P] [--checkpoint-interval-ms MS] [--warmup-records N]"
-                    + " [--restore-keys N] [--pre-aggregation KEYS] [--object-reuse] [--scenarios a,b,...]";
+                    + " [--restore-keys N] [--pre-aggregation KEYS] [--object-reuse] [--in-process]"
+                    + " [--scenarios a,b,...]";
+
+    private static final long WARMUP_SEED = 7;
+    private static final long INPUT_SEED = 42;
 
     private EndToEndBench() {}
 
@@ -52,6 +61,10 @@ public final class EndToEndBench {
         }
         if (options == null) {
             System.out.println(USAGE);
+            return;
+        }
+        if (options.child != null) {
+            System.exit(runChild(options) ? 0 : 1);
             return;
         }
         boolean allVerified = run(options, System.out);
@@ -83,12 +96,24 @@ public final class EndToEndBench {
                     options.partitions,
                     options.checkpointIntervalMs,
                     broker != null ? "embedded (" + bootstrap + ")" : bootstrap);
-            EndToEndInput warmup = input(context, "warmup-in", options.warmupRecords, options, 7);
-            EndToEndInput input = input(context, "in", options.records, options, 42);
+            EndToEndInput warmup =
+                    input(context, "warmup-in", options.warmupRecords, options, WARMUP_SEED);
+            EndToEndInput input = input(context, "in", options.records, options, INPUT_SEED);
             int n = 0;
             for (EndToEndScenario scenario : scenarios) {
                 n++;
-                rows.add(runOne(context, scenario, warmup, input, n, scenarios.size(), out));
+                rows.add(
+                        options.inProcess
+                                ? runOne(context, scenario, warmup, input, n, scenarios.size(), out)
+                                : runForked(
+                                        options,
+                                        bootstrap,
+                                        scenario,
+                                        warmup,
+                                        input,
+                                        n,
+                                        scenarios.size(),
+                                        out));
                 context.deleteScratchTopics();
             }
             context.deleteRunTopics();
@@ -111,6 +136,138 @@ public final class EndToEndBench {
                         + ", "
                         + EndToEndReport.sibling(json, ".png"));
         return rows.stream().allMatch(r -> r.error() == null);
+    }
+
+    /**
+     * Runs {@code scenario} in a new JVM (same class path and JVM options) against {@code
+     * bootstrap} and the input topics this process wrote; its output lines appear here.
+     */
+    private static EndToEndReport.Row runForked(
+            Options options,
+            String bootstrap,
+            EndToEndScenario scenario,
+            EndToEndInput warmup,
+            EndToEndInput input,
+            int n,
+            int of,
+            PrintStream out)
+            throws IOException, InterruptedException {
+        Path result = Files.createTempFile("fkk-e2e-" + scenario.name(), ".result");
+        try {
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+                if (!arg.startsWith("-agentlib") && !arg.startsWith("-XX:StartFlightRecording")) {
+                    command.add(arg);
+                }
+            }
+            command.addAll(
+                    List.of(
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            EndToEndBench.class.getName()));
+            command.addAll(options.childArguments(bootstrap));
+            command.addAll(
+                    List.of(
+                            "--child",
+                            scenario.name(),
+                            "--child-position",
+                            n + "/" + of,
+                            "--child-result",
+                            result.toString(),
+                            "--warmup-topic",
+                            warmup.topic,
+                            "--input-topic",
+                            input.topic));
+            out.flush();
+            int exit = new ProcessBuilder(command).inheritIO().start().waitFor();
+            List<String> lines = Files.readAllLines(result);
+            if (lines.isEmpty()) {
+                String error = "the scenario's JVM exited with code " + exit + " and no result";
+                out.printf(Locale.ROOT, "[%d/%d] %-24s FAILED %s%n", n, of, scenario.name(), error);
+                return new EndToEndReport.Row(scenario.name(), null, error);
+            }
+            return ChildResult.parse(scenario.name(), lines.get(0));
+        } finally {
+            Files.deleteIfExists(result);
+        }
+    }
+
+    /** In a scenario's own JVM: runs it and writes its result line for the parent. */
+    private static boolean runChild(Options options) throws Exception {
+        EndToEndScenario scenario = selected(options).get(0);
+        String[] position = options.childPosition.split("/");
+        EndToEndReport.Row row;
+        try (EndToEndContext context =
+                new EndToEndContext(
+                        options.bootstrapServers,
+                        options.parallelism,
+                        options.partitions,
+                        Duration.ofMillis(options.checkpointIntervalMs))) {
+            context.setObjectReuse(options.objectReuse);
+            row =
+                    runOne(
+                            context,
+                            scenario,
+                            EndToEndInput.expected(
+                                    options.warmupTopic,
+                                    options.warmupRecords,
+                                    options.keys,
+                                    options.zipf,
+                                    WARMUP_SEED),
+                            EndToEndInput.expected(
+                                    options.inputTopic,
+                                    options.records,
+                                    options.keys,
+                                    options.zipf,
+                                    INPUT_SEED),
+                            Integer.parseInt(position[0]),
+                            Integer.parseInt(position[1]),
+                            System.out);
+            context.deleteScratchTopics();
+        }
+        System.out.flush();
+        Files.writeString(Path.of(options.childResult), ChildResult.format(row));
+        return row.error() == null;
+    }
+
+    /** The one-line result a scenario's JVM hands back: tab-separated, tabs in texts replaced. */
+    static final class ChildResult {
+        private ChildResult() {}
+
+        static String format(EndToEndReport.Row row) {
+            EndToEndScenario.Measurement m = row.measurement();
+            if (m == null) {
+                return "error\t" + clean(row.error()) + "\n";
+            }
+            return String.join(
+                            "\t",
+                            "ok",
+                            Long.toString(m.records()),
+                            Double.toString(m.seconds()),
+                            Double.toString(m.startupSeconds()),
+                            clean(m.verified()))
+                    + "\n";
+        }
+
+        static EndToEndReport.Row parse(String scenario, String line) {
+            String[] f = line.split("\t", -1);
+            if (f[0].equals("ok")) {
+                return new EndToEndReport.Row(
+                        scenario,
+                        new EndToEndScenario.Measurement(
+                                Long.parseLong(f[1]),
+                                Double.parseDouble(f[2]),
+                                Double.parseDouble(f[3]),
+                                f[4]),
+                        null);
+            }
+            return new EndToEndReport.Row(scenario, null, f[1]);
+        }
+
+        private static String clean(String s) {
+            return String.valueOf(s).replace('\t', ' ').replace('\n', ' ');
+        }
     }
 
     private static EndToEndInput input(
@@ -229,6 +386,14 @@ public final class EndToEndBench {
         int preAggregation = KitCountScenario.PRE_AGGREGATION_KEYS;
         String scenarios;
         boolean objectReuse;
+        boolean inProcess;
+
+        // Set by the parent for a scenario's own JVM (not in the usage).
+        String child;
+        String childPosition = "1/1";
+        String childResult;
+        String warmupTopic;
+        String inputTopic;
 
         /** The options, or {@code null} for {@code --help}. */
         static Options parse(String[] args) {
@@ -240,6 +405,10 @@ public final class EndToEndBench {
                 }
                 if (name.equals("--object-reuse")) {
                     o.objectReuse = true;
+                    continue;
+                }
+                if (name.equals("--in-process")) {
+                    o.inProcess = true;
                     continue;
                 }
                 if (i + 1 >= args.length) {
@@ -260,6 +429,14 @@ public final class EndToEndBench {
                     case "--restore-keys" -> o.restoreKeys = positive(name, value);
                     case "--scenarios" -> o.scenarios = value;
                     case "--pre-aggregation" -> o.preAggregation = positive(name, value);
+                    case "--child" -> {
+                        o.child = value;
+                        o.scenarios = value;
+                    }
+                    case "--child-position" -> o.childPosition = value;
+                    case "--child-result" -> o.childResult = value;
+                    case "--warmup-topic" -> o.warmupTopic = value;
+                    case "--input-topic" -> o.inputTopic = value;
                     default -> throw new IllegalArgumentException("unknown option " + name);
                 }
             }
@@ -295,20 +472,52 @@ public final class EndToEndBench {
             };
         }
 
+        /** The options a scenario's own JVM needs to run it as this process would. */
+        List<String> childArguments(String bootstrap) {
+            List<String> args =
+                    new ArrayList<>(
+                            List.of(
+                                    "--records",
+                                    Integer.toString(records),
+                                    "--keys",
+                                    Integer.toString(keys),
+                                    "--bootstrap-servers",
+                                    bootstrap,
+                                    "--skew",
+                                    zipf ? "zipf" : "uniform",
+                                    "--parallelism",
+                                    Integer.toString(parallelism),
+                                    "--partitions",
+                                    Integer.toString(partitions),
+                                    "--checkpoint-interval-ms",
+                                    Long.toString(checkpointIntervalMs),
+                                    "--warmup-records",
+                                    Integer.toString(warmupRecords),
+                                    "--restore-keys",
+                                    Integer.toString(restoreKeys),
+                                    "--pre-aggregation",
+                                    Integer.toString(preAggregation)));
+            if (objectReuse) {
+                args.add("--object-reuse");
+            }
+            return args;
+        }
+
         String describe() {
             return String.format(
-                    Locale.ROOT,
-                    "%s keys, parallelism %d, %d input partition(s), checkpoints every %d ms,"
-                            + " warm-up %,d records, restore of %,d keys, pre-aggregation of"
-                            + " %,d keys%s",
-                    zipf ? "Zipf" : "uniform",
-                    parallelism,
-                    partitions,
-                    checkpointIntervalMs,
-                    warmupRecords,
-                    restoreKeys,
-                    preAggregation,
-                    objectReuse ? ", Flink object reuse on" : "");
+                            Locale.ROOT,
+                            "%s keys, parallelism %d, %d input partition(s), checkpoints every %d ms,"
+                                    + " warm-up %,d records, restore of %,d keys, pre-aggregation of"
+                                    + " %,d keys%s",
+                            zipf ? "Zipf" : "uniform",
+                            parallelism,
+                            partitions,
+                            checkpointIntervalMs,
+                            warmupRecords,
+                            restoreKeys,
+                            preAggregation,
+                            objectReuse ? ", Flink object reuse on" : "")
+                    + (inProcess ? ", all scenarios in one JVM" : ", each scenario in its own JVM");
         }
     }
 }

@@ -42,6 +42,26 @@ final class EndToEndInput {
         return n;
     }
 
+    /**
+     * What {@link #produce} writes to {@code topic} with these arguments, without writing it (for a
+     * scenario run in its own JVM over an input another process wrote).
+     */
+    static EndToEndInput expected(String topic, int records, int keys, boolean zipf, long seed) {
+        int[] ids = Keys.ids(records, keys, zipf, seed);
+        long[] counts = new long[keys];
+        long[] sums = new long[keys];
+        for (int r = 0; r < records; r++) {
+            counts[ids[r]]++;
+            sums[ids[r]] += value(r);
+        }
+        return new EndToEndInput(topic, records, keys, counts, sums);
+    }
+
+    /** The value of record {@code r}: 1 to 9. */
+    private static int value(int r) {
+        return 1 + r % 9;
+    }
+
     /** Writes the input to {@code topic} (already created) and returns what was written. */
     static EndToEndInput produce(
             String bootstrapServers, String topic, int records, int keys, boolean zipf, long seed) {
@@ -54,8 +74,6 @@ final class EndToEndInput {
         for (int v = 0; v < values.length; v++) {
             values[v] = Integer.toString(v).getBytes(StandardCharsets.US_ASCII);
         }
-        long[] counts = new long[keys];
-        long[] sums = new long[keys];
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
@@ -64,14 +82,10 @@ final class EndToEndInput {
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (int r = 0; r < records; r++) {
-                int id = ids[r];
-                int value = 1 + r % 9;
-                counts[id]++;
-                sums[id] += value;
-                producer.send(new ProducerRecord<>(topic, pool[id], values[value]));
+                producer.send(new ProducerRecord<>(topic, pool[ids[r]], values[value(r)]));
             }
             producer.flush();
         }
-        return new EndToEndInput(topic, records, keys, counts, sums);
+        return expected(topic, records, keys, zipf, seed);
     }
 }
