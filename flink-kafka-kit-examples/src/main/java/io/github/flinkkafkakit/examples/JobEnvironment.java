@@ -89,8 +89,9 @@ final class JobEnvironment {
     /**
      * Network memory of a local run at {@code parallelism}: each subtask writing to a keyed
      * exchange needs a buffer per receiving subtask (plus one), so the need grows with the square
-     * of the parallelism; Flink's local default of 64 MiB fits about 40 (the examples have up to
-     * two such exchanges and a few small ones). Never below that default.
+     * of the parallelism; with Flink's local default of 64 MiB {@code count} ran at 32 and failed
+     * at 64 (the examples have up to two such exchanges and a few small ones). Never below that
+     * default.
      */
     static MemorySize localNetworkMemory(int parallelism) {
         long buffers = 2L * parallelism * (parallelism + 1) + 1024;
