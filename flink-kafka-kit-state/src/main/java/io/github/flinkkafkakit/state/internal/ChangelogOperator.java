@@ -447,9 +447,8 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
             letter.key = key;
             letter.value = value;
             letter.setFailure(Stage.PROCESS, reason);
-            KafkaWrite write = KafkaWrite.of(deadLetterTopic, -1, key, value);
-            write.deadLetter = letter;
-            output.collect(writesTag, new StreamRecord<>(write));
+            output.collect(
+                    writesTag, new StreamRecord<>(KafkaWrite.deadLetter(deadLetterTopic, letter)));
         }
 
         @Override

@@ -21,7 +21,11 @@ public class KafkaWrite {
     /** {@code null} is a tombstone. */
     public byte[] value;
 
-    /** For a dead letter: its context (written as {@code __fkk.errors.*} headers), else null. */
+    /**
+     * For a dead letter: the failed record and its context (written as {@code __fkk.errors.*}
+     * headers), else null. A dead letter's key and value are the letter's, not {@link #key} and
+     * {@link #value} (the writer may cut them to fit a record).
+     */
     public DeadLetter deadLetter;
 
     public KafkaWrite() {}
@@ -32,6 +36,14 @@ public class KafkaWrite {
         w.partition = partition;
         w.key = key;
         w.value = value;
+        return w;
+    }
+
+    /** A dead letter to {@code topic} (the producer's partitioner picks the partition). */
+    public static KafkaWrite deadLetter(String topic, DeadLetter letter) {
+        KafkaWrite w = new KafkaWrite();
+        w.topic = topic;
+        w.deadLetter = letter;
         return w;
     }
 }

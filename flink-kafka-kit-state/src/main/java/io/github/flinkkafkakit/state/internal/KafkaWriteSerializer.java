@@ -36,7 +36,7 @@ public final class KafkaWriteSerializer implements KafkaRecordSerializationSchem
         RecordHeaders headers = null;
         DeadLetter letter = write.deadLetter;
         if (letter != null) {
-            letter.fitInto(maxRecordBytes);
+            letter.fitInto(maxRecordBytes); // may cut the letter's key and value
             key = letter.key;
             value = letter.value;
             headers = new RecordHeaders();

@@ -69,12 +69,9 @@ public final class PositionsOperator<T> extends AbstractStreamOperator<T>
                             ? out.replace(value.left(), element.getTimestamp())
                             : out.replace(value.left()));
         } else {
-            KafkaWrite write = new KafkaWrite();
-            write.topic = deadLetterTopic;
-            write.key = value.right().key;
-            write.value = value.right().value;
-            write.deadLetter = value.right();
-            output.collect(writesTag, new StreamRecord<>(write));
+            output.collect(
+                    writesTag,
+                    new StreamRecord<>(KafkaWrite.deadLetter(deadLetterTopic, value.right())));
         }
     }
 
