@@ -5,6 +5,7 @@ import io.github.flinkkafkakit.core.errors.ErrorPolicy;
 import io.github.flinkkafkakit.core.errors.FailureHandler;
 import io.github.flinkkafkakit.core.errors.Stage;
 import io.github.flinkkafkakit.core.internal.JobTopics;
+import io.github.flinkkafkakit.core.internal.ProducerLimits;
 import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
 import io.github.flinkkafkakit.core.preflight.PreflightException;
 import io.github.flinkkafkakit.core.serde.Serde;
@@ -231,14 +232,11 @@ public final class KafkaOut<T> {
         }
     }
 
+    /** The sink producer's max.request.size: its own properties over the connection's. */
     private int maxRequestSize() {
-        String configured =
-                producerProperties.getProperty(
-                        ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
-                        connection
-                                .clientProperties()
-                                .getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576"));
-        return Integer.parseInt(configured.trim());
+        Properties producer = connection.clientProperties();
+        producer.putAll(producerProperties);
+        return ProducerLimits.maxRequestSize(producer);
     }
 
     /**

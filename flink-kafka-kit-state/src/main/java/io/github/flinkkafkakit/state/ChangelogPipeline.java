@@ -5,6 +5,7 @@ import io.github.flinkkafkakit.core.errors.DeadLetter;
 import io.github.flinkkafkakit.core.errors.ErrorPolicy;
 import io.github.flinkkafkakit.core.internal.GuardedDeserializer;
 import io.github.flinkkafkakit.core.internal.JobTopics;
+import io.github.flinkkafkakit.core.internal.ProducerLimits;
 import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
 import io.github.flinkkafkakit.core.preflight.PreflightException;
 import io.github.flinkkafkakit.core.serde.Serde;
@@ -158,7 +159,8 @@ public final class ChangelogPipeline<T> {
                                         changelogPartitions,
                                         writesTag,
                                         in.errorPolicy().deadLetterTopic(),
-                                        maxRequestSize(changelog.connection().clientProperties()),
+                                        ProducerLimits.maxRequestSize(
+                                                changelog.connection().clientProperties()),
                                         changelog.restoreListener()))
                         .uid(uid)
                         .setMaxParallelism(changelog.maxParallelism());
@@ -210,7 +212,8 @@ public final class ChangelogPipeline<T> {
                 KafkaSink.<KafkaWrite>builder()
                         .setKafkaProducerConfig(props)
                         .setDeliveryGuarantee(changelog.deliveryGuarantee())
-                        .setRecordSerializer(new KafkaWriteSerializer(maxRequestSize(props)));
+                        .setRecordSerializer(
+                                new KafkaWriteSerializer(ProducerLimits.maxRequestSize(props)));
         if (changelog.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
             builder.setTransactionalIdPrefix(changelog.transactionalIdPrefix());
         }
@@ -218,12 +221,6 @@ public final class ChangelogPipeline<T> {
                 .name("changelog writer " + changelog.topic())
                 .uid("fkk-changelog-writer-" + changelog.topic())
                 .setParallelism(1);
-    }
-
-    /** The producer's {@code max.request.size} (Kafka's default when not set). */
-    private static int maxRequestSize(Properties producer) {
-        return Integer.parseInt(
-                producer.getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576").trim());
     }
 
     private void checkNotAttached() {
