@@ -249,6 +249,32 @@ class ChangelogSemanticsITCase {
                 .containsEntry("b", "5 +5 then 0");
     }
 
+    /**
+     * Runs {@code function} over {@code input} (new topics named after {@code name}), expecting the
+     * job to fail; returns the message of the {@link IllegalStateException} it failed with.
+     */
+    private static String failureOf(
+            String name,
+            List<KeyValue<String, String>> input,
+            ChangelogFunction<String, Tuple2<String, String>, Tuple2<String, String>> function) {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic(name + "-in", 1);
+        kafka.produce(in, input);
+        Throwable failure =
+                catchThrowable(
+                        () ->
+                                runBounded(
+                                        in,
+                                        KafkaTestClient.uniqueTopicName(name + "-out"),
+                                        KafkaTestClient.uniqueTopicName(name + "-state"),
+                                        1,
+                                        200,
+                                        function));
+        return ExceptionUtils.findThrowable(failure, IllegalStateException.class)
+                .orElseThrow(() -> new AssertionError("no IllegalStateException in " + failure))
+                .getMessage();
+    }
+
     /** Dead-letters every value "x". */
     static final class RejectX
             extends ChangelogFunction<String, Tuple2<String, String>, Tuple2<String, String>> {
@@ -266,16 +292,11 @@ class ChangelogSemanticsITCase {
     /** Without a dead-letter topic the job fails at once, naming the fix (no silent drop). */
     @Test
     void shouldFailClearlyWhenDeadLetteringWithoutADeadLetterTopic() {
-        KafkaTestClient kafka = KAFKA.client();
-        String in = kafka.createUniqueTopic("reject-in", 1);
-        String out = KafkaTestClient.uniqueTopicName("reject-out");
-        String state = KafkaTestClient.uniqueTopicName("reject-state");
-        kafka.produce(in, List.of(KeyValue.of("a", "1"), KeyValue.of("a", "x")));
-
-        Throwable failure = catchThrowable(() -> runBounded(in, out, state, 1, 200, new RejectX()));
-        assertThat(ExceptionUtils.findThrowable(failure, IllegalStateException.class))
-                .get()
-                .extracting(Throwable::getMessage)
+        assertThat(
+                        failureOf(
+                                "reject",
+                                List.of(KeyValue.of("a", "1"), KeyValue.of("a", "x")),
+                                new RejectX()))
                 .isEqualTo(
                         "deadLetter(...) needs a dead-letter topic: give the source"
                                 + " ErrorPolicy.deadLetter(topic)");
@@ -306,18 +327,7 @@ class ChangelogSemanticsITCase {
      */
     @Test
     void shouldFailClearlyOnAChangeLargerThanARecord() {
-        KafkaTestClient kafka = KAFKA.client();
-        String in = kafka.createUniqueTopic("huge-in", 1);
-        String out = KafkaTestClient.uniqueTopicName("huge-out");
-        String state = KafkaTestClient.uniqueTopicName("huge-state");
-        kafka.produce(in, List.of(KeyValue.of("a", "x")));
-
-        Throwable failure =
-                catchThrowable(() -> runBounded(in, out, state, 1, 200, new HugeValue()));
-        assertThat(ExceptionUtils.findThrowable(failure, IllegalStateException.class))
-                .get()
-                .extracting(Throwable::getMessage)
-                .asString()
+        assertThat(failureOf("huge", List.of(KeyValue.of("a", "x")), new HugeValue()))
                 .startsWith("Changelog state 'last': a change of 1,100,0")
                 .contains("raise max.request.size on the connection");
     }
