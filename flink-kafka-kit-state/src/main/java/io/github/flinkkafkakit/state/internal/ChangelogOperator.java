@@ -60,6 +60,9 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
 
     private static final long serialVersionUID = 1L;
 
+    /** Room left in a record for its batch and record framing (lengths, attributes, headers). */
+    private static final int RECORD_FRAMING = 512;
+
     private final KafkaConnection connection;
     private final String topic;
     private final int partitions;
@@ -385,9 +388,6 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         }
         output.collect(writesTag, writeRecord.replace(write));
     }
-
-    /** Room left in a record for its batch and record framing (lengths, attributes, headers). */
-    private static final int RECORD_FRAMING = 512;
 
     /** What {@link ChangelogFunction} uses to create its state handles. */
     private final class Context implements ChangelogFunction.ChangelogContext {
