@@ -9,18 +9,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Counts per String key in a compact, allocation-free structure: each key is one record in a byte
- * arena — its count, its entry id, its length and its UTF-8 bytes side by side — and an
- * open-addressing {@code long[]} table of (hash, record address) pairs (linear probing, load ≤ 0.7)
- * finds the record. A lookup touches the slot and the one record (two cache lines on large tables);
- * counting an existing key allocates nothing. The arena is a list of 256 KiB pages, so it grows
- * without copying or over-allocating (and no page is a "humongous" G1 object); at 1 M keys of 10
- * bytes the table retains about 46 bytes per key (a {@code HashMap<String, Long>} needs well over
- * 100).
+ * Counts per String key in a compact, allocation-free structure: an open-addressing table of
+ * 24-byte slots (three {@code long}s, linear probing, load ≤ 0.7), each holding a key of up to 11
+ * UTF-8 bytes <em>inline</em>, its count and its Flink key group. A lookup of such a key reads one
+ * slot — one cache line, sometimes two adjacent ones — and compares the key as two machine words:
+ * there is no pointer to follow, so a key out of the CPU caches costs one memory access instead of
+ * two dependent ones. Longer keys live in a byte arena (a list of 256 KiB pages, so it grows
+ * without copying and no page is a "humongous" G1 object) and their slot holds the key's hash and
+ * arena address. Counting an existing key allocates nothing. At 1 M keys of 10 bytes the table is
+ * about 50 bytes per key (a {@code HashMap<String, Long>} needs well over 100).
  *
- * <p>Entries are numbered in insertion order. The table tracks which entries changed since {@link
- * #clearDirty()} (a bit per entry) for coalesced emission, and remembers each entry's Flink key
- * group so snapshots can be written per key group without decoding keys.
+ * <p>An entry id is the index of the key's slot: valid until the next {@link #add} of a new key
+ * (which may grow the table and move every key). {@link #next} lists the entries, {@link
+ * #nextDirty} those changed since {@link #clearDirty()} (a bit per slot) for coalesced emission;
+ * the key group of each entry lets snapshots be written per key group without decoding keys.
  */
 @Internal
 public final class KeyCountTable {
@@ -32,15 +34,22 @@ public final class KeyCountTable {
     private static final VarHandle INTS =
             MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
-    /** An empty slot (record offsets are never negative, so no real slot equals it). */
-    private static final long EMPTY = -1L;
+    // Slot layout, three longs: [COUNT] the count; [ID] high 32 bits the tag, low 32 bits the key
+    // group << 1 | 1 (0 = empty slot); [BODY]. A key of at most INLINE UTF-8 bytes: tag = its
+    // length and its
+    // first three bytes, body = its next eight (little-endian, zero-padded), so two keys are equal
+    // exactly when tag and body are. A longer key: tag = LONG_KEY (a length no inline key has),
+    // body = its hash << 32 | its arena address.
+    private static final int COUNT = 0;
+    private static final int ID = 1;
+    private static final int BODY = 2;
+    private static final int SLOT_LONGS = 3;
+    private static final int INLINE = 11;
+    private static final int LONG_KEY = 0xff;
 
-    // Record layout: count (8 bytes), entry id (4), key length (1 byte when < 128, else 0xFF and
-    // 4 bytes), key bytes. A record's address is (page << PAGE_BITS) | offset in the page; a record
-    // never spans pages (a key longer than a page gets a page of its own).
-    private static final int ENTRY_AT = 8;
-    private static final int LENGTH_AT = 12;
-    private static final int SHORT_KEY = 0x7f;
+    // Arena record of a long key: length (4 bytes), UTF-8 bytes. An address is
+    // (page << PAGE_BITS) | offset in the page; a record never spans pages (a key longer than a
+    // page gets a page of its own).
     private static final int PAGE_BITS = 18;
     private static final int PAGE_SIZE = 1 << PAGE_BITS;
     private static final int PAGE_MASK = PAGE_SIZE - 1;
@@ -50,25 +59,31 @@ public final class KeyCountTable {
     private int page = -1; // the page records are appended to
     private int pageUsed = PAGE_SIZE;
     private int pagesAllocated;
-    private int[] offsets = new int[64]; // record address of entry i
-    private short[] keyGroups = new short[64];
-    private long[] dirtyBits = new long[1];
+    private long[] dirtyBits; // a bit per slot
     private int dirtyCount;
     private int size;
 
-    // Open-addressing slots: (hash << 32) | record offset, so a probe compares hashes without
-    // touching the arena.
     private long[] slots;
+    private int capacity; // slots, a power of two
     private int mask;
 
-    // Reusable encoding buffer for the key being counted.
+    // Reusable encoding buffer for keys that are not short ASCII.
     private byte[] scratch = new byte[64];
-    private int scratchLength;
+
+    // The key being looked up, as computed by the encode methods.
+    private int keyTag;
+    private long keyBody;
+    private int keyLength; // in scratch, long keys only
 
     public KeyCountTable() {
-        slots = new long[128];
-        Arrays.fill(slots, EMPTY);
-        mask = slots.length - 1;
+        allocateSlots(128);
+    }
+
+    private void allocateSlots(int n) {
+        slots = new long[n * SLOT_LONGS];
+        dirtyBits = new long[Math.max(1, n >>> 6)];
+        capacity = n;
+        mask = n - 1;
     }
 
     public int size() {
@@ -77,7 +92,7 @@ public final class KeyCountTable {
 
     /** Removes every entry, keeping the arrays for reuse (no allocation when refilled). */
     public void clear() {
-        Arrays.fill(slots, EMPTY);
+        Arrays.fill(slots, 0L);
         Arrays.fill(dirtyBits, 0L);
         dirtyCount = 0;
         page = -1;
@@ -89,74 +104,115 @@ public final class KeyCountTable {
      * Adds {@code delta} to {@code key}'s count.
      *
      * @param keyGroup the key's Flink key group (only used when the key is new)
-     * @return the entry id of the key
+     * @return the entry id of the key (see the class comment for how long it is valid)
      */
     public int add(String key, long delta, int keyGroup) {
-        return addScratch(encodeAndHash(key), delta, keyGroup);
+        return addEncoded(encode(key), delta, keyGroup);
     }
 
     /** {@link #add} for a key that is already UTF-8 bytes. */
     public int add(byte[] key, int from, int length, long delta, int keyGroup) {
-        ensureScratch(length);
-        System.arraycopy(key, from, scratch, 0, length);
-        scratchLength = length;
-        return addScratch(hash(scratch, 0, length), delta, keyGroup);
+        return addEncoded(encode(key, from, length), delta, keyGroup);
     }
 
     /** Sets the key group of an entry (after {@link #add} created it). */
     public void setKeyGroup(int entry, int keyGroup) {
-        keyGroups[entry] = (short) keyGroup;
+        int at = entry * SLOT_LONGS + ID;
+        slots[at] = (slots[at] & ~0xffffffffL) | idBits(keyGroup);
     }
 
-    /** Adds {@code delta} to the key currently in {@code scratch}, inserting it if new. */
-    private int addScratch(int hash, long delta, int keyGroup) {
+    /** The low half of the ID word of an occupied slot: never 0. */
+    private static long idBits(int keyGroup) {
+        return ((keyGroup & 0xffffL) << 1) | 1;
+    }
+
+    /** Adds {@code delta} to the key just encoded (with this hash), inserting it if new. */
+    private int addEncoded(int hash, long delta, int keyGroup) {
+        long[] s = slots;
+        int tag = keyTag;
+        long body = keyBody;
         int slot = hash & mask;
         while (true) {
-            long s = slots[slot];
-            if (s == EMPTY) {
-                int record = insert(delta, keyGroup);
-                slots[slot] = ((long) hash << 32) | record;
-                if (size * 10 > slots.length * 7) {
-                    rehash();
-                }
-                return size - 1;
+            int at = slot * SLOT_LONGS;
+            long id = s[at + ID];
+            if ((int) id == 0) {
+                return insert(slot, hash, delta, keyGroup);
             }
-            int record = (int) s;
-            if ((int) (s >>> 32) == hash && keyEquals(record)) {
-                byte[] p = pages[record >>> PAGE_BITS];
-                int at = record & PAGE_MASK;
-                LONGS.set(p, at, (long) LONGS.get(p, at) + delta);
-                return (int) INTS.get(p, at + ENTRY_AT);
+            if ((int) (id >>> 32) == tag) {
+                long b = s[at + BODY];
+                if (tag != LONG_KEY
+                        ? b == body
+                        : (b >>> 32) == (body >>> 32) && arenaKeyEquals((int) b)) {
+                    s[at + COUNT] += delta;
+                    return slot;
+                }
             }
             slot = (slot + 1) & mask;
         }
     }
 
     public long count(int entry) {
-        int record = offsets[entry];
-        return (long) LONGS.get(pages[record >>> PAGE_BITS], record & PAGE_MASK);
+        return slots[entry * SLOT_LONGS + COUNT];
     }
 
     public int keyGroup(int entry) {
-        return keyGroups[entry] & 0xffff;
+        return (int) slots[entry * SLOT_LONGS + ID] >>> 1 & 0xffff;
+    }
+
+    /** The first entry at or after {@code from}, or -1 (iterate with {@code e + 1}). */
+    public int next(int from) {
+        long[] s = slots;
+        for (int slot = from; slot < capacity; slot++) {
+            if ((int) s[slot * SLOT_LONGS + ID] != 0) {
+                return slot;
+            }
+        }
+        return -1;
     }
 
     /** The key of an entry (allocates; for emission and snapshots, not the hot path). */
     public String key(int entry) {
-        int record = offsets[entry];
-        byte[] p = pages[record >>> PAGE_BITS];
-        int at = record & PAGE_MASK;
-        return new String(p, keyStart(p, at), keyLength(p, at), StandardCharsets.UTF_8);
+        int at = entry * SLOT_LONGS;
+        int tag = (int) (slots[at + ID] >>> 32);
+        if (tag == LONG_KEY) {
+            int record = (int) slots[at + BODY];
+            byte[] p = pages[record >>> PAGE_BITS];
+            int offset = record & PAGE_MASK;
+            return new String(p, offset + 4, (int) INTS.get(p, offset), StandardCharsets.UTF_8);
+        }
+        byte[] bytes = new byte[INLINE];
+        int length = inlineKey(tag, slots[at + BODY], bytes);
+        return new String(bytes, 0, length, StandardCharsets.UTF_8);
     }
 
-    /** Writes the key bytes of an entry to {@code out}. */
+    /** Writes the key bytes of an entry to {@code out}: length, then the UTF-8 bytes. */
     public void writeKey(int entry, java.io.DataOutput out) throws java.io.IOException {
-        int record = offsets[entry];
-        byte[] p = pages[record >>> PAGE_BITS];
-        int at = record & PAGE_MASK;
-        int length = keyLength(p, at);
+        int at = entry * SLOT_LONGS;
+        int tag = (int) (slots[at + ID] >>> 32);
+        if (tag == LONG_KEY) {
+            int record = (int) slots[at + BODY];
+            byte[] p = pages[record >>> PAGE_BITS];
+            int offset = record & PAGE_MASK;
+            int length = (int) INTS.get(p, offset);
+            out.writeInt(length);
+            out.write(p, offset + 4, length);
+            return;
+        }
+        byte[] bytes = scratch;
+        int length = inlineKey(tag, slots[at + BODY], bytes);
         out.writeInt(length);
-        out.write(p, keyStart(p, at), length);
+        out.write(bytes, 0, length);
+    }
+
+    /** Writes an inline key's bytes to {@code to}; returns its length. */
+    private static int inlineKey(int tag, long body, byte[] to) {
+        int length = tag & 0xff;
+        long lo = ((tag & 0xffffffffL) >>> 8) | (body << 24); // bytes 0..7
+        long hi = body >>> 40; // bytes 8..10
+        for (int i = 0; i < length; i++) {
+            to[i] = (byte) (i < 8 ? lo >>> (8 * i) : hi >>> (8 * (i - 8)));
+        }
+        return length;
     }
 
     /** Marks an entry changed since the last {@link #clearDirty()}; idempotent. */
@@ -182,8 +238,7 @@ public final class KeyCountTable {
         long bits = dirtyBits[word] & (-1L << from);
         while (true) {
             if (bits != 0) {
-                int entry = (word << 6) + Long.numberOfTrailingZeros(bits);
-                return entry < size ? entry : -1;
+                return (word << 6) + Long.numberOfTrailingZeros(bits);
             }
             if (++word >= dirtyBits.length) {
                 return -1;
@@ -207,88 +262,52 @@ public final class KeyCountTable {
         }
         return arena
                 + 4L * pages.length
-                + 4L * offsets.length
-                + 2L * keyGroups.length
-                + 8L * dirtyBits.length
                 + 8L * slots.length
+                + 8L * dirtyBits.length
                 + scratch.length;
     }
 
-    private static int keyLength(byte[] p, int at) {
-        int length = p[at + LENGTH_AT];
-        return length >= 0 ? length : (int) INTS.get(p, at + LENGTH_AT + 1);
-    }
-
-    private static int keyStart(byte[] p, int at) {
-        return at + LENGTH_AT + (p[at + LENGTH_AT] >= 0 ? 1 : 5);
-    }
-
-    /** Whether the record's key equals {@code scratch}, compared eight bytes at a time. */
-    private boolean keyEquals(int record) {
+    /** Whether the long key in {@code scratch} equals the arena record at {@code record}. */
+    private boolean arenaKeyEquals(int record) {
         byte[] a = pages[record >>> PAGE_BITS];
-        record &= PAGE_MASK;
-        byte[] b = scratch;
-        int length = scratchLength;
-        int from;
-        if (length <= SHORT_KEY) {
-            if (a[record + LENGTH_AT] != length) {
-                return false;
-            }
-            from = record + LENGTH_AT + 1;
-        } else {
-            if (a[record + LENGTH_AT] >= 0 || (int) INTS.get(a, record + LENGTH_AT + 1) != length) {
-                return false;
-            }
-            from = record + LENGTH_AT + 5;
+        int from = record & PAGE_MASK;
+        int length = keyLength;
+        if ((int) INTS.get(a, from) != length) {
+            return false;
         }
-        int i = 0;
-        for (; i + 8 <= length; i += 8) {
-            if ((long) LONGS.get(a, from + i) != (long) LONGS.get(b, i)) {
-                return false;
-            }
-        }
-        for (; i < length; i++) {
-            if (a[from + i] != b[i]) {
-                return false;
-            }
-        }
-        return true;
+        return Arrays.equals(a, from + 4, from + 4 + length, scratch, 0, length);
     }
 
-    /** Appends a record for the key in {@code scratch}; returns its offset. */
-    private int insert(long count, int keyGroup) {
-        int entry = size;
-        if (entry == offsets.length) {
-            int n = entry * 2;
-            offsets = Arrays.copyOf(offsets, n);
-            keyGroups = Arrays.copyOf(keyGroups, n);
+    /** Fills the empty slot with the key just encoded; returns the key's entry id. */
+    private int insert(int slot, int hash, long delta, int keyGroup) {
+        long body = keyBody;
+        if (keyTag == LONG_KEY) {
+            body = ((long) hash << 32) | appendToArena();
         }
-        if ((entry >>> 6) >= dirtyBits.length) {
-            dirtyBits = Arrays.copyOf(dirtyBits, dirtyBits.length * 2);
+        int at = slot * SLOT_LONGS;
+        slots[at + COUNT] = delta;
+        slots[at + ID] = ((long) keyTag << 32) | idBits(keyGroup);
+        slots[at + BODY] = body;
+        size++;
+        if (size * 10L > capacity * 7L) {
+            return rehash(slot);
         }
-        int length = scratchLength;
-        int header = LENGTH_AT + (length <= SHORT_KEY ? 1 : 5);
-        int needed = header + length;
+        return slot;
+    }
+
+    /** Appends the long key in {@code scratch} to the arena; returns its address. */
+    private int appendToArena() {
+        int length = keyLength;
+        int needed = 4 + length;
         if (page < 0 || pageUsed + needed > pages[page].length) {
             nextPage(needed);
         }
         int at = pageUsed;
         byte[] p = pages[page];
-        LONGS.set(p, at, count);
-        INTS.set(p, at + ENTRY_AT, entry);
-        if (length <= SHORT_KEY) {
-            p[at + LENGTH_AT] = (byte) length;
-        } else {
-            p[at + LENGTH_AT] = (byte) 0xff;
-            INTS.set(p, at + LENGTH_AT + 1, length);
-        }
-        System.arraycopy(scratch, 0, p, at + header, length);
-        int record = (page << PAGE_BITS) | at;
-        offsets[entry] = record;
+        INTS.set(p, at, length);
+        System.arraycopy(scratch, 0, p, at + 4, length);
         pageUsed += needed;
-        keyGroups[entry] = (short) keyGroup;
-        size++;
-        return record;
+        return (page << PAGE_BITS) | at;
     }
 
     /** Moves on to the next page (reusing one kept by {@link #clear()} when it is big enough). */
@@ -309,65 +328,132 @@ public final class KeyCountTable {
         pageUsed = 0;
     }
 
-    private void rehash() {
-        long[] bigger = new long[slots.length * 2];
-        Arrays.fill(bigger, EMPTY);
-        int biggerMask = bigger.length - 1;
-        for (long s : slots) {
-            if (s == EMPTY) {
+    /** Doubles the table; returns where the key of slot {@code track} went. */
+    private int rehash(int track) {
+        if (capacity >= 1 << 29) {
+            throw new IllegalStateException(
+                    "The count table of this subtask holds "
+                            + size
+                            + " keys and cannot grow; raise the parallelism so each subtask owns"
+                            + " fewer keys");
+        }
+        long[] old = slots;
+        long[] oldDirty = dirtyBits;
+        allocateSlots(capacity * 2);
+        long[] s = slots;
+        int tracked = -1;
+        for (int from = 0; from < old.length; from += SLOT_LONGS) {
+            long id = old[from + ID];
+            if ((int) id == 0) {
                 continue;
             }
-            int slot = (int) (s >>> 32) & biggerMask;
-            while (bigger[slot] != EMPTY) {
-                slot = (slot + 1) & biggerMask;
+            int tag = (int) (id >>> 32);
+            long body = old[from + BODY];
+            int hash = tag == LONG_KEY ? (int) (body >>> 32) : inlineHash(tag, body);
+            int slot = hash & mask;
+            while ((int) s[slot * SLOT_LONGS + ID] != 0) {
+                slot = (slot + 1) & mask;
             }
-            bigger[slot] = s;
+            int at = slot * SLOT_LONGS;
+            s[at + COUNT] = old[from + COUNT];
+            s[at + ID] = id;
+            s[at + BODY] = body;
+            int oldSlot = from / SLOT_LONGS;
+            if ((oldDirty[oldSlot >>> 6] & (1L << oldSlot)) != 0) {
+                dirtyBits[slot >>> 6] |= 1L << slot;
+            }
+            if (oldSlot == track) {
+                tracked = slot;
+            }
         }
-        slots = bigger;
-        mask = biggerMask;
+        return tracked;
     }
 
     /**
-     * Copies {@code key} into {@code scratch} as UTF-8 and returns {@link #hash} of those bytes, in
-     * one pass for ASCII keys (one byte per char, no allocation).
+     * Sets {@link #keyTag} and {@link #keyBody} for {@code key} (and {@code scratch}, for a long
+     * key) and returns its hash; a short ASCII key takes one pass over its chars, no copy.
      */
-    private int encodeAndHash(String key) {
+    private int encode(String key) {
         int n = key.length();
+        if (n <= INLINE) {
+            long lo = 0;
+            long hi = 0;
+            for (int i = 0; i < n; i++) {
+                char c = key.charAt(i);
+                if (c >= 0x80) {
+                    return encodeUtf8(key); // rare: non-ASCII keys
+                }
+                if (i < 8) {
+                    lo |= (long) c << (8 * i);
+                } else {
+                    hi |= (long) c << (8 * (i - 8));
+                }
+            }
+            return encodeInline(n, lo, hi);
+        }
         ensureScratch(n);
         byte[] bytes = scratch;
-        long h = n;
-        long word = 0;
-        int shift = 0;
         for (int i = 0; i < n; i++) {
             char c = key.charAt(i);
             if (c >= 0x80) {
-                return encodeUtf8(key); // rare: non-ASCII keys
+                return encodeUtf8(key);
             }
             bytes[i] = (byte) c;
-            word |= (long) c << shift;
-            shift += 8;
-            if (shift == 64) {
-                h = mix(h, word);
-                word = 0;
-                shift = 0;
-            }
         }
-        scratchLength = n;
-        return finish(mix(h, word));
+        return encodeLong(n);
     }
 
     private int encodeUtf8(String key) {
         byte[] utf8 = key.getBytes(StandardCharsets.UTF_8);
-        ensureScratch(utf8.length);
-        System.arraycopy(utf8, 0, scratch, 0, utf8.length);
-        scratchLength = utf8.length;
-        return hash(scratch, 0, scratchLength);
+        return encode(utf8, 0, utf8.length);
+    }
+
+    /** {@link #encode(String)} for UTF-8 bytes. */
+    private int encode(byte[] key, int from, int length) {
+        if (length <= INLINE) {
+            long lo = 0;
+            long hi = 0;
+            for (int i = 0; i < length; i++) {
+                long b = key[from + i] & 0xffL;
+                if (i < 8) {
+                    lo |= b << (8 * i);
+                } else {
+                    hi |= b << (8 * (i - 8));
+                }
+            }
+            return encodeInline(length, lo, hi);
+        }
+        ensureScratch(length);
+        System.arraycopy(key, from, scratch, 0, length);
+        return encodeLong(length);
+    }
+
+    /** An inline key of {@code length} bytes: bytes 0..7 in {@code lo}, 8..10 in {@code hi}. */
+    private int encodeInline(int length, long lo, long hi) {
+        int tag = length | (int) (lo << 8);
+        long body = (lo >>> 24) | (hi << 40);
+        keyTag = tag;
+        keyBody = body;
+        return inlineHash(tag, body);
+    }
+
+    /** A long key of {@code length} bytes in {@code scratch}. */
+    private int encodeLong(int length) {
+        keyLength = length;
+        keyTag = LONG_KEY;
+        int hash = hash(scratch, 0, length);
+        keyBody = (long) hash << 32; // the address part is not compared (the arena bytes are)
+        return hash;
     }
 
     private void ensureScratch(int length) {
         if (scratch.length < length) {
             scratch = new byte[Math.max(length, scratch.length * 2)];
         }
+    }
+
+    private static int inlineHash(int tag, long body) {
+        return finish(mix(mix(0x5bd1e995L, tag & 0xffffffffL), body));
     }
 
     /**

@@ -41,7 +41,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<Tuple2<St
     }
 
     private void flush() {
-        for (int entry = 0; entry < table.size(); entry++) {
+        for (int entry = table.next(0); entry >= 0; entry = table.next(entry + 1)) {
             output.collect(out.replace(Tuple2.of(table.key(entry), table.count(entry))));
         }
         table.clear();

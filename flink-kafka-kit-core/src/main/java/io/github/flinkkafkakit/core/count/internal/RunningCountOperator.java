@@ -169,7 +169,7 @@ public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple
         }
         int span = last < 0 ? 0 : last - first + 1;
         int[] start = new int[span + 1];
-        for (int e = 0; e < table.size(); e++) {
+        for (int e = table.next(0); e >= 0; e = table.next(e + 1)) {
             start[table.keyGroup(e) - first + 1]++;
         }
         for (int i = 0; i < span; i++) {
@@ -177,7 +177,7 @@ public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple
         }
         int[] order = new int[table.size()];
         int[] fill = start.clone();
-        for (int e = 0; e < table.size(); e++) {
+        for (int e = table.next(0); e >= 0; e = table.next(e + 1)) {
             order[fill[table.keyGroup(e) - first]++] = e;
         }
         DataOutputViewStreamWrapper out = new DataOutputViewStreamWrapper(stream);

@@ -21,9 +21,30 @@ class KeyCountTableTest {
             expected.merge(key, 1L, Long::sum);
         }
         assertThat(table.size()).isEqualTo(expected.size());
-        for (int e = 0; e < table.size(); e++) {
-            assertThat(table.count(e)).as(table.key(e)).isEqualTo(expected.get(table.key(e)));
+        Map<String, Long> listed = new HashMap<>();
+        for (int e = table.next(0); e >= 0; e = table.next(e + 1)) {
+            assertThat(listed.put(table.key(e), table.count(e))).as(table.key(e)).isNull();
         }
+        assertThat(listed).isEqualTo(expected);
+    }
+
+    @Test
+    void shouldKeepChangedMarksAndKeyGroupsWhenTheTableGrows() {
+        KeyCountTable table = new KeyCountTable();
+        for (int i = 0; i < 50; i++) {
+            table.markDirty(table.add("dirty-" + i, i, i));
+        }
+        for (int i = 0; i < 100_000; i++) { // several doublings
+            int e = table.add("clean-key-number-" + i, 1, 100 + i % 1000);
+            assertThat(table.keyGroup(e)).isEqualTo(100 + i % 1000);
+        }
+        Map<String, Long> dirty = new HashMap<>();
+        for (int e = table.nextDirty(0); e >= 0; e = table.nextDirty(e + 1)) {
+            dirty.put(table.key(e), table.count(e));
+            assertThat(table.keyGroup(e)).isEqualTo((int) table.count(e));
+        }
+        assertThat(table.dirtyCount()).isEqualTo(50);
+        assertThat(dirty).hasSize(50).containsEntry("dirty-0", 0L).containsEntry("dirty-49", 49L);
     }
 
     @Test
@@ -33,17 +54,22 @@ class KeyCountTableTest {
             table.markDirty(table.add("old" + i, 5, 1));
         }
         table.clear();
-        table.add("new", 2, 3);
-        table.add("old7", 1, 3);
-        table.add("new", 2, 3);
+        int fresh = table.add("new", 2, 3);
+        int old = table.add("old7", 1, 3);
+        assertThat(table.add("new", 2, 3)).isEqualTo(fresh);
 
         assertThat(table.size()).isEqualTo(2);
         assertThat(table.dirtyCount()).isZero();
-        assertThat(table.key(0)).isEqualTo("new");
-        assertThat(table.count(0)).isEqualTo(4);
-        assertThat(table.key(1)).isEqualTo("old7");
-        assertThat(table.count(1)).isEqualTo(1);
+        assertThat(table.key(fresh)).isEqualTo("new");
+        assertThat(table.count(fresh)).isEqualTo(4);
+        assertThat(table.key(old)).isEqualTo("old7");
+        assertThat(table.count(old)).isEqualTo(1);
         assertThat(table.nextDirty(0)).isEqualTo(-1);
+        int listed = 0;
+        for (int e = table.next(0); e >= 0; e = table.next(e + 1)) {
+            listed++;
+        }
+        assertThat(listed).isEqualTo(2);
     }
 
     @Test
