@@ -376,18 +376,23 @@ public final class KeyCountTable {
     private int encode(String key) {
         int n = key.length();
         if (n <= INLINE) {
+            // Chars 0..7 into lo, 8..10 into hi; one check for non-ASCII at the end.
+            int chars = 0;
             long lo = 0;
-            long hi = 0;
-            for (int i = 0; i < n; i++) {
+            int first = Math.min(n, 8);
+            for (int i = 0; i < first; i++) {
                 char c = key.charAt(i);
-                if (c >= 0x80) {
-                    return encodeUtf8(key); // rare: non-ASCII keys
-                }
-                if (i < 8) {
-                    lo |= (long) c << (8 * i);
-                } else {
-                    hi |= (long) c << (8 * (i - 8));
-                }
+                chars |= c;
+                lo |= (long) c << (i << 3);
+            }
+            long hi = 0;
+            for (int i = 8; i < n; i++) {
+                char c = key.charAt(i);
+                chars |= c;
+                hi |= (long) c << ((i - 8) << 3);
+            }
+            if (chars >= 0x80) {
+                return encodeUtf8(key); // rare: non-ASCII keys
             }
             return encodeInline(n, lo, hi);
         }
