@@ -23,10 +23,11 @@ import java.time.Duration;
  *                 .build();
  * }</pre>
  *
- * <p>Counts are held in a compact table (keys as UTF-8 bytes in one arena, counts in a {@code
- * long[]}); the per-record path touches no Flink state and boxes nothing. The table reaches Flink's
- * checkpoints once per checkpoint as raw keyed state, per key group, so savepoints, restore and
- * rescaling work as with any keyed state. Types are Flink's own (no Kryo).
+ * <p>Counts are held in a compact table (an open-addressing {@code long[]} whose slots hold the
+ * key's UTF-8 bytes inline, up to 11 of them, and its count); the per-record path touches no Flink
+ * state and boxes nothing. The table reaches Flink's checkpoints once per checkpoint as raw keyed
+ * state, per key group, so savepoints, restore and rescaling work as with any keyed state. Types
+ * are Flink's own (no Kryo).
  */
 @PublicEvolving
 public final class Counts {
