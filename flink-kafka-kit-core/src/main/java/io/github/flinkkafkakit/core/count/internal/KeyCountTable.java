@@ -172,36 +172,31 @@ public final class KeyCountTable {
 
     /** The key of an entry (allocates; for emission and snapshots, not the hot path). */
     public String key(int entry) {
-        int at = entry * SLOT_LONGS;
-        int tag = (int) (slots[at + ID] >>> 32);
-        if (tag == LONG_KEY) {
-            int record = (int) slots[at + BODY];
-            byte[] p = pages[record >>> PAGE_BITS];
-            int offset = record & PAGE_MASK;
-            return new String(p, offset + 4, (int) INTS.get(p, offset), StandardCharsets.UTF_8);
-        }
-        byte[] bytes = new byte[INLINE];
-        int length = inlineKey(tag, slots[at + BODY], bytes);
-        return new String(bytes, 0, length, StandardCharsets.UTF_8);
+        int length = keyToScratch(entry);
+        return new String(scratch, 0, length, StandardCharsets.UTF_8);
     }
 
     /** Writes the key bytes of an entry to {@code out}: length, then the UTF-8 bytes. */
     public void writeKey(int entry, java.io.DataOutput out) throws java.io.IOException {
+        int length = keyToScratch(entry);
+        out.writeInt(length);
+        out.write(scratch, 0, length);
+    }
+
+    /** Copies the UTF-8 bytes of an entry's key to {@code scratch}; returns their length. */
+    private int keyToScratch(int entry) {
         int at = entry * SLOT_LONGS;
         int tag = (int) (slots[at + ID] >>> 32);
-        if (tag == LONG_KEY) {
-            int record = (int) slots[at + BODY];
-            byte[] p = pages[record >>> PAGE_BITS];
-            int offset = record & PAGE_MASK;
-            int length = (int) INTS.get(p, offset);
-            out.writeInt(length);
-            out.write(p, offset + 4, length);
-            return;
+        if (tag != LONG_KEY) {
+            return inlineKey(tag, slots[at + BODY], scratch); // scratch is never below 11 bytes
         }
-        byte[] bytes = scratch;
-        int length = inlineKey(tag, slots[at + BODY], bytes);
-        out.writeInt(length);
-        out.write(bytes, 0, length);
+        int record = (int) slots[at + BODY];
+        byte[] p = pages[record >>> PAGE_BITS];
+        int offset = record & PAGE_MASK;
+        int length = (int) INTS.get(p, offset);
+        ensureScratch(length);
+        System.arraycopy(p, offset + 4, scratch, 0, length);
+        return length;
     }
 
     /** Writes an inline key's bytes to {@code to}; returns its length. */
