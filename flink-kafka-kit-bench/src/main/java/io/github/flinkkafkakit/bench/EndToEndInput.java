@@ -47,7 +47,12 @@ final class EndToEndInput {
      * scenario run in its own JVM over an input another process wrote).
      */
     static EndToEndInput expected(String topic, int records, int keys, boolean zipf, long seed) {
-        int[] ids = Keys.ids(records, keys, zipf, seed);
+        return expected(topic, keys, Keys.ids(records, keys, zipf, seed));
+    }
+
+    /** The input of records with these key ids (record {@code r} has value {@link #value}). */
+    private static EndToEndInput expected(String topic, int keys, int[] ids) {
+        int records = ids.length;
         long[] counts = new long[keys];
         long[] sums = new long[keys];
         for (int r = 0; r < records; r++) {
@@ -86,6 +91,6 @@ final class EndToEndInput {
             }
             producer.flush();
         }
-        return expected(topic, records, keys, zipf, seed);
+        return expected(topic, keys, ids);
     }
 }
