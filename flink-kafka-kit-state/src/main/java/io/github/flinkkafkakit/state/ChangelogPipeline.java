@@ -71,6 +71,13 @@ public final class ChangelogPipeline<T> {
     private final List<DataStream<KafkaWrite>> writes = new ArrayList<>();
     private final SingleOutputStreamOperator<T> source;
     private final int changelogPartitions;
+
+    /**
+     * The writer's {@code max.request.size}: the changelog operators check each change against it,
+     * the writer cuts dead letters to it.
+     */
+    private final int maxRequestSize;
+
     private int operators;
     private boolean attached;
 
@@ -80,6 +87,7 @@ public final class ChangelogPipeline<T> {
         this.in = in;
         this.writesTag = new OutputTag<>("fkk-changelog-writes", WRITE_TYPE);
         checkCheckpointing();
+        maxRequestSize = ProducerLimits.maxRequestSize(changelog.connection().clientProperties());
         changelogPartitions =
                 ChangelogTopics.ensureCompacted(
                         changelog.connection(), changelog.topic(), changelog.partitions());
@@ -159,8 +167,7 @@ public final class ChangelogPipeline<T> {
                                         changelogPartitions,
                                         writesTag,
                                         in.errorPolicy().deadLetterTopic(),
-                                        ProducerLimits.maxRequestSize(
-                                                changelog.connection().clientProperties()),
+                                        maxRequestSize,
                                         changelog.restoreListener()))
                         .uid(uid)
                         .setMaxParallelism(changelog.maxParallelism());
@@ -212,8 +219,7 @@ public final class ChangelogPipeline<T> {
                 KafkaSink.<KafkaWrite>builder()
                         .setKafkaProducerConfig(props)
                         .setDeliveryGuarantee(changelog.deliveryGuarantee())
-                        .setRecordSerializer(
-                                new KafkaWriteSerializer(ProducerLimits.maxRequestSize(props)));
+                        .setRecordSerializer(new KafkaWriteSerializer(maxRequestSize));
         if (changelog.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
             builder.setTransactionalIdPrefix(changelog.transactionalIdPrefix());
         }
