@@ -27,7 +27,7 @@ import java.util.Arrays;
 @Internal
 public final class KeyCountTable {
 
-    /** Eight bytes of a key at a time, for {@link #hash} and key comparison. */
+    /** Eight bytes of a long key at a time, for {@link #hash}. */
     private static final VarHandle LONGS =
             MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
@@ -36,10 +36,9 @@ public final class KeyCountTable {
 
     // Slot layout, three longs: [COUNT] the count; [ID] high 32 bits the tag, low 32 bits the key
     // group << 1 | 1 (0 = empty slot); [BODY]. A key of at most INLINE UTF-8 bytes: tag = its
-    // length and its
-    // first three bytes, body = its next eight (little-endian, zero-padded), so two keys are equal
-    // exactly when tag and body are. A longer key: tag = LONG_KEY (a length no inline key has),
-    // body = its hash << 32 | its arena address.
+    // length and its first three bytes, body = its next eight (little-endian, zero-padded), so two
+    // keys are equal exactly when tag and body are. A longer key: tag = LONG_KEY (a length no
+    // inline key has), body = its hash << 32 | its arena address.
     private static final int COUNT = 0;
     private static final int ID = 1;
     private static final int BODY = 2;
