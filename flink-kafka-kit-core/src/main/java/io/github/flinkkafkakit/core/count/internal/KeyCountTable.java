@@ -127,6 +127,25 @@ public final class KeyCountTable {
 
     /** Adds {@code delta} to the key just encoded (with this hash), inserting it if new. */
     private int addEncoded(int hash, long delta, int keyGroup) {
+        int slot = probe(hash);
+        if (slot < 0) {
+            return insert(-slot - 1, hash, delta, keyGroup);
+        }
+        slots[slot * SLOT_LONGS + COUNT] += delta;
+        return slot;
+    }
+
+    /** The entry of {@code key}, or -1 when the table does not hold it. */
+    public int find(String key) {
+        int slot = probe(encode(key));
+        return slot < 0 ? -1 : slot;
+    }
+
+    /**
+     * The slot of the key just encoded (with this hash), or, when the table does not hold it,
+     * {@code -(the empty slot it would go to) - 1}.
+     */
+    private int probe(int hash) {
         long[] s = slots;
         int tag = keyTag;
         long body = keyBody;
@@ -135,14 +154,13 @@ public final class KeyCountTable {
             int at = slot * SLOT_LONGS;
             long id = s[at + ID];
             if ((int) id == 0) {
-                return insert(slot, hash, delta, keyGroup);
+                return -slot - 1;
             }
             if ((int) (id >>> 32) == tag) {
                 long b = s[at + BODY];
                 if (tag != LONG_KEY
                         ? b == body
                         : (b >>> 32) == (body >>> 32) && arenaKeyEquals((int) b)) {
-                    s[at + COUNT] += delta;
                     return slot;
                 }
             }
@@ -171,8 +189,7 @@ public final class KeyCountTable {
 
     /** The key of an entry (allocates; for emission and snapshots, not the hot path). */
     public String key(int entry) {
-        int length = keyToScratch(entry);
-        return new String(scratch, 0, length, StandardCharsets.UTF_8);
+        return string(scratch, keyToScratch(entry));
     }
 
     /** Writes the key bytes of an entry to {@code out}: length, then the UTF-8 bytes. */
@@ -403,8 +420,85 @@ public final class KeyCountTable {
     }
 
     private int encodeUtf8(String key) {
-        byte[] utf8 = key.getBytes(StandardCharsets.UTF_8);
+        byte[] utf8 = utf8(key);
         return encode(utf8, 0, utf8.length);
+    }
+
+    /**
+     * The UTF-8 bytes of {@code key}, except that a lone surrogate (no valid UTF-8 exists for it)
+     * gets the three bytes of its code unit ("WTF-8") instead of {@code String.getBytes}'s {@code
+     * '?'}: every String has its own bytes, so a lone U+D800 and "?" stay two keys, and {@link
+     * #key} gives the String back.
+     */
+    static byte[] utf8(String key) {
+        int n = key.length();
+        byte[] out = new byte[n * 3];
+        int at = 0;
+        for (int i = 0; i < n; i++) {
+            char c = key.charAt(i);
+            if (c < 0x80) {
+                out[at++] = (byte) c;
+            } else if (c < 0x800) {
+                out[at++] = (byte) (0xc0 | c >> 6);
+                out[at++] = (byte) (0x80 | c & 0x3f);
+            } else if (Character.isHighSurrogate(c)
+                    && i + 1 < n
+                    && Character.isLowSurrogate(key.charAt(i + 1))) {
+                int cp = Character.toCodePoint(c, key.charAt(++i));
+                out[at++] = (byte) (0xf0 | cp >> 18);
+                out[at++] = (byte) (0x80 | cp >> 12 & 0x3f);
+                out[at++] = (byte) (0x80 | cp >> 6 & 0x3f);
+                out[at++] = (byte) (0x80 | cp & 0x3f);
+            } else {
+                out[at++] = (byte) (0xe0 | c >> 12);
+                out[at++] = (byte) (0x80 | c >> 6 & 0x3f);
+                out[at++] = (byte) (0x80 | c & 0x3f);
+            }
+        }
+        return Arrays.copyOf(out, at);
+    }
+
+    /**
+     * The String of UTF-8 bytes, and of the lone surrogates {@link #utf8} writes (bytes {@code ED
+     * A0..BF xx}, which a UTF-8 decoder would replace).
+     */
+    static String string(byte[] bytes, int length) {
+        boolean surrogates = false;
+        for (int i = 0; i + 1 < length; i++) {
+            if (bytes[i] == (byte) 0xed && (bytes[i + 1] & 0xff) >= 0xa0) {
+                surrogates = true;
+                break;
+            }
+        }
+        if (!surrogates) {
+            return new String(bytes, 0, length, StandardCharsets.UTF_8);
+        }
+        StringBuilder out = new StringBuilder(length);
+        for (int i = 0; i < length; ) {
+            int c = bytes[i] & 0xff;
+            if (c < 0x80) {
+                out.append((char) c);
+                i++;
+            } else if (c < 0xe0) {
+                out.append((char) ((c & 0x1f) << 6 | bytes[i + 1] & 0x3f));
+                i += 2;
+            } else if (c < 0xf0) {
+                out.append(
+                        (char)
+                                ((c & 0x0f) << 12
+                                        | (bytes[i + 1] & 0x3f) << 6
+                                        | bytes[i + 2] & 0x3f));
+                i += 3;
+            } else {
+                out.appendCodePoint(
+                        (c & 0x07) << 18
+                                | (bytes[i + 1] & 0x3f) << 12
+                                | (bytes[i + 2] & 0x3f) << 6
+                                | bytes[i + 3] & 0x3f);
+                i += 4;
+            }
+        }
+        return out.toString();
     }
 
     /** {@link #encode(String)} for UTF-8 bytes. */

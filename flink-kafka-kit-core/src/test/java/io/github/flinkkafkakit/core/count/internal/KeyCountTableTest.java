@@ -149,4 +149,45 @@ class KeyCountTableTest {
         int e = table.add("x", 1, 32767);
         assertThat(table.keyGroup(e)).isEqualTo(32767);
     }
+
+    @Test
+    void shouldKeepApartKeysThatUtf8CannotTellApartAndGiveThemBack() {
+        // String.getBytes(UTF_8) turns a lone surrogate into '?'.
+        String[] keys = {
+            "?",
+            "\uD800",
+            "a\uDC00b",
+            "\uD83D\uDE00",
+            "\uD83D",
+            "é",
+            "x\uD83Dy, a key longer than 11",
+            "x?y, a key longer than 11",
+            "\uDBFF\uDFFF\uDBFF"
+        };
+        KeyCountTable table = new KeyCountTable();
+        for (int i = 0; i < keys.length; i++) {
+            table.add(keys[i], i + 1, 0);
+        }
+        assertThat(table.size()).isEqualTo(keys.length);
+        for (int i = 0; i < keys.length; i++) {
+            int e = table.find(keys[i]);
+            assertThat(table.count(e)).as(keys[i]).isEqualTo(i + 1);
+            assertThat(table.key(e)).isEqualTo(keys[i]);
+        }
+    }
+
+    @Test
+    void shouldFindOnlyTheKeysItHoldsWithoutAddingAny() {
+        KeyCountTable table = new KeyCountTable();
+        int shortKey = table.add("short", 1, 0);
+        int longKey = table.add("a key of more than eleven bytes", 1, 0);
+        int nonAscii = table.add("grüße", 1, 0);
+        assertThat(table.find("short")).isEqualTo(shortKey);
+        assertThat(table.find("a key of more than eleven bytes")).isEqualTo(longKey);
+        assertThat(table.find("grüße")).isEqualTo(nonAscii);
+        assertThat(table.find("shorT")).isEqualTo(-1);
+        assertThat(table.find("a key of more than eleven byteS")).isEqualTo(-1);
+        assertThat(table.find("")).isEqualTo(-1);
+        assertThat(table.size()).isEqualTo(3);
+    }
 }
