@@ -12,6 +12,7 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.metrics.Counter;
@@ -348,6 +349,17 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                 state.onTtlTimer(timer.getTimestamp());
             }
         }
+    }
+
+    /**
+     * A set for the keys a state changes between two flushes: for String keys a {@link
+     * ChangedStringKeys} (one cache miss per mark, nothing retained), else a {@code LinkedHashSet}
+     * of key copies.
+     */
+    Set<Object> newChangedKeys() {
+        return keySerializer instanceof StringSerializer
+                ? new ChangedStringKeys()
+                : new LinkedHashSet<>();
     }
 
     @SuppressWarnings("unchecked")

@@ -6,7 +6,6 @@ import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 
 import java.io.IOException;
-import java.util.LinkedHashSet;
 import java.util.Set;
 
 /** {@link ValueState} whose changes go to the changelog at each checkpoint (coalesced per key). */
@@ -16,8 +15,8 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     private final ValueState<T> inner;
     private final TypeSerializer<T> serializer;
     private final ChangelogOperator<K, ?, ?> operator;
-    private Set<K> dirty = new LinkedHashSet<>();
-    private Set<K> flushing = new LinkedHashSet<>();
+    private Set<Object> dirty;
+    private Set<Object> flushing;
 
     // During a flush: the value just written for the current key, so the function's onCheckpoint
     // reads it without a second state lookup.
@@ -51,6 +50,8 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
         this.operator = operator;
         this.ttlMillis = ttlMillis;
         this.lastUpdate = lastUpdate;
+        this.dirty = operator.newChangedKeys();
+        this.flushing = operator.newChangedKeys();
     }
 
     @Override
@@ -130,12 +131,11 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     Set<Object> takeChangedKeys() {
-        Set<K> taken = dirty;
+        Set<Object> taken = dirty;
         dirty = flushing;
         flushing = taken;
-        return (Set<Object>) taken;
+        return taken;
     }
 
     @Override

@@ -1,0 +1,47 @@
+package io.github.flinkkafkakit.state.internal;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ChangedStringKeysTest {
+
+    @Test
+    void shouldHoldTheSameKeysAsAHashSetAcrossGrowthAndClears() {
+        ChangedStringKeys keys = new ChangedStringKeys();
+        Random random = new Random(7);
+        for (int round = 0; round < 3; round++) {
+            Set<String> expected = new HashSet<>();
+            for (int i = 0; i < 50_000; i++) {
+                // short and long keys, repeated ones, the odd non-ASCII one
+                int id = (int) (Math.pow(random.nextDouble(), 2) * 20_000);
+                String key =
+                        id % 3 == 0 ? "long key number " + id : id % 7 == 0 ? "ü" + id : "k" + id;
+                assertThat(keys.add(key)).isEqualTo(expected.add(key));
+            }
+            assertThat(keys).hasSize(expected.size());
+            assertThat(new HashSet<>(keys)).isEqualTo(expected);
+            assertThat(keys.contains("k" + 20_001)).isFalse();
+            assertThat(keys.contains(expected.iterator().next())).isTrue();
+            keys.clear();
+            assertThat(keys).isEmpty();
+            assertThat(keys.iterator().hasNext()).isFalse();
+        }
+    }
+
+    @Test
+    void shouldKeepKeysThatDifferOnlyInInvalidUtf16() {
+        ChangedStringKeys keys = new ChangedStringKeys();
+        List<String> distinct = List.of("?", "\uD800", "\uDC00", "a\uD800b", "a?b", "");
+        for (String key : distinct) {
+            assertThat(keys.add(key)).as(key).isTrue();
+            assertThat(keys.add(new String(key.toCharArray()))).as(key).isFalse();
+        }
+        assertThat(new HashSet<>(keys)).containsExactlyInAnyOrderElementsOf(distinct);
+    }
+}
