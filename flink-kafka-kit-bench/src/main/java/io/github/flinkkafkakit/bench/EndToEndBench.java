@@ -99,6 +99,14 @@ public final class EndToEndBench {
             EndToEndInput warmup =
                     input(context, "warmup-in", options.warmupRecords, options, WARMUP_SEED);
             EndToEndInput input = input(context, "in", options.records, options, INPUT_SEED);
+            long warmupStart = System.nanoTime();
+            BrokerWarmup.run(context, warmup);
+            context.deleteScratchTopics();
+            out.printf(
+                    Locale.ROOT,
+                    "broker warm-up: %,d records copied in transactions and read back (%.1f s)%n",
+                    warmup.records,
+                    (System.nanoTime() - warmupStart) / 1e9);
             int n = 0;
             for (EndToEndScenario scenario : scenarios) {
                 n++;
