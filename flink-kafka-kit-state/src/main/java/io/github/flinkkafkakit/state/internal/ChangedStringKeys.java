@@ -23,7 +23,10 @@ import java.util.NoSuchElementException;
 @Internal
 final class ChangedStringKeys extends AbstractSet<Object> {
 
-    private final KeyCountTable table = new KeyCountTable();
+    private KeyCountTable table = new KeyCountTable();
+
+    /** The most keys held at a {@link #clear()} since the table was last replaced. */
+    private int peak;
 
     @Override
     public boolean add(Object key) {
@@ -47,11 +50,26 @@ final class ChangedStringKeys extends AbstractSet<Object> {
         return table.size() == 0;
     }
 
+    /**
+     * Empties the set. The table keeps its arrays for the next checkpoint's keys, unless they have
+     * become far too big: after a burst of changed keys, the first checkpoint with under 1/16 of
+     * that peak gets a new, small table, and the burst's memory goes back to the heap.
+     */
     @Override
     public void clear() {
-        if (table.size() > 0) {
+        int size = table.size();
+        peak = Math.max(peak, size);
+        if (size * 16L < peak) {
+            table = new KeyCountTable();
+            peak = 0;
+        } else if (size > 0) {
             table.clear();
         }
+    }
+
+    /** Heap bytes the table holds (for tests). */
+    long retainedBytes() {
+        return table.retainedBytes();
     }
 
     @Override

@@ -44,4 +44,27 @@ class ChangedStringKeysTest {
         }
         assertThat(new HashSet<>(keys)).containsExactlyInAnyOrderElementsOf(distinct);
     }
+
+    @Test
+    void shouldGiveABurstsMemoryBackOnceFarFewerKeysChange() {
+        ChangedStringKeys keys = new ChangedStringKeys();
+        long empty = keys.retainedBytes();
+        for (int i = 0; i < 100_000; i++) {
+            keys.add("key-" + i);
+        }
+        keys.clear();
+        long afterBurst = keys.retainedBytes();
+        for (int i = 0; i < 50_000; i++) { // still a busy checkpoint: the arrays are reused
+            keys.add("key-" + i);
+        }
+        keys.clear();
+        assertThat(keys.retainedBytes()).isEqualTo(afterBurst).isGreaterThan(empty * 100);
+        for (int i = 0; i < 10; i++) {
+            keys.add("key-" + i);
+        }
+        keys.clear();
+        assertThat(keys.retainedBytes()).isEqualTo(empty);
+        assertThat(keys).isEmpty();
+        assertThat(keys.add("key-1")).isTrue();
+    }
 }
