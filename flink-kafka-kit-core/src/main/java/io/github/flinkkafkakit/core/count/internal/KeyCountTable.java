@@ -476,6 +476,10 @@ public final class KeyCountTable {
         StringBuilder out = new StringBuilder(length);
         for (int i = 0; i < length; ) {
             int c = bytes[i] & 0xff;
+            if (i + (c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4) > length) {
+                // not bytes utf8() wrote: decode as UTF-8 (malformed parts become U+FFFD)
+                return new String(bytes, 0, length, StandardCharsets.UTF_8);
+            }
             if (c < 0x80) {
                 out.append((char) c);
                 i++;

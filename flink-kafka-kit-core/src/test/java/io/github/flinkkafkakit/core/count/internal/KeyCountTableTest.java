@@ -190,4 +190,13 @@ class KeyCountTableTest {
         assertThat(table.find("")).isEqualTo(-1);
         assertThat(table.size()).isEqualTo(3);
     }
+
+    @Test
+    void shouldDecodeBytesItDidNotWriteWithoutFailing() {
+        // a lone-surrogate lead cut short: not from utf8(), decoded as UTF-8 with replacements
+        byte[] cut = {'a', (byte) 0xed, (byte) 0xa0};
+        assertThat(KeyCountTable.string(cut, 3)).startsWith("a").doesNotContain("\uD800");
+        byte[] lone = KeyCountTable.utf8("x\uD800");
+        assertThat(KeyCountTable.string(lone, lone.length)).isEqualTo("x\uD800");
+    }
 }
