@@ -15,13 +15,18 @@ import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -77,7 +83,23 @@ class ChangelogStateITCase {
     static void runTotals(
             String in, String out, String stateTopic, int parallelism, RestoreListener listener)
             throws Exception {
+        totals(in, out, stateTopic, parallelism, listener, true, null)
+                .execute("totals p=" + parallelism);
+    }
+
+    /** The totals job, not started. */
+    static StreamExecutionEnvironment totals(
+            String in,
+            String out,
+            String stateTopic,
+            int parallelism,
+            RestoreListener listener,
+            boolean bounded,
+            String savepoint) {
         Configuration conf = new Configuration();
+        if (savepoint != null) {
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -92,7 +114,7 @@ class ChangelogStateITCase {
                         .setDeserializer(
                                 KafkaDeserializers.keyValues(Serdes.string(), Serdes.longAsText()))
                         .setErrorPolicy(ErrorPolicy.deadLetter(in + "-dlq"))
-                        .setBounded(true)
+                        .setBounded(bounded)
                         .build();
         KafkaChangelog changelog =
                 KafkaChangelog.builder()
@@ -105,7 +127,7 @@ class ChangelogStateITCase {
                 job.process(
                         job.source().keyBy(t -> t.f0, Types.STRING), new RunningTotal(), TOTALS);
         job.writeOutput(totals, out, t -> t.f0, Serdes.string(), t -> t.f1, Serdes.longAsText());
-        env.execute("totals p=" + parallelism);
+        return env;
     }
 
     private Map<String, String> expectedAsText() {
@@ -145,5 +167,53 @@ class ChangelogStateITCase {
         // A run with no new input changes nothing.
         runTotals(in, out, state, 2, null);
         assertThat(new TreeMap<>(kafka.latestValuePerKey(out))).isEqualTo(expectedAsText());
+    }
+
+    /**
+     * With a Flink savepoint, Flink's own restore applies (nothing is read from the changelog), and
+     * the values changed since the last checkpoint, which the state keeps apart until the barrier,
+     * are in the savepoint: totals continue exactly at another parallelism.
+     */
+    @Test
+    void shouldResumeExactlyFromAFlinkSavepointAtAnotherParallelism(@TempDir Path savepoints)
+            throws Exception {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("totals-sp-in", 3);
+        String out = KafkaTestClient.uniqueTopicName("totals-sp-out");
+        String state = KafkaTestClient.uniqueTopicName("totals-sp-state");
+
+        produceBatch(kafka, in, 5_000, 300);
+        JobClient first = totals(in, out, state, 2, null, false, null).executeAsync("totals p=2");
+        awaitTotals(kafka, out);
+        String savepoint =
+                first.stopWithSavepoint(
+                                false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
+                        .get(2, TimeUnit.MINUTES);
+
+        produceBatch(kafka, in, 5_000, 400);
+        RESTORED.set(0);
+        JobClient resumed =
+                totals(in, out, state, 3, ChangelogStateITCase::countRestored, false, savepoint)
+                        .executeAsync("totals p=3 from a savepoint");
+        try {
+            awaitTotals(kafka, out);
+        } finally {
+            resumed.cancel().get(2, TimeUnit.MINUTES);
+        }
+        assertThat(RESTORED.get()).as("changelog records restored").isZero();
+    }
+
+    /** Waits until the committed output holds every key's expected total as its last value. */
+    private void awaitTotals(KafkaTestClient kafka, String out) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        Map<String, String> last = Map.of();
+        while (System.nanoTime() < deadline) {
+            last = new TreeMap<>(kafka.latestValuePerKey(out, Duration.ofMillis(500)));
+            if (last.equals(expectedAsText())) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        assertThat(last).as("last total per key in '%s'", out).isEqualTo(expectedAsText());
     }
 }
