@@ -357,9 +357,16 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
      * of key copies.
      */
     Set<Object> newChangedKeys() {
-        return keySerializer instanceof StringSerializer
-                ? new ChangedStringKeys()
-                : new LinkedHashSet<>();
+        return hasStringKeys() ? new ChangedStringKeys() : new LinkedHashSet<>();
+    }
+
+    boolean hasStringKeys() {
+        return keySerializer instanceof StringSerializer;
+    }
+
+    /** The current key, when {@link #hasStringKeys()}. */
+    String currentStringKey() {
+        return (String) getCurrentKey();
     }
 
     @SuppressWarnings("unchecked")

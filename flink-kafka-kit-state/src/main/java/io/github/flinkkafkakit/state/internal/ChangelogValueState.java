@@ -18,6 +18,14 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     private Set<Object> dirty;
     private Set<Object> flushing;
 
+    /**
+     * String keys and no TTL: {@link #dirty} and {@link #flushing} are {@link
+     * ChangedStringKeys#withValues()}, a write-behind cache. Updates between two checkpoints go to
+     * it; at the barrier each changed key's latest value goes to Flink's state (before Flink's
+     * snapshot, which is taken after the barrier) and to the changelog.
+     */
+    private final boolean writeBehind;
+
     // During a flush: the value just written for the current key, so the function's onCheckpoint
     // reads it without a second state lookup.
     private boolean cached;
@@ -50,14 +58,25 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
         this.operator = operator;
         this.ttlMillis = ttlMillis;
         this.lastUpdate = lastUpdate;
-        this.dirty = operator.newChangedKeys();
-        this.flushing = operator.newChangedKeys();
+        this.writeBehind = ttlMillis <= 0 && operator.hasStringKeys();
+        this.dirty = writeBehind ? ChangedStringKeys.withValues() : operator.newChangedKeys();
+        this.flushing = writeBehind ? ChangedStringKeys.withValues() : operator.newChangedKeys();
     }
 
     @Override
+    @SuppressWarnings("unchecked")
     public T value() throws IOException {
         if (cached) {
             return cachedValue;
+        }
+        if (writeBehind) {
+            ChangedStringKeys changed = (ChangedStringKeys) dirty;
+            int entry = changed.find(operator.currentStringKey());
+            if (entry >= 0) {
+                Object latest = changed.valueAt(entry);
+                return latest == ChangedStringKeys.CLEARED ? null : (T) latest;
+            }
+            return inner.value();
         }
         if (ttlMillis > 0 && isExpired(operator.now())) {
             return null;
@@ -68,6 +87,14 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     @Override
     public void update(T value) throws IOException {
         endKey();
+        if (writeBehind) {
+            updates++;
+            ((ChangedStringKeys) dirty)
+                    .put(
+                            operator.currentStringKey(),
+                            value == null ? ChangedStringKeys.CLEARED : value);
+            return;
+        }
         inner.update(value);
         markDirty();
         touch();
@@ -113,6 +140,11 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     @Override
     public void clear() {
         endKey();
+        if (writeBehind) {
+            updates++;
+            ((ChangedStringKeys) dirty).put(operator.currentStringKey(), ChangedStringKeys.CLEARED);
+            return;
+        }
         inner.clear();
         if (lastUpdate != null) {
             lastUpdate.clear();
@@ -141,7 +173,20 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     @Override
     @SuppressWarnings("unchecked")
     void flushCurrentKey(Object key) throws Exception {
-        T value = inner.value();
+        T value;
+        if (writeBehind) {
+            ChangedStringKeys changed = (ChangedStringKeys) flushing;
+            Object latest = changed.valueAt(changed.find((String) key));
+            if (latest == ChangedStringKeys.CLEARED) {
+                inner.clear();
+                value = null;
+            } else {
+                value = (T) latest;
+                inner.update(value);
+            }
+        } else {
+            value = inner.value();
+        }
         operator.writeChange(
                 prefix,
                 (K) key,

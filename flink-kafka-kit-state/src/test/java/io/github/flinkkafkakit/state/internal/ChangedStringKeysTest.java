@@ -2,8 +2,10 @@ package io.github.flinkkafkakit.state.internal;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
@@ -66,5 +68,32 @@ class ChangedStringKeysTest {
         assertThat(keys.retainedBytes()).isEqualTo(empty);
         assertThat(keys).isEmpty();
         assertThat(keys.add("key-1")).isTrue();
+    }
+
+    @Test
+    void shouldKeepEachKeysLatestValueAcrossGrowthWithOrWithoutALookUpFirst() {
+        ChangedStringKeys changed = ChangedStringKeys.withValues();
+        Map<String, Object> expected = new HashMap<>();
+        Random random = new Random(3);
+        for (int i = 0; i < 200_000; i++) {
+            int id = (int) (Math.pow(random.nextDouble(), 2) * 30_000);
+            String key = id % 5 == 0 ? "a long key, number " + id : "k" + id;
+            int lookedUp = random.nextInt(3);
+            if (lookedUp > 0) { // read, then update the same key: the usual path
+                int entry = changed.find(key);
+                assertThat(entry < 0 ? null : changed.valueAt(entry)).isEqualTo(expected.get(key));
+            }
+            Object value = i % 97 == 0 ? ChangedStringKeys.CLEARED : Long.valueOf(i);
+            // an equal String that is not the one looked up takes the full path
+            changed.put(lookedUp == 2 ? new String(key.toCharArray()) : key, value);
+            expected.put(key, value);
+        }
+        assertThat(changed).hasSize(expected.size());
+        assertThat(new HashSet<>(changed)).isEqualTo(expected.keySet());
+        expected.forEach(
+                (key, value) -> assertThat(changed.valueAt(changed.find(key))).isSameAs(value));
+        changed.clear();
+        assertThat(changed.find("k1")).isEqualTo(-1);
+        assertThat(changed).isEmpty();
     }
 }

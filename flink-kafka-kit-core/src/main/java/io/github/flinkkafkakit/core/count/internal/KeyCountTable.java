@@ -73,6 +73,7 @@ public final class KeyCountTable {
     private int keyTag;
     private long keyBody;
     private int keyLength; // in scratch, long keys only
+    private int lookedUpHash; // of the last lookup()
 
     public KeyCountTable() {
         allocateSlots(128);
@@ -137,8 +138,27 @@ public final class KeyCountTable {
 
     /** The entry of {@code key}, or -1 when the table does not hold it. */
     public int find(String key) {
-        int slot = probe(encode(key));
+        int slot = lookup(key);
         return slot < 0 ? -1 : slot;
+    }
+
+    /**
+     * Looks {@code key} up: its entry, or, when the table does not hold it, a negative number that
+     * {@link #insertLookedUp} takes to add the key without encoding and probing it again, provided
+     * no other method of the table ran in between.
+     */
+    public int lookup(String key) {
+        int hash = encode(key);
+        lookedUpHash = hash;
+        return probe(hash);
+    }
+
+    /**
+     * Adds the key of the last {@link #lookup}, which returned {@code lookup} (negative), with this
+     * count; returns its entry.
+     */
+    public int insertLookedUp(int lookup, long count, int keyGroup) {
+        return insert(-lookup - 1, lookedUpHash, count, keyGroup);
     }
 
     /**
@@ -166,6 +186,11 @@ public final class KeyCountTable {
             }
             slot = (slot + 1) & mask;
         }
+    }
+
+    /** Sets the count of an entry (a caller may keep its own number there, e.g. an index). */
+    public void setCount(int entry, long count) {
+        slots[entry * SLOT_LONGS + COUNT] = count;
     }
 
     public long count(int entry) {
