@@ -8,7 +8,11 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import java.io.IOException;
 import java.util.Set;
 
-/** {@link ValueState} whose changes go to the changelog at each checkpoint (coalesced per key). */
+/**
+ * {@link ValueState} whose changes go to the changelog at each checkpoint (coalesced per key). With
+ * String keys and no TTL it is write-behind: the latest values wait in the changed-key table and go
+ * to Flink's state at the barrier, together with the changelog write.
+ */
 @Internal
 final class ChangelogValueState<K, T> extends ChangelogState implements ValueState<T> {
 
