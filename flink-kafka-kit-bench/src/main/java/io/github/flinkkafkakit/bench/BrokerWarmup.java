@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * Runs the embedded broker's request paths once before the forked scenarios: group fetches and
@@ -29,6 +30,9 @@ import java.util.Properties;
 final class BrokerWarmup {
 
     private static final int RECORDS_PER_TRANSACTION = 20_000;
+
+    /** Longest each pass may take: a missing record must fail the run, not hang it. */
+    private static final Duration LIMIT = Duration.ofMinutes(2);
 
     private BrokerWarmup() {}
 
@@ -55,7 +59,9 @@ final class BrokerWarmup {
             long inTransaction = 0;
             Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
             producer.beginTransaction();
+            long deadline = System.nanoTime() + LIMIT.toNanos();
             while (copied < input.records) {
+                checkDeadline(deadline, "copy '" + input.topic + "'");
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
                 for (ConsumerRecord<byte[], byte[]> r : records) {
                     producer.send(new ProducerRecord<>(copy, r.key(), r.value()));
@@ -80,12 +86,35 @@ final class BrokerWarmup {
             try (KafkaConsumer<byte[], byte[]> consumer =
                     consumer(context, context.uniqueName("broker-warmup-read"), isolation)) {
                 consumer.subscribe(List.of(copy));
-                long read = 0;
-                while (read < input.records) {
-                    read += consumer.poll(Duration.ofMillis(100)).count();
+                // to the end offsets rather than a record count: the copy is compacted
+                long deadline = System.nanoTime() + LIMIT.toNanos();
+                while (!atEnd(consumer)) {
+                    checkDeadline(deadline, "read '" + copy + "' back (" + isolation + ")");
+                    consumer.poll(Duration.ofMillis(100));
                 }
                 consumer.commitSync();
             }
+        }
+    }
+
+    /** Whether the consumer has partitions and has read each of them to its end. */
+    private static boolean atEnd(KafkaConsumer<byte[], byte[]> consumer) {
+        Set<TopicPartition> assigned = consumer.assignment();
+        if (assigned.isEmpty()) {
+            return false;
+        }
+        for (Map.Entry<TopicPartition, Long> end : consumer.endOffsets(assigned).entrySet()) {
+            if (consumer.position(end.getKey()) < end.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void checkDeadline(long deadline, String what) {
+        if (System.nanoTime() > deadline) {
+            throw new IllegalStateException(
+                    "broker warm-up: could not " + what + " within " + LIMIT.toMinutes() + " min");
         }
     }
 
