@@ -150,7 +150,6 @@ final class ChangedStringKeys extends AbstractSet<Object> {
 
     @Override
     public Iterator<Object> iterator() {
-        lookedUp = null; // key() below uses the table's encoding buffer
         return new Iterator<>() {
             private int next = table.next(0);
 
@@ -164,7 +163,7 @@ final class ChangedStringKeys extends AbstractSet<Object> {
                 if (next < 0) {
                     throw new NoSuchElementException();
                 }
-                lookedUp = null;
+                lookedUp = null; // key() uses the table's encoding buffer
                 String key = table.key(next);
                 next = table.next(next + 1);
                 return key;
