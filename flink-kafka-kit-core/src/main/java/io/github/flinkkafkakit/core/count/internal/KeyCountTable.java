@@ -79,6 +79,12 @@ public final class KeyCountTable {
         allocateSlots(128);
     }
 
+    /** A table sized for {@code expectedKeys} keys (it does not grow until it holds more). */
+    public KeyCountTable(int expectedKeys) {
+        long wanted = Math.max(128L, expectedKeys * 10L / 7 + 1);
+        allocateSlots((int) Math.min(1 << 29, Long.highestOneBit(wanted - 1) << 1));
+    }
+
     private void allocateSlots(int n) {
         slots = new long[n * SLOT_LONGS];
         dirtyBits = new long[Math.max(1, n >>> 6)];
