@@ -3,7 +3,6 @@ package io.github.flinkkafkakit.state.internal;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.core.memory.DataInputDeserializer;
 
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -28,11 +27,10 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
 
     private Map<K, Set<UK>> flushing = new LinkedHashMap<>();
 
-    /** Restore's fetch thread only. */
-    private final DataInputDeserializer input = new DataInputDeserializer();
+    /** Serializer copies per restore fetch thread ({@link #decode} runs on them). */
+    private final ThreadLocal<Decoding<UK>> mapKeyDecoding;
 
-    private TypeSerializer<UK> restoreMapKeySerializer;
-    private TypeSerializer<UV> restoreValueSerializer;
+    private final ThreadLocal<Decoding<UV>> valueDecoding;
 
     ChangelogMapState(
             String name,
@@ -45,6 +43,10 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
         this.mapKeySerializer = mapKeySerializer;
         this.valueSerializer = valueSerializer;
         this.operator = operator;
+        this.mapKeyDecoding =
+                ThreadLocal.withInitial(() -> new Decoding<>(mapKeySerializer.duplicate()));
+        this.valueDecoding =
+                ThreadLocal.withInitial(() -> new Decoding<>(valueSerializer.duplicate()));
     }
 
     private void changed(UK mapKey) {
@@ -154,12 +156,10 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
 
     @Override
     Object decode(byte[] recordKey, int mapKeyStart, byte[] value) throws Exception {
-        if (restoreMapKeySerializer == null) {
-            restoreMapKeySerializer = mapKeySerializer.duplicate();
-            restoreValueSerializer = valueSerializer.duplicate();
-        }
-        UK mapKey = deserialize(restoreMapKeySerializer, recordKey, mapKeyStart, input);
-        UV mapValue = value == null ? null : deserialize(restoreValueSerializer, value, 0, input);
+        Decoding<UK> k = mapKeyDecoding.get();
+        UK mapKey = deserialize(k.serializer, recordKey, mapKeyStart, k.input);
+        Decoding<UV> v = valueDecoding.get();
+        UV mapValue = value == null ? null : deserialize(v.serializer, value, 0, v.input);
         return new Object[] {mapKey, mapValue};
     }
 

@@ -14,15 +14,22 @@ import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataInputViewStreamWrapper;
 import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.core.memory.DataOutputViewStreamWrapper;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.checkpoint.CheckpointType;
 import org.apache.flink.runtime.state.AbstractKeyedStateBackend;
 import org.apache.flink.runtime.state.KeyGroupRange;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.KeyGroupStatePartitionStreamProvider;
 import org.apache.flink.runtime.state.KeyedStateBackend;
+import org.apache.flink.runtime.state.KeyedStateCheckpointOutputStream;
 import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.runtime.state.heap.HeapKeyedStateBackend;
 import org.apache.flink.streaming.api.operators.InternalTimer;
 import org.apache.flink.streaming.api.operators.InternalTimerService;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
@@ -32,6 +39,7 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,7 +54,9 @@ import java.util.Set;
  *
  * <ul>
  *   <li>State lives in Flink's keyed state backend (so Flink checkpoints and savepoints work as
- *       usual); the handles record which keys changed.
+ *       usual); the handles record which keys changed. A {@code ValueState} with String keys and no
+ *       TTL on the heap backend keeps its values in a {@link StringValueTable} instead, which this
+ *       operator writes to Flink's checkpoints as raw keyed state, per key group.
  *   <li>{@link #prepareSnapshotPreBarrier}: the latest value of each changed key (or a tombstone)
  *       goes to the writes side output — before the barrier, so the single transactional writer
  *       commits it with checkpoint N; then {@link ChangelogFunction#onCheckpoint} runs for each
@@ -92,7 +102,19 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
     private transient Counter restoredRecords;
     private transient long restoreMillis;
     private transient int maxParallelism;
+    private transient KeyGroupRange keyGroupRange;
+
+    /** The backend as the current key group's keeper (heap and RocksDB backends are). */
+    private transient AbstractKeyedStateBackend<K> keyContext;
+
     private transient InternalTimerService<VoidNamespace> ttlTimers;
+
+    /**
+     * Table states restored from a Flink checkpoint's raw keyed state, by state name, until the
+     * function declares its states in {@link #open}: per key group, its number, the number of
+     * entries and the entries as written.
+     */
+    private transient Map<String, DataOutputSerializer> restoredTables;
 
     public ChangelogOperator(
             ChangelogFunction<K, IN, OUT> function,
@@ -113,10 +135,130 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         this.listener = listener;
     }
 
+    /** Table states are written to raw keyed state; timers must not use that stream. */
+    @Override
+    protected boolean isUsingCustomRawKeyedState() {
+        return true;
+    }
+
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         restoredFromFlink = context.isRestored();
+        restoredTables = new LinkedHashMap<>();
+        for (KeyGroupStatePartitionStreamProvider partition : context.getRawKeyedStateInputs()) {
+            int keyGroup = partition.getKeyGroupId();
+            try (InputStream stream = partition.getStream()) {
+                DataInputViewStreamWrapper in = new DataInputViewStreamWrapper(stream);
+                int tables = in.readInt();
+                for (int t = 0; t < tables; t++) {
+                    String name = in.readUTF();
+                    int entries = in.readInt();
+                    DataOutputSerializer out =
+                            restoredTables.computeIfAbsent(
+                                    name, n -> new DataOutputSerializer(1 << 16));
+                    out.writeInt(keyGroup);
+                    out.writeInt(entries);
+                    StringValueTable.copyEntries(in, entries, out);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        List<ChangelogValueState<K, ?>> tables = tableStates();
+        if (tables.isEmpty()) {
+            return;
+        }
+        KeyedStateCheckpointOutputStream stream = context.getRawKeyedOperatorStateOutput();
+        int first = Integer.MAX_VALUE;
+        int last = -1;
+        for (int kg : stream.getKeyGroupList()) {
+            first = Math.min(first, kg);
+            last = Math.max(last, kg);
+        }
+        if (last < 0) {
+            return;
+        }
+        StringValueTable.Grouped[] grouped = new StringValueTable.Grouped[tables.size()];
+        for (int i = 0; i < grouped.length; i++) {
+            StringValueTable table = tables.get(i).table();
+            table.compactIfSparse();
+            grouped[i] = table.group(first, last);
+        }
+        DataOutputViewStreamWrapper out = new DataOutputViewStreamWrapper(stream);
+        DataOutputSerializer scratch = new DataOutputSerializer(64);
+        for (int kg : stream.getKeyGroupList()) {
+            stream.startNewKeyGroup(kg);
+            out.writeInt(grouped.length);
+            for (int i = 0; i < grouped.length; i++) {
+                ChangelogValueState<K, ?> state = tables.get(i);
+                out.writeUTF(state.name);
+                state.table().writeKeyGroup(grouped[i], kg, state.serializer(), scratch, out);
+            }
+        }
+    }
+
+    /** The declared value states that keep their values in a {@link StringValueTable}. */
+    private List<ChangelogValueState<K, ?>> tableStates() {
+        List<ChangelogValueState<K, ?>> tables = new ArrayList<>();
+        for (ChangelogState state : states.values()) {
+            if (state instanceof ChangelogValueState
+                    && ((ChangelogValueState<K, ?>) state).table() != null) {
+                tables.add((ChangelogValueState<K, ?>) state);
+            }
+        }
+        return tables;
+    }
+
+    /**
+     * After the function declared its states: table states restored from a Flink checkpoint go to
+     * the states that now declare them (into their table, or into Flink's state when the state is
+     * no longer kept in a table, e.g. now with a TTL); values of table states that a checkpoint
+     * kept in Flink's state move into the table.
+     */
+    private void adoptFlinkRestoredState() throws Exception {
+        for (Map.Entry<String, DataOutputSerializer> restored : restoredTables.entrySet()) {
+            ChangelogState state = states.get(restored.getKey());
+            if (!(state instanceof ChangelogValueState)) {
+                LOG.warn(
+                        "Dropping state '{}' of the checkpoint: the function declares no value"
+                                + " state of that name",
+                        restored.getKey());
+                continue;
+            }
+            ChangelogValueState<K, ?> value = (ChangelogValueState<K, ?>) state;
+            StringValueTable table = value.table();
+            StringValueTable target = table != null ? table : newTable();
+            DataOutputSerializer bytes = restored.getValue();
+            DataInputDeserializer in =
+                    new DataInputDeserializer(bytes.getSharedBuffer(), 0, bytes.length());
+            while (in.available() > 0) {
+                int keyGroup = in.readInt();
+                int entries = in.readInt();
+                target.read(in, keyGroup, entries, value.serializer());
+            }
+            if (table == null) {
+                target.forEach(
+                        (key, v) -> {
+                            setCurrentKey(key);
+                            value.restoreDecoded(v);
+                        });
+            }
+        }
+        restoredTables = null;
+        KeyedStateBackend<K> backend = getKeyedStateBackend();
+        for (ChangelogValueState<K, ?> state : tableStates()) {
+            List<K> keys = new ArrayList<>();
+            backend.getKeys(state.name, VoidNamespace.INSTANCE)
+                    .forEach(key -> keys.add(keySerializer.copy(key)));
+            for (K key : keys) {
+                setCurrentKey(key);
+                state.moveCurrentKeyToTable();
+            }
+        }
     }
 
     @Override
@@ -137,6 +279,14 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                 };
         writeRecord = new StreamRecord<>(null);
         maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
+        keyGroupRange =
+                KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
+                        maxParallelism,
+                        getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+        if (getKeyedStateBackend() instanceof AbstractKeyedStateBackend) {
+            keyContext = (AbstractKeyedStateBackend<K>) getKeyedStateBackend();
+        }
         var group = getMetricGroup().addGroup("fkk").addGroup("changelog");
         changesWritten = group.counter("changesWritten");
         writesSaved = group.counter("writesSaved");
@@ -147,6 +297,17 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                         "fkk-changelog-ttl", VoidNamespaceSerializer.INSTANCE, new TtlTrigger());
         ((ChangelogFunction<K, IN, OUT>) userFunction).attach(new Context());
         super.open();
+        KeyedStateBackend<K> backend = getKeyedStateBackend();
+        if (backend instanceof AbstractKeyedStateBackend
+                && ((AbstractKeyedStateBackend<K>) backend)
+                        .requiresLegacySynchronousTimerSnapshots(CheckpointType.CHECKPOINT)) {
+            throw new IllegalStateException(
+                    "Changelog state needs timers kept in the state backend: this job keeps"
+                            + " RocksDB timers on the heap, which Flink writes to the raw keyed"
+                            + " state the changelog operator uses. Set"
+                            + " state.backend.rocksdb.timer-service.factory: ROCKSDB");
+        }
+        adoptFlinkRestoredState();
         if (!restoredFromFlink) {
             restoreFromKafka();
         }
@@ -158,18 +319,17 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         }
         long start = System.nanoTime();
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        KeyGroupRange range =
-                KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
-                        maxParallelism,
-                        getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
-                        subtask);
+        KeyGroupRange range = keyGroupRange;
         ChangelogState[] declared = states.values().toArray(new ChangelogState[0]);
         ChangelogRestorer restorer =
                 new ChangelogRestorer(connection, topic, partitions, maxParallelism, range);
-        // Keys and values are decoded on the restorer's fetch thread (with serializer copies);
-        // this thread only puts them into the state backend.
-        TypeSerializer<K> fetchKeySerializer = keySerializer.duplicate();
-        DataInputDeserializer keyInput = new DataInputDeserializer();
+        if (tableStates().size() == states.size()) {
+            restorer.inPartitionOrder(); // no heap state maps to fill one at a time
+        }
+        // Keys and values are decoded on the restorer's fetch threads (with serializer copies);
+        // this thread only puts them into the state backend. Table states are restored on the
+        // fetch threads themselves (each fills the table segments of its partitions): a table
+        // insert costs less than handing the record over.
         KeyedStateBackend<K> backend = getKeyedStateBackend();
         AbstractKeyedStateBackend<K> keyGroupAware =
                 backend instanceof AbstractKeyedStateBackend
@@ -177,23 +337,9 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                         : null;
         long read =
                 restorer.<Restored<K>>restore(
-                        (recordKey, value) -> {
-                            ChangelogState state = stateOf(recordKey, declared);
-                            if (state == null) {
-                                return null; // a state this function no longer declares
-                            }
-                            int[] bounds = ChangelogKeys.userKeyBounds(recordKey);
-                            keyInput.setBuffer(recordKey, bounds[0], bounds[1] - bounds[0]);
-                            K key = fetchKeySerializer.deserialize(keyInput);
-                            return new Restored<>(
-                                    state,
-                                    key,
-                                    // as the writer computed it (the restorer picked the
-                                    // record by it); the key's hash is left to the state map
-                                    ChangelogKeys.keyGroup(recordKey),
-                                    state.decode(recordKey, bounds[1], value));
-                        },
+                        () -> decoder(declared),
                         restored -> {
+                            // the key's hash is left to the state map
                             if (keyGroupAware != null) {
                                 keyGroupAware.setCurrentKeyAndKeyGroup(
                                         restored.key, restored.keyGroup);
@@ -219,6 +365,73 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                 range,
                 topic,
                 restoreMillis);
+    }
+
+    /**
+     * Decodes changelog records on one restore fetch thread, with a key serializer copy of its own;
+     * restores table states itself.
+     */
+    private ChangelogRestorer.Decoder<Restored<K>> decoder(ChangelogState[] declared) {
+        TypeSerializer<K> fetchKeySerializer = keySerializer.duplicate();
+        DataInputDeserializer keyInput = new DataInputDeserializer();
+        return (recordKey, value) -> {
+            ChangelogState state = stateOf(recordKey, declared);
+            if (state == null) {
+                return null; // a state this function no longer declares
+            }
+            int[] bounds = ChangelogKeys.userKeyBounds(recordKey);
+            Object decoded = state.decode(recordKey, bounds[1], value);
+            // as the writer computed it (the restorer picked the record by it)
+            int keyGroup = ChangelogKeys.keyGroup(recordKey);
+            keyInput.setBuffer(recordKey, bounds[0], bounds[1] - bounds[0]);
+            if (isTable(state)) {
+                // This thread's partitions have table segments of their own.
+                ChangelogValueState<?, ?> table = (ChangelogValueState<?, ?>) state;
+                int chars = asciiStart(recordKey, bounds[0], bounds[1]);
+                if (chars >= 0) { // the key's UTF-8 bytes, as they are
+                    table.restoreToTable(recordKey, chars, bounds[1] - chars, keyGroup, decoded);
+                } else {
+                    table.restoreToTable(
+                            (String) fetchKeySerializer.deserialize(keyInput), keyGroup, decoded);
+                }
+                return null;
+            }
+            K key = fetchKeySerializer.deserialize(keyInput);
+            return new Restored<>(state, key, keyGroup, decoded);
+        };
+    }
+
+    private static boolean isTable(ChangelogState state) {
+        return state instanceof ChangelogValueState
+                && ((ChangelogValueState<?, ?>) state).table() != null;
+    }
+
+    /**
+     * Where the characters of a String serialized by Flink's {@code StringSerializer} in {@code
+     * bytes[from..to)} start, when they are all ASCII (then each is one byte, as in UTF-8); else
+     * -1.
+     */
+    static int asciiStart(byte[] bytes, int from, int to) {
+        int at = from;
+        int lengthPlusOne = 0;
+        int shift = 0;
+        while (at < to) { // the length + 1, 7 bits per byte, low bits first
+            int b = bytes[at++] & 0xff;
+            lengthPlusOne |= (b & 0x7f) << shift;
+            if (b < 0x80) {
+                break;
+            }
+            shift += 7;
+        }
+        if (lengthPlusOne - 1 != to - at) {
+            return -1; // null, or a character of more than one byte
+        }
+        for (int i = at; i < to; i++) {
+            if (bytes[i] < 0) {
+                return -1;
+            }
+        }
+        return at;
     }
 
     /** A changelog record decoded on the restore's fetch thread. */
@@ -358,6 +571,33 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
      */
     Set<Object> newChangedKeys() {
         return hasStringKeys() ? new ChangedStringKeys() : new LinkedHashSet<>();
+    }
+
+    /** Whether state lives in Flink's heap backend (where a table holds it more compactly). */
+    boolean hasHeapBackend() {
+        return getKeyedStateBackend() instanceof HeapKeyedStateBackend;
+    }
+
+    /**
+     * A table for a state's values, with a segment per changelog partition this subtask owns (see
+     * {@link ChangelogRestorer#restore(java.util.function.Supplier, ChangelogRestorer.Applier,
+     * java.util.function.LongConsumer)}).
+     */
+    StringValueTable newTable() {
+        int first = keyGroupRange.getStartKeyGroup();
+        int firstPartition = ChangelogKeys.partitionOf(first, maxParallelism, partitions);
+        int[] segmentOf = new int[keyGroupRange.getNumberOfKeyGroups()];
+        for (int i = 0; i < segmentOf.length; i++) {
+            segmentOf[i] =
+                    ChangelogKeys.partitionOf(first + i, maxParallelism, partitions)
+                            - firstPartition;
+        }
+        return new StringValueTable(first, segmentOf);
+    }
+
+    /** The key group of the current key (heap backend: what it computed in setCurrentKey). */
+    int currentKeyGroup() {
+        return keyContext.getCurrentKeyGroupIndex();
     }
 
     boolean hasStringKeys() {

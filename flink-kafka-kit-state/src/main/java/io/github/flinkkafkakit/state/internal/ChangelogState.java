@@ -45,8 +45,8 @@ abstract class ChangelogState {
     abstract void endFlush();
 
     /**
-     * Decodes one changelog record of this state on the restore's fetch thread, with serializer
-     * copies of its own; the result goes to {@link #restoreDecoded}.
+     * Decodes one changelog record of this state on one of the restore's fetch threads (with
+     * serializer copies of that thread); the result goes to {@link #restoreDecoded}.
      */
     abstract Object decode(byte[] recordKey, int mapKeyStart, byte[] value) throws Exception;
 
@@ -58,6 +58,16 @@ abstract class ChangelogState {
 
     /** Whether any key changed since the last flush. */
     abstract boolean isDirty();
+
+    /** What one restore fetch thread decodes values of one serializer with. */
+    static final class Decoding<T> {
+        final TypeSerializer<T> serializer;
+        final DataInputDeserializer input = new DataInputDeserializer();
+
+        Decoding(TypeSerializer<T> serializer) {
+            this.serializer = serializer;
+        }
+    }
 
     static <T> byte[] serialize(TypeSerializer<T> serializer, T value, DataOutputSerializer buffer)
             throws IOException {

@@ -3,15 +3,16 @@ package io.github.flinkkafkakit.state.internal;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.core.memory.DataInputDeserializer;
 
 import java.io.IOException;
 import java.util.Set;
 
 /**
  * {@link ValueState} whose changes go to the changelog at each checkpoint (coalesced per key). With
- * String keys and no TTL it is write-behind: the latest values wait in the changed-key table and go
- * to Flink's state at the barrier, together with the changelog write.
+ * String keys and no TTL, the values live in a {@link StringValueTable} on Flink's heap backend
+ * (which Flink checkpoints through the operator's raw keyed state), or, on other backends, the
+ * state is write-behind: the latest values wait in the changed-key table and go to Flink's state at
+ * the barrier, together with the changelog write.
  */
 @Internal
 final class ChangelogValueState<K, T> extends ChangelogState implements ValueState<T> {
@@ -30,6 +31,12 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
      */
     private final boolean writeBehind;
 
+    /**
+     * String keys, no TTL, heap backend: the values, instead of {@link #inner} (which stays empty).
+     * Null in the other modes.
+     */
+    private final StringValueTable table;
+
     // During a flush: the value just written for the current key, so the function's onCheckpoint
     // reads it without a second state lookup.
     private boolean cached;
@@ -38,10 +45,8 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     /** A decoded tombstone (restore). */
     private static final Object TOMBSTONE = new Object();
 
-    /** Restore's fetch thread only. */
-    private final DataInputDeserializer input = new DataInputDeserializer();
-
-    private TypeSerializer<T> restoreSerializer;
+    /** A serializer copy per restore fetch thread ({@link #decode} runs on them). */
+    private final ThreadLocal<Decoding<T>> decoding;
 
     /** Time to live in ms after the last update, or 0. */
     private final long ttlMillis;
@@ -62,7 +67,10 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
         this.operator = operator;
         this.ttlMillis = ttlMillis;
         this.lastUpdate = lastUpdate;
-        this.writeBehind = ttlMillis <= 0 && operator.hasStringKeys();
+        this.decoding = ThreadLocal.withInitial(() -> new Decoding<>(serializer.duplicate()));
+        boolean stringKeysNoTtl = ttlMillis <= 0 && operator.hasStringKeys();
+        this.table = stringKeysNoTtl && operator.hasHeapBackend() ? operator.newTable() : null;
+        this.writeBehind = stringKeysNoTtl && table == null;
         this.dirty = writeBehind ? ChangedStringKeys.withValues() : operator.newChangedKeys();
         this.flushing = writeBehind ? ChangedStringKeys.withValues() : operator.newChangedKeys();
     }
@@ -72,6 +80,9 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     public T value() throws IOException {
         if (cached) {
             return cachedValue;
+        }
+        if (table != null) {
+            return (T) table.get(operator.currentStringKey(), operator.currentKeyGroup());
         }
         if (writeBehind) {
             ChangedStringKeys changed = (ChangedStringKeys) dirty;
@@ -91,6 +102,11 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     @Override
     public void update(T value) throws IOException {
         endKey();
+        if (table != null) {
+            table.put(operator.currentStringKey(), operator.currentKeyGroup(), value);
+            markDirty();
+            return;
+        }
         if (writeBehind) {
             updates++;
             ((ChangedStringKeys) dirty)
@@ -144,6 +160,11 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     @Override
     public void clear() {
         endKey();
+        if (table != null) {
+            table.put(operator.currentStringKey(), operator.currentKeyGroup(), null);
+            markDirty();
+            return;
+        }
         if (writeBehind) {
             updates++;
             ((ChangedStringKeys) dirty).put(operator.currentStringKey(), ChangedStringKeys.CLEARED);
@@ -178,7 +199,9 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     @SuppressWarnings("unchecked")
     void flushCurrentKey(Object key) throws Exception {
         T value;
-        if (writeBehind) {
+        if (table != null) {
+            value = (T) table.get((String) key, operator.currentKeyGroup());
+        } else if (writeBehind) {
             ChangedStringKeys changed = (ChangedStringKeys) flushing;
             Object latest = changed.valueAt(changed.find((String) key));
             if (latest == ChangedStringKeys.CLEARED) {
@@ -219,15 +242,51 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
         if (value == null) {
             return TOMBSTONE;
         }
-        if (restoreSerializer == null) {
-            restoreSerializer = serializer.duplicate();
+        Decoding<T> d = decoding.get();
+        return deserialize(d.serializer, value, 0, d.input);
+    }
+
+    /**
+     * Applies a {@link #decode decoded} changelog record to the {@link #table} (restore): the key
+     * as UTF-8 bytes, in key group {@code keyGroup}.
+     */
+    void restoreToTable(byte[] utf8, int from, int length, int keyGroup, Object decoded) {
+        table.restore(utf8, from, length, keyGroup, decoded == TOMBSTONE ? null : decoded);
+    }
+
+    /** Applies a {@link #decode decoded} changelog record to the {@link #table} (restore). */
+    void restoreToTable(String key, int keyGroup, Object decoded) {
+        table.restore(key, keyGroup, decoded == TOMBSTONE ? null : decoded);
+    }
+
+    /** The values, when this state keeps them in a table instead of Flink's state; else null. */
+    StringValueTable table() {
+        return table;
+    }
+
+    TypeSerializer<T> serializer() {
+        return serializer;
+    }
+
+    /**
+     * Moves the current key's value from Flink's state to the {@link #table} (a Flink checkpoint
+     * taken while the state was kept in Flink's state, e.g. by an earlier version).
+     */
+    void moveCurrentKeyToTable() throws IOException {
+        T value = inner.value();
+        if (value != null) {
+            table.put(operator.currentStringKey(), operator.currentKeyGroup(), value);
+            inner.clear();
         }
-        return deserialize(restoreSerializer, value, 0, input);
     }
 
     @Override
     @SuppressWarnings("unchecked")
     void restoreDecoded(Object decoded) throws IOException {
+        if (table != null) {
+            restoreToTable(operator.currentStringKey(), operator.currentKeyGroup(), decoded);
+            return;
+        }
         if (decoded == TOMBSTONE) {
             inner.clear();
         } else {

@@ -1,0 +1,326 @@
+package io.github.flinkkafkakit.state.internal;
+
+import io.github.flinkkafkakit.core.count.internal.KeyCountTable;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.core.memory.DataOutputView;
+
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * The values of a changelog {@code ValueState} with String keys, held by the changelog operator
+ * instead of Flink's heap keyed state: keys in {@link KeyCountTable}s (UTF-8 bytes inline in their
+ * slots, the key group beside them), values in arrays at the index a table holds as the entry's
+ * count.
+ *
+ * <p>There is one table (a segment) per changelog partition the subtask owns, chosen by the key's
+ * key group. Restoring from the changelog is then one table insert per key, with the key bytes
+ * taken from the changelog record as they are (no String, no per-key-group hash map and its
+ * incremental rehash), and partitions read by different threads fill different segments in
+ * parallel. Flink checkpoints get the entries per key group through the operator's raw keyed state,
+ * so Flink's restore and rescaling work as for any keyed state.
+ *
+ * <p>A cleared key keeps its entry (with no value) until its segment is compacted, which {@link
+ * #compactIfSparse} does once most of its entries are empty.
+ */
+@Internal
+final class StringValueTable {
+
+    private final int firstKeyGroup;
+
+    /** The segment of each key group of the subtask's range, from {@link #firstKeyGroup}. */
+    private final int[] segmentOf;
+
+    private final Segment[] segments;
+
+    /**
+     * The key of the last {@link #get}, its segment and what the segment's lookup returned, for the
+     * {@link #put} that usually follows (a read, then an update of the same key). Anything else
+     * done to the table forgets it.
+     */
+    private String lookedUp;
+
+    private Segment lookedUpSegment;
+    private int lookup;
+
+    /**
+     * @param firstKeyGroup the first key group of the subtask's range
+     * @param segmentOf the segment of each key group of the range, from {@code firstKeyGroup}
+     */
+    StringValueTable(int firstKeyGroup, int[] segmentOf) {
+        this.firstKeyGroup = firstKeyGroup;
+        this.segmentOf = segmentOf;
+        int count = 0;
+        for (int s : segmentOf) {
+            count = Math.max(count, s + 1);
+        }
+        this.segments = new Segment[count];
+        for (int i = 0; i < count; i++) {
+            segments[i] = new Segment();
+        }
+    }
+
+    private Segment segment(int keyGroup) {
+        return segments[segmentOf[keyGroup - firstKeyGroup]];
+    }
+
+    /** Keys with a value. */
+    int size() {
+        int live = 0;
+        for (Segment s : segments) {
+            live += s.live;
+        }
+        return live;
+    }
+
+    /** Entries held, with or without a value (for tests). */
+    int entries() {
+        int entries = 0;
+        for (Segment s : segments) {
+            entries += s.table.size();
+        }
+        return entries;
+    }
+
+    /** The value of {@code key} (in key group {@code keyGroup}), or null. */
+    Object get(String key, int keyGroup) {
+        Segment s = segment(keyGroup);
+        int result = s.table.lookup(key);
+        lookedUp = key;
+        lookedUpSegment = s;
+        lookup = result;
+        return result < 0 ? null : s.values[(int) s.table.count(result)];
+    }
+
+    /** Sets the value of {@code key} (in key group {@code keyGroup}); null removes it. */
+    void put(String key, int keyGroup, Object value) {
+        Segment s = segment(keyGroup);
+        int result = key == lookedUp && s == lookedUpSegment ? lookup : s.table.lookup(key);
+        lookedUp = null;
+        if (result >= 0) {
+            s.set((int) s.table.count(result), value);
+        } else if (value != null) {
+            s.table.insertLookedUp(result, s.add(value), keyGroup);
+        }
+    }
+
+    /**
+     * Sets the value of a key given as UTF-8 bytes, in key group {@code keyGroup}; null removes it.
+     * For the restore: threads that restore key groups of different segments may call it at the
+     * same time.
+     */
+    void restore(byte[] utf8, int from, int length, int keyGroup, Object value) {
+        Segment s = segment(keyGroup);
+        int before = s.table.size();
+        int entry = s.table.add(utf8, from, length, 0, keyGroup);
+        if (s.table.size() != before) {
+            s.table.setCount(entry, s.store(before, value));
+        } else {
+            s.set((int) s.table.count(entry), value);
+        }
+    }
+
+    /** {@link #restore(byte[], int, int, int, Object)} for a key given as a String. */
+    void restore(String key, int keyGroup, Object value) {
+        Segment s = segment(keyGroup);
+        int entry = s.table.find(key);
+        if (entry >= 0) {
+            s.set((int) s.table.count(entry), value);
+        } else if (value != null) {
+            s.table.add(key, s.add(value), keyGroup);
+        }
+    }
+
+    /**
+     * The entries with a value in the key groups {@code first} .. {@code last}, grouped by key
+     * group (a counting sort, no key decoding): for {@link #writeKeyGroup}.
+     */
+    Grouped group(int first, int last) {
+        lookedUp = null;
+        int span = last - first + 1;
+        int[] start = new int[span + 1];
+        for (Segment s : segments) {
+            for (int e = s.table.next(0); e >= 0; e = s.table.next(e + 1)) {
+                if (s.valueOf(e) != null) {
+                    start[s.table.keyGroup(e) - first + 1]++;
+                }
+            }
+        }
+        for (int i = 0; i < span; i++) {
+            start[i + 1] += start[i];
+        }
+        long[] order = new long[start[span]];
+        int[] fill = start.clone();
+        for (int i = 0; i < segments.length; i++) {
+            Segment s = segments[i];
+            for (int e = s.table.next(0); e >= 0; e = s.table.next(e + 1)) {
+                if (s.valueOf(e) != null) {
+                    order[fill[s.table.keyGroup(e) - first]++] = (long) i << 32 | e;
+                }
+            }
+        }
+        return new Grouped(first, start, order);
+    }
+
+    /**
+     * Writes the entries of one key group: their number, then each key (length, UTF-8 bytes) and
+     * value (length, serialized bytes).
+     */
+    <T> void writeKeyGroup(
+            Grouped grouped,
+            int keyGroup,
+            TypeSerializer<T> serializer,
+            DataOutputSerializer scratch,
+            DataOutputView out)
+            throws IOException {
+        int from = grouped.start[keyGroup - grouped.first];
+        int to = grouped.start[keyGroup - grouped.first + 1];
+        out.writeInt(to - from);
+        for (int i = from; i < to; i++) {
+            Segment s = segments[(int) (grouped.order[i] >>> 32)];
+            int entry = (int) grouped.order[i];
+            s.table.writeKey(entry, out);
+            @SuppressWarnings("unchecked")
+            T value = (T) s.valueOf(entry);
+            scratch.clear();
+            serializer.serialize(value, scratch);
+            out.writeInt(scratch.length());
+            out.write(scratch.getSharedBuffer(), 0, scratch.length());
+        }
+    }
+
+    /**
+     * Copies {@code entries} entries {@link #writeKeyGroup written} from {@code in} to {@code out}.
+     */
+    static void copyEntries(DataInputView in, int entries, DataOutputView out) throws IOException {
+        for (int i = 0; i < 2 * entries; i++) { // a key, then a value: each length and bytes
+            int length = in.readInt();
+            out.writeInt(length);
+            out.write(in, length);
+        }
+    }
+
+    /**
+     * Reads {@code entries} entries {@link #writeKeyGroup written} for key group {@code keyGroup}.
+     */
+    <T> void read(DataInputView in, int keyGroup, int entries, TypeSerializer<T> serializer)
+            throws IOException {
+        lookedUp = null;
+        byte[] key = new byte[64];
+        for (int i = 0; i < entries; i++) {
+            int length = in.readInt();
+            if (key.length < length) {
+                key = new byte[length];
+            }
+            in.readFully(key, 0, length);
+            in.readInt(); // the value's length
+            restore(key, 0, length, keyGroup, serializer.deserialize(in));
+        }
+    }
+
+    /** Calls {@code action} with each key that has a value and its value. */
+    void forEach(EntryAction action) throws Exception {
+        lookedUp = null;
+        for (Segment s : segments) {
+            for (int e = s.table.next(0); e >= 0; e = s.table.next(e + 1)) {
+                Object value = s.valueOf(e);
+                if (value != null) {
+                    action.accept(s.table.key(e), value);
+                }
+            }
+        }
+    }
+
+    /**
+     * Rebuilds each segment whose entries are mostly those of cleared keys (and more than a few
+     * thousand), so keys that come and go do not hold memory.
+     */
+    void compactIfSparse() {
+        lookedUp = null;
+        for (Segment s : segments) {
+            s.compactIfSparse();
+        }
+    }
+
+    /** One table and its values. */
+    private static final class Segment {
+        KeyCountTable table = new KeyCountTable();
+        Object[] values = new Object[64];
+
+        /** Entries with a value. */
+        int live;
+
+        Object valueOf(int entry) {
+            return values[(int) table.count(entry)];
+        }
+
+        /**
+         * Stores the value of an entry about to be added to the table; returns its index (entries
+         * get consecutive ones: the table's size before the entry is added).
+         */
+        int add(Object value) {
+            return store(table.size(), value);
+        }
+
+        /** Stores the value of the entry with index {@code index} (new: the last one). */
+        int store(int index, Object value) {
+            if (index == values.length) {
+                values = Arrays.copyOf(values, index + (index >> 1));
+            }
+            values[index] = value;
+            if (value != null) {
+                live++;
+            }
+            return index;
+        }
+
+        void set(int index, Object value) {
+            Object before = values[index];
+            values[index] = value;
+            live += (value != null ? 1 : 0) - (before != null ? 1 : 0);
+        }
+
+        void compactIfSparse() {
+            int dead = table.size() - live;
+            if (dead <= live || dead < 4096) {
+                return;
+            }
+            KeyCountTable old = table;
+            Object[] oldValues = values;
+            table = new KeyCountTable(live);
+            values = new Object[Math.max(64, live)];
+            live = 0;
+            for (int e = old.next(0); e >= 0; e = old.next(e + 1)) {
+                Object value = oldValues[(int) old.count(e)];
+                if (value != null) {
+                    table.add(old.key(e), add(value), old.keyGroup(e));
+                }
+            }
+        }
+    }
+
+    /**
+     * Entries grouped by key group: those of key group k are {@code order[start[k - first]] ..},
+     * each (segment << 32 | entry).
+     */
+    static final class Grouped {
+        final int first;
+        final int[] start;
+        final long[] order;
+
+        Grouped(int first, int[] start, long[] order) {
+            this.first = first;
+            this.start = start;
+            this.order = order;
+        }
+    }
+
+    @FunctionalInterface
+    interface EntryAction {
+        void accept(String key, Object value) throws Exception;
+    }
+}

@@ -1,0 +1,171 @@
+package io.github.flinkkafkakit.state.internal;
+
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class StringValueTableTest {
+
+    private static final int MAX_PARALLELISM = 128;
+
+    /** Key groups 32..95 (a subtask of 2 at p=4), in four segments of 16 key groups. */
+    private static StringValueTable table() {
+        int[] segmentOf = new int[64];
+        for (int i = 0; i < segmentOf.length; i++) {
+            segmentOf[i] = i / 16;
+        }
+        return new StringValueTable(32, segmentOf);
+    }
+
+    /** A key of this subtask's key groups (32..95). */
+    private static String key(Random random) {
+        while (true) {
+            int id = random.nextInt(100_000);
+            String key =
+                    id % 5 == 0 ? "a longer key, number " + id : id % 7 == 0 ? "ü" + id : "k" + id;
+            int keyGroup = keyGroup(key);
+            if (keyGroup >= 32 && keyGroup < 96) {
+                return key;
+            }
+        }
+    }
+
+    private static int keyGroup(String key) {
+        return KeyGroupRangeAssignment.assignToKeyGroup(key, MAX_PARALLELISM);
+    }
+
+    @Test
+    void shouldHoldTheSameValuesAsAHashMap() throws Exception {
+        StringValueTable table = table();
+        Map<String, Long> expected = new HashMap<>();
+        Random random = new Random(11);
+        for (int i = 0; i < 200_000; i++) {
+            String key = key(random);
+            int op = random.nextInt(10);
+            Object before = table.get(key, keyGroup(key));
+            assertThat(before).isEqualTo(expected.get(key));
+            if (op == 0) {
+                table.put(key, keyGroup(key), null); // clear
+                expected.remove(key);
+            } else {
+                // mostly the read-then-update pattern, sometimes an update without a read
+                String same = op == 1 ? new String(key.toCharArray()) : key;
+                long value = before == null ? 1 : (Long) before + 1;
+                table.put(same, keyGroup(key), value);
+                expected.put(key, value);
+            }
+        }
+        assertThat(table.size()).isEqualTo(expected.size());
+        Map<String, Object> held = new HashMap<>();
+        table.forEach(held::put);
+        assertThat(held).isEqualTo(expected);
+    }
+
+    @Test
+    void shouldRoundTripThroughKeyGroupsAndRestoreFromBytes() throws Exception {
+        StringValueTable table = table();
+        Map<String, Long> expected = new HashMap<>();
+        Random random = new Random(3);
+        for (int i = 0; i < 20_000; i++) {
+            String key = key(random);
+            table.put(key, keyGroup(key), (long) i);
+            expected.put(key, (long) i);
+        }
+        // written per key group as a snapshot does, read back into a fresh table
+        StringValueTable.Grouped grouped = table.group(32, 95);
+        DataOutputSerializer out = new DataOutputSerializer(1 << 16);
+        DataOutputSerializer scratch = new DataOutputSerializer(64);
+        for (int kg = 32; kg <= 95; kg++) {
+            table.writeKeyGroup(grouped, kg, LongSerializer.INSTANCE, scratch, out);
+        }
+        StringValueTable copy = table();
+        DataInputDeserializer in = new DataInputDeserializer(out.getCopyOfBuffer());
+        for (int kg = 32; kg <= 95; kg++) {
+            copy.read(in, kg, in.readInt(), LongSerializer.INSTANCE);
+        }
+        assertThat(in.available()).isZero();
+        Map<String, Object> held = new HashMap<>();
+        copy.forEach(held::put);
+        assertThat(held).isEqualTo(expected);
+
+        // restored from UTF-8 bytes (a changelog record's key), then read by String
+        StringValueTable restored = table();
+        for (Map.Entry<String, Long> e : expected.entrySet()) {
+            byte[] framed = ("xx" + e.getKey()).getBytes(StandardCharsets.UTF_8);
+            restored.restore(framed, 2, framed.length - 2, keyGroup(e.getKey()), e.getValue());
+        }
+        for (Map.Entry<String, Long> e : expected.entrySet()) {
+            assertThat(restored.get(e.getKey(), keyGroup(e.getKey()))).isEqualTo(e.getValue());
+        }
+        // then changed and added to by String, as processing after a restore does
+        for (int i = 0; i < 20_000; i++) {
+            String key = key(random);
+            Object before = restored.get(key, keyGroup(key));
+            assertThat(before).isEqualTo(expected.get(key));
+            restored.put(key, keyGroup(key), -1L - i);
+            expected.put(key, -1L - i);
+        }
+        for (Map.Entry<String, Long> e : expected.entrySet()) {
+            assertThat(restored.get(e.getKey(), keyGroup(e.getKey()))).isEqualTo(e.getValue());
+        }
+        String first = expected.keySet().iterator().next();
+        byte[] bytes = first.getBytes(StandardCharsets.UTF_8);
+        restored.restore(bytes, 0, bytes.length, keyGroup(first), null); // a tombstone
+        assertThat(restored.get(first, keyGroup(first))).isNull();
+        assertThat(restored.size()).isEqualTo(expected.size() - 1);
+    }
+
+    @Test
+    void shouldGiveClearedKeysMemoryBackWhenCompacted() throws Exception {
+        StringValueTable table = table();
+        Random random = new Random(5);
+        Map<String, Long> kept = new HashMap<>();
+        for (int i = 0; i < 30_000; i++) {
+            String key = key(random);
+            table.put(key, keyGroup(key), 1L);
+            kept.put(key, 1L);
+        }
+        int i = 0;
+        for (String key : kept.keySet().toArray(new String[0])) {
+            if (i++ % 10 != 0) {
+                table.put(key, keyGroup(key), null);
+                kept.remove(key);
+            }
+        }
+        int before = table.entries();
+        table.compactIfSparse();
+        assertThat(table.entries()).isEqualTo(kept.size()).isLessThan(before);
+        Map<String, Object> held = new HashMap<>();
+        table.forEach(held::put);
+        assertThat(held).isEqualTo(kept);
+    }
+
+    @Test
+    void shouldFindTheAsciiCharactersOfASerializedString() throws Exception {
+        for (String key : new String[] {"", "k1", "a".repeat(200), "ü1", "k\u0080", "\uD800"}) {
+            DataOutputSerializer out = new DataOutputSerializer(16);
+            out.writeByte(9); // bytes before the key, as in a record key
+            StringSerializer.INSTANCE.serialize(key, out);
+            byte[] bytes = out.getCopyOfBuffer();
+            int start = ChangelogOperator.asciiStart(bytes, 1, bytes.length);
+            boolean ascii = key.chars().allMatch(c -> c < 0x80);
+            if (ascii) {
+                assertThat(new String(bytes, start, bytes.length - start, StandardCharsets.UTF_8))
+                        .isEqualTo(key);
+            } else {
+                assertThat(start).isEqualTo(-1);
+            }
+        }
+    }
+}
