@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,6 +97,19 @@ class ChangelogStateITCase {
             RestoreListener listener,
             boolean bounded,
             String savepoint) {
+        return totals(in, out, stateTopic, parallelism, listener, bounded, savepoint, null);
+    }
+
+    /** The totals job with a time to live for the totals (null: none), not started. */
+    static StreamExecutionEnvironment totals(
+            String in,
+            String out,
+            String stateTopic,
+            int parallelism,
+            RestoreListener listener,
+            boolean bounded,
+            String savepoint,
+            Duration ttl) {
         Configuration conf = new Configuration();
         if (savepoint != null) {
             conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
@@ -125,7 +139,7 @@ class ChangelogStateITCase {
         ChangelogPipeline<Tuple2<String, Long>> job = changelog.pipeline(env, source);
         DataStream<Tuple2<String, Long>> totals =
                 job.process(
-                        job.source().keyBy(t -> t.f0, Types.STRING), new RunningTotal(), TOTALS);
+                        job.source().keyBy(t -> t.f0, Types.STRING), new RunningTotal(ttl), TOTALS);
         job.writeOutput(totals, out, t -> t.f0, Serdes.string(), t -> t.f1, Serdes.longAsText());
         return env;
     }
@@ -200,6 +214,52 @@ class ChangelogStateITCase {
         } finally {
             resumed.cancel().get(2, TimeUnit.MINUTES);
         }
+        assertThat(RESTORED.get()).as("changelog records restored").isZero();
+    }
+
+    /**
+     * Without a TTL, String-keyed totals live in the operator's tables (raw keyed state in a
+     * savepoint); with one, in Flink's state. A savepoint taken in one mode and resumed in the
+     * other moves the values across, at another parallelism each time.
+     */
+    @Test
+    void shouldKeepTotalsWhenASavepointMovesThemBetweenFlinkStateAndTheTable(
+            @TempDir Path savepoints) throws Exception {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("totals-mv-in", 3);
+        String out = KafkaTestClient.uniqueTopicName("totals-mv-out");
+        String state = KafkaTestClient.uniqueTopicName("totals-mv-state");
+        Duration ttl = Duration.ofHours(1);
+        String savepoint = null;
+        RESTORED.set(0);
+        int step = 0;
+        for (Duration mode : Arrays.asList(ttl, null, ttl)) {
+            produceBatch(kafka, in, 4_000, 300 + 100 * step);
+            int parallelism = step % 2 == 0 ? 2 : 3;
+            JobClient job =
+                    totals(
+                                    in,
+                                    out,
+                                    state,
+                                    parallelism,
+                                    ChangelogStateITCase::countRestored,
+                                    false,
+                                    savepoint,
+                                    mode)
+                            .executeAsync("totals step " + step);
+            awaitTotals(kafka, out);
+            if (++step == 3) {
+                job.cancel().get(2, TimeUnit.MINUTES);
+            } else {
+                savepoint =
+                        job.stopWithSavepoint(
+                                        false,
+                                        savepoints.toUri().toString(),
+                                        SavepointFormatType.CANONICAL)
+                                .get(2, TimeUnit.MINUTES);
+            }
+        }
+        // the first run restored an empty changelog; the others came from the savepoints
         assertThat(RESTORED.get()).as("changelog records restored").isZero();
     }
 

@@ -6,15 +6,31 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.util.Collector;
 
+import java.time.Duration;
+
 /** Sum of the values per key, emitted once per changed key and checkpoint. */
 class RunningTotal extends ChangelogFunction<String, Tuple2<String, Long>, Tuple2<String, Long>> {
 
     private static final long serialVersionUID = 1L;
     private transient ValueState<Long> total;
 
+    /** A time to live for the totals, or null. */
+    private final Duration ttl;
+
+    RunningTotal() {
+        this(null);
+    }
+
+    RunningTotal(Duration ttl) {
+        this.ttl = ttl;
+    }
+
     @Override
     public void open(OpenContext context) {
-        total = valueState("total", Types.LONG);
+        total =
+                ttl == null
+                        ? valueState("total", Types.LONG)
+                        : valueState("total", Types.LONG, ttl);
     }
 
     @Override

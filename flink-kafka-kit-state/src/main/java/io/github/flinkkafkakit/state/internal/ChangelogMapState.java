@@ -27,11 +27,6 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
 
     private Map<K, Set<UK>> flushing = new LinkedHashMap<>();
 
-    /** Serializer copies per restore fetch thread ({@link #decode} runs on them). */
-    private final ThreadLocal<Decoding<UK>> mapKeyDecoding;
-
-    private final ThreadLocal<Decoding<UV>> valueDecoding;
-
     ChangelogMapState(
             String name,
             MapState<UK, UV> inner,
@@ -43,10 +38,6 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
         this.mapKeySerializer = mapKeySerializer;
         this.valueSerializer = valueSerializer;
         this.operator = operator;
-        this.mapKeyDecoding =
-                ThreadLocal.withInitial(() -> new Decoding<>(mapKeySerializer.duplicate()));
-        this.valueDecoding =
-                ThreadLocal.withInitial(() -> new Decoding<>(valueSerializer.duplicate()));
     }
 
     private void changed(UK mapKey) {
@@ -155,10 +146,20 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
     }
 
     @Override
-    Object decode(byte[] recordKey, int mapKeyStart, byte[] value) throws Exception {
-        Decoding<UK> k = mapKeyDecoding.get();
+    Object newDecoding() {
+        return new Decoding<?>[] {
+            new Decoding<>(mapKeySerializer.duplicate()),
+            new Decoding<>(valueSerializer.duplicate())
+        };
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    Object decode(Object decoding, byte[] recordKey, int mapKeyStart, byte[] value)
+            throws Exception {
+        Decoding<UK> k = (Decoding<UK>) ((Decoding<?>[]) decoding)[0];
         UK mapKey = deserialize(k.serializer, recordKey, mapKeyStart, k.input);
-        Decoding<UV> v = valueDecoding.get();
+        Decoding<UV> v = (Decoding<UV>) ((Decoding<?>[]) decoding)[1];
         UV mapValue = value == null ? null : deserialize(v.serializer, value, 0, v.input);
         return new Object[] {mapKey, mapValue};
     }

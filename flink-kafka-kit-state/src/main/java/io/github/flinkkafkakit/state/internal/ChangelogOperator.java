@@ -374,13 +374,18 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
     private ChangelogRestorer.Decoder<Restored<K>> decoder(ChangelogState[] declared) {
         TypeSerializer<K> fetchKeySerializer = keySerializer.duplicate();
         DataInputDeserializer keyInput = new DataInputDeserializer();
+        Object[] decodings = new Object[declared.length];
+        for (int i = 0; i < declared.length; i++) {
+            decodings[i] = declared[i].newDecoding();
+        }
         return (recordKey, value) -> {
-            ChangelogState state = stateOf(recordKey, declared);
-            if (state == null) {
+            int index = stateOf(recordKey, declared);
+            if (index < 0) {
                 return null; // a state this function no longer declares
             }
+            ChangelogState state = declared[index];
             int[] bounds = ChangelogKeys.userKeyBounds(recordKey);
-            Object decoded = state.decode(recordKey, bounds[1], value);
+            Object decoded = state.decode(decodings[index], recordKey, bounds[1], value);
             // as the writer computed it (the restorer picked the record by it)
             int keyGroup = ChangelogKeys.keyGroup(recordKey);
             keyInput.setBuffer(recordKey, bounds[0], bounds[1] - bounds[0]);
@@ -449,14 +454,17 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         }
     }
 
-    /** The state a changelog record belongs to, by its name prefix (no String per record). */
-    private static ChangelogState stateOf(byte[] recordKey, ChangelogState[] declared) {
-        for (ChangelogState state : declared) {
-            if (ChangelogKeys.hasPrefix(recordKey, state.prefix)) {
-                return state;
+    /**
+     * The index of the state a changelog record belongs to, by its name prefix (no String per
+     * record), or -1.
+     */
+    private static int stateOf(byte[] recordKey, ChangelogState[] declared) {
+        for (int i = 0; i < declared.length; i++) {
+            if (ChangelogKeys.hasPrefix(recordKey, declared[i].prefix)) {
+                return i;
             }
         }
-        return null;
+        return -1;
     }
 
     @Override

@@ -223,13 +223,15 @@ public final class ChangelogRestorer {
                         new ByteArrayDeserializer(),
                         new ByteArrayDeserializer())) {
             consumer.assign(assigned);
-            consumer.seekToBeginning(assigned);
             Map<TopicPartition, Long> end = consumer.endOffsets(assigned);
             long[] endOf = new long[partitions];
             end.forEach((tp, offset) -> endOf[tp.partition()] = offset);
             List<TopicPartition> remaining = new ArrayList<>();
             for (TopicPartition tp : assigned) {
-                if (end.get(tp) > consumer.position(tp)) {
+                if (end.get(tp) > 0) {
+                    // From offset 0 without asking for the log start offset first (a round trip);
+                    // when records were deleted, auto.offset.reset=earliest moves on to it.
+                    consumer.seek(tp, 0);
                     remaining.add(tp);
                 } else {
                     consumer.pause(List.of(tp));
@@ -366,6 +368,7 @@ public final class ChangelogRestorer {
         Properties props = connection.clientProperties();
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "20000");
         // Up to 4 MiB per partition and fetch: a first response arrives sooner than with larger
         // ones, and larger ones were not faster to read (1 M keys: 16 MiB gave the same rate).

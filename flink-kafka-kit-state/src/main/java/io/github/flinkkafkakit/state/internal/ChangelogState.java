@@ -45,10 +45,17 @@ abstract class ChangelogState {
     abstract void endFlush();
 
     /**
-     * Decodes one changelog record of this state on one of the restore's fetch threads (with
-     * serializer copies of that thread); the result goes to {@link #restoreDecoded}.
+     * What one restore fetch thread decodes this state's records with (serializer copies of its
+     * own), for {@link #decode}.
      */
-    abstract Object decode(byte[] recordKey, int mapKeyStart, byte[] value) throws Exception;
+    abstract Object newDecoding();
+
+    /**
+     * Decodes one changelog record of this state on a restore fetch thread, with that thread's
+     * {@link #newDecoding decoding}; the result goes to {@link #restoreDecoded}.
+     */
+    abstract Object decode(Object decoding, byte[] recordKey, int mapKeyStart, byte[] value)
+            throws Exception;
 
     /** Applies a {@link #decode decoded} changelog record for the operator's current key. */
     abstract void restoreDecoded(Object decoded) throws Exception;
@@ -59,7 +66,7 @@ abstract class ChangelogState {
     /** Whether any key changed since the last flush. */
     abstract boolean isDirty();
 
-    /** What one restore fetch thread decodes values of one serializer with. */
+    /** A serializer copy and an input to decode with (one restore fetch thread's). */
     static final class Decoding<T> {
         final TypeSerializer<T> serializer;
         final DataInputDeserializer input = new DataInputDeserializer();

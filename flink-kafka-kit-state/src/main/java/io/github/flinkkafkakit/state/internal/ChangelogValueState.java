@@ -45,9 +45,6 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     /** A decoded tombstone (restore). */
     private static final Object TOMBSTONE = new Object();
 
-    /** A serializer copy per restore fetch thread ({@link #decode} runs on them). */
-    private final ThreadLocal<Decoding<T>> decoding;
-
     /** Time to live in ms after the last update, or 0. */
     private final long ttlMillis;
 
@@ -67,7 +64,6 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
         this.operator = operator;
         this.ttlMillis = ttlMillis;
         this.lastUpdate = lastUpdate;
-        this.decoding = ThreadLocal.withInitial(() -> new Decoding<>(serializer.duplicate()));
         boolean stringKeysNoTtl = ttlMillis <= 0 && operator.hasStringKeys();
         this.table = stringKeysNoTtl && operator.hasHeapBackend() ? operator.newTable() : null;
         this.writeBehind = stringKeysNoTtl && table == null;
@@ -238,11 +234,18 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     }
 
     @Override
-    Object decode(byte[] recordKey, int mapKeyStart, byte[] value) throws IOException {
+    Object newDecoding() {
+        return new Decoding<>(serializer.duplicate());
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    Object decode(Object decoding, byte[] recordKey, int mapKeyStart, byte[] value)
+            throws IOException {
         if (value == null) {
             return TOMBSTONE;
         }
-        Decoding<T> d = decoding.get();
+        Decoding<T> d = (Decoding<T>) decoding;
         return deserialize(d.serializer, value, 0, d.input);
     }
 
