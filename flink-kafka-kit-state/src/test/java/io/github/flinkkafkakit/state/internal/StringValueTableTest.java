@@ -119,6 +119,21 @@ class StringValueTableTest {
         for (Map.Entry<String, Long> e : expected.entrySet()) {
             assertThat(restored.get(e.getKey(), keyGroup(e.getKey()))).isEqualTo(e.getValue());
         }
+        // keys that are not ASCII are restored by String (decoded from Flink's encoding)
+        int nonAscii = 0;
+        for (int i = 0; nonAscii < 20; i++) {
+            String key = i % 3 == 0 ? "ü-" + i : i % 3 == 1 ? "\uD83D\uDE00" + i : "\uD800" + i;
+            if (keyGroup(key) >= 32 && keyGroup(key) < 96) {
+                nonAscii++;
+                restored.restore(key, keyGroup(key), 7L);
+                restored.restore(key, keyGroup(key), 8L); // a later change of the same key
+                expected.put(key, 8L);
+                assertThat(restored.get(key, keyGroup(key))).isEqualTo(8L);
+            }
+        }
+        Map<String, Object> all = new HashMap<>();
+        restored.forEach(all::put);
+        assertThat(all).isEqualTo(expected);
         String first = expected.keySet().iterator().next();
         byte[] bytes = first.getBytes(StandardCharsets.UTF_8);
         restored.restore(bytes, 0, bytes.length, keyGroup(first), null); // a tombstone
