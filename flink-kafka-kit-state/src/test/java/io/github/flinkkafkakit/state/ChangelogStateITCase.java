@@ -73,7 +73,9 @@ class ChangelogStateITCase {
     private void produceBatch(KafkaTestClient kafka, String topic, int records, int keys) {
         List<KeyValue<String, String>> batch = new ArrayList<>();
         for (int i = 0; i < records; i++) {
-            String key = "k" + (int) Math.floor(Math.pow(random.nextDouble(), 2) * keys);
+            int id = (int) Math.floor(Math.pow(random.nextDouble(), 2) * keys);
+            // mostly ASCII keys (restored from their bytes), some not (restored as Strings)
+            String key = id % 7 == 3 ? "ü" + id : id % 11 == 5 ? "\uD83D\uDE00" + id : "k" + id;
             long value = random.nextInt(100) - 20;
             batch.add(KeyValue.of(key, Long.toString(value)));
             expected.merge(key, value, Long::sum);
