@@ -173,15 +173,9 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
             return;
         }
         KeyedStateCheckpointOutputStream stream = context.getRawKeyedOperatorStateOutput();
-        int first = Integer.MAX_VALUE;
-        int last = -1;
-        for (int kg : stream.getKeyGroupList()) {
-            first = Math.min(first, kg);
-            last = Math.max(last, kg);
-        }
-        if (last < 0) {
-            return;
-        }
+        // the stream's key groups are the backend's, this subtask's range
+        int first = keyGroupRange.getStartKeyGroup();
+        int last = keyGroupRange.getEndKeyGroup();
         StringValueTable.Grouped[] grouped = new StringValueTable.Grouped[tables.size()];
         for (int i = 0; i < grouped.length; i++) {
             StringValueTable table = tables.get(i).table();
@@ -205,8 +199,7 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
     private List<ChangelogValueState<K, ?>> tableStates() {
         List<ChangelogValueState<K, ?>> tables = new ArrayList<>();
         for (ChangelogState state : states.values()) {
-            if (state instanceof ChangelogValueState
-                    && ((ChangelogValueState<K, ?>) state).table() != null) {
+            if (isTable(state)) {
                 tables.add((ChangelogValueState<K, ?>) state);
             }
         }
@@ -307,8 +300,9 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                             + " state the changelog operator uses. Set"
                             + " state.backend.rocksdb.timer-service.factory: ROCKSDB");
         }
-        adoptFlinkRestoredState();
-        if (!restoredFromFlink) {
+        if (restoredFromFlink) {
+            adoptFlinkRestoredState();
+        } else {
             restoreFromKafka();
         }
     }

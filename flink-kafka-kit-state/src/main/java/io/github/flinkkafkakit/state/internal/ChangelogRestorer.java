@@ -15,6 +15,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -239,28 +240,18 @@ public final class ChangelogRestorer {
             }
             while (!remaining.isEmpty() && !stop.get()) {
                 ConsumerRecords<byte[], byte[]> polled = consumer.poll(POLL);
-                List<D> batch = new ArrayList<>();
-                int read = 0;
-                if (keyGroupOrder) {
-                    List<ConsumerRecord<byte[], byte[]>> mine = new ArrayList<>(polled.count());
-                    for (ConsumerRecord<byte[], byte[]> record : polled) {
-                        if (owned(record, endOf)) {
-                            mine.add(record);
-                        }
-                    }
-                    for (ConsumerRecord<byte[], byte[]> record : byKeyGroup(mine)) {
-                        add(batch, decoder.decode(record.key(), record.value()));
-                    }
-                    read = mine.size();
-                } else {
-                    for (ConsumerRecord<byte[], byte[]> record : polled) {
-                        if (owned(record, endOf)) {
-                            add(batch, decoder.decode(record.key(), record.value()));
-                            read++;
-                        }
+                List<ConsumerRecord<byte[], byte[]>> mine = new ArrayList<>(polled.count());
+                for (ConsumerRecord<byte[], byte[]> record : polled) {
+                    if (owned(record, endOf)) {
+                        mine.add(record);
                     }
                 }
-                if (read > 0 && !handOver(batches, new Batch<>(batch, read), stop)) {
+                List<D> batch = new ArrayList<>();
+                for (ConsumerRecord<byte[], byte[]> record :
+                        keyGroupOrder ? Arrays.asList(byKeyGroup(mine)) : mine) {
+                    add(batch, decoder.decode(record.key(), record.value()));
+                }
+                if (!mine.isEmpty() && !handOver(batches, new Batch<>(batch, mine.size()), stop)) {
                     return;
                 }
                 List<TopicPartition> done = new ArrayList<>();

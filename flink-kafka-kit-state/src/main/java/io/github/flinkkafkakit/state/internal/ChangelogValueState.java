@@ -286,10 +286,6 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     @Override
     @SuppressWarnings("unchecked")
     void restoreDecoded(Object decoded) throws IOException {
-        if (table != null) {
-            restoreToTable(operator.currentStringKey(), operator.currentKeyGroup(), decoded);
-            return;
-        }
         if (decoded == TOMBSTONE) {
             inner.clear();
         } else {

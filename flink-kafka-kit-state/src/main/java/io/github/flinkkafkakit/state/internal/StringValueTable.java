@@ -101,11 +101,7 @@ final class StringValueTable {
         Segment s = segment(keyGroup);
         int result = key == lookedUp && s == lookedUpSegment ? lookup : s.table.lookup(key);
         lookedUp = null;
-        if (result >= 0) {
-            s.set((int) s.table.count(result), value);
-        } else if (value != null) {
-            s.table.insertLookedUp(result, s.add(value), keyGroup);
-        }
+        s.put(result, keyGroup, value);
     }
 
     /**
@@ -127,12 +123,7 @@ final class StringValueTable {
     /** {@link #restore(byte[], int, int, int, Object)} for a key given as a String. */
     void restore(String key, int keyGroup, Object value) {
         Segment s = segment(keyGroup);
-        int entry = s.table.find(key);
-        if (entry >= 0) {
-            s.set((int) s.table.count(entry), value);
-        } else if (value != null) {
-            s.table.add(key, s.add(value), keyGroup);
-        }
+        s.put(s.table.lookup(key), keyGroup, value);
     }
 
     /**
@@ -276,6 +267,18 @@ final class StringValueTable {
                 live++;
             }
             return index;
+        }
+
+        /**
+         * Sets the value of the key its table's last lookup was for, which returned {@code lookup}
+         * (a new key is added only with a value).
+         */
+        void put(int lookup, int keyGroup, Object value) {
+            if (lookup >= 0) {
+                set((int) table.count(lookup), value);
+            } else if (value != null) {
+                table.insertLookedUp(lookup, add(value), keyGroup);
+            }
         }
 
         void set(int index, Object value) {
