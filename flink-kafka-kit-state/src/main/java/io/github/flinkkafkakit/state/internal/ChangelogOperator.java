@@ -3,6 +3,7 @@ package io.github.flinkkafkakit.state.internal;
 import io.github.flinkkafkakit.core.KafkaConnection;
 import io.github.flinkkafkakit.core.errors.DeadLetter;
 import io.github.flinkkafkakit.core.errors.Stage;
+import io.github.flinkkafkakit.core.internal.RawKeyedStateTimers;
 import io.github.flinkkafkakit.state.ChangelogCounter;
 import io.github.flinkkafkakit.state.ChangelogFunction;
 import io.github.flinkkafkakit.state.RestoreListener;
@@ -18,7 +19,6 @@ import org.apache.flink.core.memory.DataInputViewStreamWrapper;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputViewStreamWrapper;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.checkpoint.CheckpointType;
 import org.apache.flink.runtime.state.AbstractKeyedStateBackend;
 import org.apache.flink.runtime.state.KeyGroupRange;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
@@ -290,16 +290,7 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                         "fkk-changelog-ttl", VoidNamespaceSerializer.INSTANCE, new TtlTrigger());
         ((ChangelogFunction<K, IN, OUT>) userFunction).attach(new Context());
         super.open();
-        KeyedStateBackend<K> backend = getKeyedStateBackend();
-        if (backend instanceof AbstractKeyedStateBackend
-                && ((AbstractKeyedStateBackend<K>) backend)
-                        .requiresLegacySynchronousTimerSnapshots(CheckpointType.CHECKPOINT)) {
-            throw new IllegalStateException(
-                    "Changelog state needs timers kept in the state backend: this job keeps"
-                            + " RocksDB timers on the heap, which Flink writes to the raw keyed"
-                            + " state the changelog operator uses. Set"
-                            + " state.backend.rocksdb.timer-service.factory: ROCKSDB");
-        }
+        RawKeyedStateTimers.check(getKeyedStateBackend(), "Changelog state");
         if (restoredFromFlink) {
             adoptFlinkRestoredState();
         } else {

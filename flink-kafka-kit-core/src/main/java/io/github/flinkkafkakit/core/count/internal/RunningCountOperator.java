@@ -1,6 +1,7 @@
 package io.github.flinkkafkakit.core.count.internal;
 
 import io.github.flinkkafkakit.core.count.EmitPolicy;
+import io.github.flinkkafkakit.core.internal.RawKeyedStateTimers;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.java.tuple.Tuple2;
@@ -86,6 +87,7 @@ public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple
     @Override
     public void open() throws Exception {
         super.open();
+        RawKeyedStateTimers.check(getKeyedStateBackend(), "The running count");
         maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
         out = new StreamRecord<>(null);
         if (emitPolicy == EmitPolicy.ON_CHECKPOINT && emitIntervalMillis > 0) {
