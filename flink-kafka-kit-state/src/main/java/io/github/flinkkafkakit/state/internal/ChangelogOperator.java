@@ -104,7 +104,10 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
     private transient int maxParallelism;
     private transient KeyGroupRange keyGroupRange;
 
-    /** The backend as the current key group's keeper (heap and RocksDB backends are). */
+    /**
+     * The backend as the current key group's keeper (heap and RocksDB backends are), or null: also
+     * sets a restored key with the key group the changelog record carries.
+     */
     private transient AbstractKeyedStateBackend<K> keyContext;
 
     private transient InternalTimerService<VoidNamespace> ttlTimers;
@@ -315,18 +318,13 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         // this thread only puts them into the state backend. Table states are restored on the
         // fetch threads themselves (each fills the table segments of its partitions): a table
         // insert costs less than handing the record over.
-        KeyedStateBackend<K> backend = getKeyedStateBackend();
-        AbstractKeyedStateBackend<K> keyGroupAware =
-                backend instanceof AbstractKeyedStateBackend
-                        ? (AbstractKeyedStateBackend<K>) backend
-                        : null;
         long read =
                 restorer.<Restored<K>>restore(
                         () -> decoder(declared),
                         restored -> {
                             // the key's hash is left to the state map
-                            if (keyGroupAware != null) {
-                                keyGroupAware.setCurrentKeyAndKeyGroup(
+                            if (keyContext != null) {
+                                keyContext.setCurrentKeyAndKeyGroup(
                                         restored.key, restored.keyGroup);
                             } else {
                                 setCurrentKey(restored.key);
