@@ -15,7 +15,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -240,18 +239,8 @@ public final class ChangelogRestorer {
             }
             while (!remaining.isEmpty() && !stop.get()) {
                 ConsumerRecords<byte[], byte[]> polled = consumer.poll(POLL);
-                List<ConsumerRecord<byte[], byte[]>> mine = new ArrayList<>(polled.count());
-                for (ConsumerRecord<byte[], byte[]> record : polled) {
-                    if (owned(record, endOf)) {
-                        mine.add(record);
-                    }
-                }
-                List<D> batch = new ArrayList<>();
-                for (ConsumerRecord<byte[], byte[]> record :
-                        keyGroupOrder ? Arrays.asList(byKeyGroup(mine)) : mine) {
-                    add(batch, decoder.decode(record.key(), record.value()));
-                }
-                if (!mine.isEmpty() && !handOver(batches, new Batch<>(batch, mine.size()), stop)) {
+                Batch<D> batch = decodeOwned(polled, endOf, decoder);
+                if (batch.read > 0 && !handOver(batches, batch, stop)) {
                     return;
                 }
                 List<TopicPartition> done = new ArrayList<>();
@@ -269,6 +258,39 @@ public final class ChangelogRestorer {
             last = t;
         }
         handOver(batches, last, stop);
+    }
+
+    /**
+     * The owned records of one poll, decoded. A method of its own, not part of {@link #fetch}'s
+     * loop: its compiled code serves every poll and the next restore in this JVM, where a
+     * compilation of the whole fetch loop was redone in each restore (on-stack replacement, which
+     * the loop's exit at the end of a restore invalidated).
+     */
+    private <D> Batch<D> decodeOwned(
+            ConsumerRecords<byte[], byte[]> polled, long[] endOf, Decoder<D> decoder)
+            throws Exception {
+        List<D> decoded = new ArrayList<>(polled.count());
+        int read = 0;
+        if (keyGroupOrder) {
+            List<ConsumerRecord<byte[], byte[]>> mine = new ArrayList<>(polled.count());
+            for (ConsumerRecord<byte[], byte[]> record : polled) {
+                if (owned(record, endOf)) {
+                    mine.add(record);
+                }
+            }
+            for (ConsumerRecord<byte[], byte[]> record : byKeyGroup(mine)) {
+                add(decoded, decoder.decode(record.key(), record.value()));
+            }
+            read = mine.size();
+        } else {
+            for (ConsumerRecord<byte[], byte[]> record : polled) {
+                if (owned(record, endOf)) {
+                    read++;
+                    add(decoded, decoder.decode(record.key(), record.value()));
+                }
+            }
+        }
+        return new Batch<>(decoded, read);
     }
 
     /**
