@@ -227,7 +227,7 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
             }
             ChangelogValueState<K, ?> value = (ChangelogValueState<K, ?>) state;
             StringValueTable table = value.table();
-            StringValueTable target = table != null ? table : newTable();
+            StringValueTable target = table != null ? table : newTable(value.serializer());
             DataOutputSerializer bytes = restored.getValue();
             DataInputDeserializer in =
                     new DataInputDeserializer(bytes.getSharedBuffer(), 0, bytes.length());
@@ -368,22 +368,29 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
             }
             ChangelogState state = declared[index];
             int[] bounds = ChangelogKeys.userKeyBounds(recordKey);
-            Object decoded = state.decode(decodings[index], recordKey, bounds[1], value);
             // as the writer computed it (the restorer picked the record by it)
             int keyGroup = ChangelogKeys.keyGroup(recordKey);
-            keyInput.setBuffer(recordKey, bounds[0], bounds[1] - bounds[0]);
             if (isTable(state)) {
                 // This thread's partitions have table segments of their own.
                 ChangelogValueState<?, ?> table = (ChangelogValueState<?, ?>) state;
                 int chars = asciiStart(recordKey, bounds[0], bounds[1]);
+                if (chars >= 0
+                        && table.restoreLongToTable(
+                                recordKey, chars, bounds[1] - chars, keyGroup, value)) {
+                    return null;
+                }
+                Object decoded = state.decode(decodings[index], recordKey, bounds[1], value);
                 if (chars >= 0) { // the key's UTF-8 bytes, as they are
                     table.restoreToTable(recordKey, chars, bounds[1] - chars, keyGroup, decoded);
                 } else {
+                    keyInput.setBuffer(recordKey, bounds[0], bounds[1] - bounds[0]);
                     table.restoreToTable(
                             (String) fetchKeySerializer.deserialize(keyInput), keyGroup, decoded);
                 }
                 return null;
             }
+            Object decoded = state.decode(decodings[index], recordKey, bounds[1], value);
+            keyInput.setBuffer(recordKey, bounds[0], bounds[1] - bounds[0]);
             K key = fetchKeySerializer.deserialize(keyInput);
             return new Restored<>(state, key, keyGroup, decoded);
         };
@@ -572,9 +579,9 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
     /**
      * A table for a state's values, with a segment per changelog partition this subtask owns (see
      * {@link ChangelogRestorer#restore(java.util.function.Supplier, ChangelogRestorer.Applier,
-     * java.util.function.LongConsumer)}).
+     * java.util.function.LongConsumer)}), for values of {@code serializer}.
      */
-    StringValueTable newTable() {
+    StringValueTable newTable(TypeSerializer<?> serializer) {
         int first = keyGroupRange.getStartKeyGroup();
         int firstPartition = ChangelogKeys.partitionOf(first, maxParallelism, partitions);
         int[] segmentOf = new int[keyGroupRange.getNumberOfKeyGroups()];
@@ -583,7 +590,7 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                     ChangelogKeys.partitionOf(first + i, maxParallelism, partitions)
                             - firstPartition;
         }
-        return new StringValueTable(first, segmentOf);
+        return new StringValueTable(first, segmentOf, serializer instanceof LongSerializer);
     }
 
     /** The key group of the current key (heap backend: what it computed in setCurrentKey). */

@@ -5,6 +5,9 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Set;
 
 /**
@@ -42,6 +45,9 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     private boolean cached;
     private T cachedValue;
 
+    private static final VarHandle BIG_ENDIAN_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
     /** A decoded tombstone (restore). */
     private static final Object TOMBSTONE = new Object();
 
@@ -65,7 +71,8 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
         this.ttlMillis = ttlMillis;
         this.lastUpdate = lastUpdate;
         boolean stringKeysNoTtl = ttlMillis <= 0 && operator.hasStringKeys();
-        this.table = stringKeysNoTtl && operator.hasHeapBackend() ? operator.newTable() : null;
+        this.table =
+                stringKeysNoTtl && operator.hasHeapBackend() ? operator.newTable(serializer) : null;
         this.writeBehind = stringKeysNoTtl && table == null;
         this.dirty = writeBehind ? ChangedStringKeys.withValues() : operator.newChangedKeys();
         this.flushing = writeBehind ? ChangedStringKeys.withValues() : operator.newChangedKeys();
@@ -255,6 +262,21 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
      */
     void restoreToTable(byte[] utf8, int from, int length, int keyGroup, Object decoded) {
         table.restore(utf8, from, length, keyGroup, decoded == TOMBSTONE ? null : decoded);
+    }
+
+    /**
+     * Restores a changelog record of a key whose UTF-8 bytes are {@code utf8[from..from+length)}
+     * straight into a {@link #table} that {@link StringValueTable#holdsLongs() holds longs}, from
+     * the value bytes as {@code LongSerializer} wrote them (8 bytes, big-endian): no {@code Long}.
+     * False when that does not apply (another table, a tombstone); then the record is still to
+     * restore.
+     */
+    boolean restoreLongToTable(byte[] utf8, int from, int length, int keyGroup, byte[] value) {
+        if (value == null || value.length != Long.BYTES || !table.holdsLongs()) {
+            return false;
+        }
+        table.restoreLong(utf8, from, length, keyGroup, (long) BIG_ENDIAN_LONG.get(value, 0));
+        return true;
     }
 
     /** Applies a {@link #decode decoded} changelog record to the {@link #table} (restore). */

@@ -24,6 +24,10 @@ import java.util.Arrays;
  * parallel. Flink checkpoints get the entries per key group through the operator's raw keyed state,
  * so Flink's restore and rescaling work as for any keyed state.
  *
+ * <p>{@code Long} values (a state of {@code LongSerializer}) are kept as {@code long}s: no object
+ * per key for the garbage collector to copy, and no reference written into an old array (with its
+ * card marking) per update or restored key.
+ *
  * <p>A cleared key keeps its entry (with no value) until its segment is compacted, which {@link
  * #compactIfSparse} does once most of its entries are empty.
  */
@@ -51,7 +55,7 @@ final class StringValueTable {
      * @param firstKeyGroup the first key group of the subtask's range
      * @param segmentOf the segment of each key group of the range, from {@code firstKeyGroup}
      */
-    StringValueTable(int firstKeyGroup, int[] segmentOf) {
+    StringValueTable(int firstKeyGroup, int[] segmentOf, boolean longValues) {
         this.firstKeyGroup = firstKeyGroup;
         this.segmentOf = segmentOf;
         int count = 0;
@@ -60,8 +64,13 @@ final class StringValueTable {
         }
         this.segments = new Segment[count];
         for (int i = 0; i < count; i++) {
-            segments[i] = new Segment();
+            segments[i] = new Segment(longValues, 0);
         }
+    }
+
+    /** Whether the values are {@code Long}s kept as {@code long}s (see {@link #restoreLong}). */
+    boolean holdsLongs() {
+        return segments.length > 0 && segments[0].longs != null;
     }
 
     private Segment segment(int keyGroup) {
@@ -93,7 +102,7 @@ final class StringValueTable {
         lookedUp = key;
         lookedUpSegment = s;
         lookup = result;
-        return result < 0 ? null : s.values[(int) s.table.count(result)];
+        return result < 0 ? null : s.valueOf(result);
     }
 
     /** Sets the value of {@code key} (in key group {@code keyGroup}); null removes it. */
@@ -120,6 +129,21 @@ final class StringValueTable {
         }
     }
 
+    /**
+     * {@link #restore(byte[], int, int, int, Object)} of a value that is not null, in a table that
+     * {@link #holdsLongs()}.
+     */
+    void restoreLong(byte[] utf8, int from, int length, int keyGroup, long value) {
+        Segment s = segment(keyGroup);
+        int before = s.table.size();
+        int entry = s.table.add(utf8, from, length, 0, keyGroup);
+        if (s.table.size() != before) {
+            s.grow(before);
+            s.table.setCount(entry, before);
+        }
+        s.setLong((int) s.table.count(entry), value);
+    }
+
     /** {@link #restore(byte[], int, int, int, Object)} for a key given as a String. */
     void restore(String key, int keyGroup, Object value) {
         Segment s = segment(keyGroup);
@@ -136,7 +160,7 @@ final class StringValueTable {
         int[] start = new int[span + 1];
         for (Segment s : segments) {
             for (int e = s.table.next(0); e >= 0; e = s.table.next(e + 1)) {
-                if (s.valueOf(e) != null) {
+                if (s.hasValue(e)) {
                     start[s.table.keyGroup(e) - first + 1]++;
                 }
             }
@@ -149,7 +173,7 @@ final class StringValueTable {
         for (int i = 0; i < segments.length; i++) {
             Segment s = segments[i];
             for (int e = s.table.next(0); e >= 0; e = s.table.next(e + 1)) {
-                if (s.valueOf(e) != null) {
+                if (s.hasValue(e)) {
                     order[fill[s.table.keyGroup(e) - first]++] = (long) i << 32 | e;
                 }
             }
@@ -175,6 +199,11 @@ final class StringValueTable {
             Segment s = segments[(int) (grouped.order[i] >>> 32)];
             int entry = (int) grouped.order[i];
             s.table.writeKey(entry, out);
+            if (s.longs != null) { // as LongSerializer writes it
+                out.writeInt(Long.BYTES);
+                out.writeLong(s.longs[(int) s.table.count(entry)]);
+                continue;
+            }
             @SuppressWarnings("unchecked")
             T value = (T) s.valueOf(entry);
             scratch.clear();
@@ -239,14 +268,45 @@ final class StringValueTable {
 
     /** One table and its values. */
     private static final class Segment {
-        KeyCountTable table = new KeyCountTable();
-        Object[] values = new Object[64];
+        KeyCountTable table;
+
+        /** The values by index (the entry's count in the table), unless they are longs. */
+        Object[] values;
+
+        /** Long values by index, and a bit per index that is set when the index has a value. */
+        long[] longs;
+
+        long[] held;
 
         /** Entries with a value. */
         int live;
 
+        Segment(boolean longValues, int expectedKeys) {
+            table = expectedKeys > 0 ? new KeyCountTable(expectedKeys) : new KeyCountTable();
+            int length = Math.max(64, expectedKeys);
+            if (longValues) {
+                longs = new long[length];
+                held = new long[(length + 63) >>> 6];
+            } else {
+                values = new Object[length];
+            }
+        }
+
         Object valueOf(int entry) {
-            return values[(int) table.count(entry)];
+            int index = (int) table.count(entry);
+            if (values != null) {
+                return values[index];
+            }
+            return has(index) ? Long.valueOf(longs[index]) : null;
+        }
+
+        boolean hasValue(int entry) {
+            int index = (int) table.count(entry);
+            return values != null ? values[index] != null : has(index);
+        }
+
+        private boolean has(int index) {
+            return (held[index >>> 6] & (1L << index)) != 0;
         }
 
         /**
@@ -259,14 +319,24 @@ final class StringValueTable {
 
         /** Stores the value of the entry with index {@code index} (new: the last one). */
         int store(int index, Object value) {
-            if (index == values.length) {
-                values = Arrays.copyOf(values, index + (index >> 1));
-            }
-            values[index] = value;
-            if (value != null) {
-                live++;
-            }
+            grow(index);
+            set(index, value);
             return index;
+        }
+
+        /** Makes room for index {@code index} (new indexes come one at a time). */
+        void grow(int index) {
+            int length = values != null ? values.length : longs.length;
+            if (index < length) {
+                return;
+            }
+            length = index + (index >> 1);
+            if (values != null) {
+                values = Arrays.copyOf(values, length);
+            } else {
+                longs = Arrays.copyOf(longs, length);
+                held = Arrays.copyOf(held, (length + 63) >>> 6);
+            }
         }
 
         /**
@@ -282,9 +352,27 @@ final class StringValueTable {
         }
 
         void set(int index, Object value) {
-            Object before = values[index];
-            values[index] = value;
-            live += (value != null ? 1 : 0) - (before != null ? 1 : 0);
+            if (longs != null && value != null) {
+                setLong(index, (Long) value);
+                return;
+            }
+            boolean before;
+            if (values != null) {
+                before = values[index] != null;
+                values[index] = value;
+            } else { // no value
+                before = has(index);
+                held[index >>> 6] &= ~(1L << index);
+            }
+            live += (value != null ? 1 : 0) - (before ? 1 : 0);
+        }
+
+        void setLong(int index, long value) {
+            if (!has(index)) {
+                held[index >>> 6] |= 1L << index;
+                live++;
+            }
+            longs[index] = value;
         }
 
         void compactIfSparse() {
@@ -292,17 +380,17 @@ final class StringValueTable {
             if (dead <= live || dead < 4096) {
                 return;
             }
-            KeyCountTable old = table;
-            Object[] oldValues = values;
-            table = new KeyCountTable(live);
-            values = new Object[Math.max(64, live)];
-            live = 0;
-            for (int e = old.next(0); e >= 0; e = old.next(e + 1)) {
-                Object value = oldValues[(int) old.count(e)];
-                if (value != null) {
-                    table.add(old.key(e), add(value), old.keyGroup(e));
+            Segment compacted = new Segment(longs != null, live);
+            for (int e = table.next(0); e >= 0; e = table.next(e + 1)) {
+                if (hasValue(e)) {
+                    compacted.table.add(table.key(e), compacted.add(valueOf(e)), table.keyGroup(e));
                 }
             }
+            table = compacted.table;
+            values = compacted.values;
+            longs = compacted.longs;
+            held = compacted.held;
+            live = compacted.live;
         }
     }
 

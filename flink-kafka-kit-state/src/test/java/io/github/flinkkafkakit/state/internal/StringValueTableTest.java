@@ -7,6 +7,8 @@ import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -19,13 +21,16 @@ class StringValueTableTest {
 
     private static final int MAX_PARALLELISM = 128;
 
-    /** Key groups 32..95 (a subtask of 2 at p=4), in four segments of 16 key groups. */
-    private static StringValueTable table() {
+    /**
+     * Key groups 32..95 (a subtask of 2 at p=4), in four segments of 16 key groups; values as
+     * objects or, when {@code longs}, as longs.
+     */
+    private static StringValueTable table(boolean longs) {
         int[] segmentOf = new int[64];
         for (int i = 0; i < segmentOf.length; i++) {
             segmentOf[i] = i / 16;
         }
-        return new StringValueTable(32, segmentOf);
+        return new StringValueTable(32, segmentOf, longs);
     }
 
     /** A key of this subtask's key groups (32..95). */
@@ -45,9 +50,10 @@ class StringValueTableTest {
         return KeyGroupRangeAssignment.assignToKeyGroup(key, MAX_PARALLELISM);
     }
 
-    @Test
-    void shouldHoldTheSameValuesAsAHashMap() throws Exception {
-        StringValueTable table = table();
+    @ParameterizedTest(name = "longs={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldHoldTheSameValuesAsAHashMap(boolean longs) throws Exception {
+        StringValueTable table = table(longs);
         Map<String, Long> expected = new HashMap<>();
         Random random = new Random(11);
         for (int i = 0; i < 200_000; i++) {
@@ -72,9 +78,10 @@ class StringValueTableTest {
         assertThat(held).isEqualTo(expected);
     }
 
-    @Test
-    void shouldRoundTripThroughKeyGroupsAndRestoreFromBytes() throws Exception {
-        StringValueTable table = table();
+    @ParameterizedTest(name = "longs={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldRoundTripThroughKeyGroupsAndRestoreFromBytes(boolean longs) throws Exception {
+        StringValueTable table = table(longs);
         Map<String, Long> expected = new HashMap<>();
         Random random = new Random(3);
         for (int i = 0; i < 20_000; i++) {
@@ -89,7 +96,7 @@ class StringValueTableTest {
         for (int kg = 32; kg <= 95; kg++) {
             table.writeKeyGroup(grouped, kg, LongSerializer.INSTANCE, scratch, out);
         }
-        StringValueTable copy = table();
+        StringValueTable copy = table(longs);
         DataInputDeserializer in = new DataInputDeserializer(out.getCopyOfBuffer());
         for (int kg = 32; kg <= 95; kg++) {
             copy.read(in, kg, in.readInt(), LongSerializer.INSTANCE);
@@ -100,10 +107,17 @@ class StringValueTableTest {
         assertThat(held).isEqualTo(expected);
 
         // restored from UTF-8 bytes (a changelog record's key), then read by String
-        StringValueTable restored = table();
+        StringValueTable restored = table(longs);
         for (Map.Entry<String, Long> e : expected.entrySet()) {
             byte[] framed = ("xx" + e.getKey()).getBytes(StandardCharsets.UTF_8);
-            restored.restore(framed, 2, framed.length - 2, keyGroup(e.getKey()), e.getValue());
+            if (longs) { // as the restore of a Long state does: no Long per key
+                assertThat(restored.holdsLongs()).isTrue();
+                restored.restoreLong(framed, 2, framed.length - 2, keyGroup(e.getKey()), -5L);
+                restored.restoreLong(
+                        framed, 2, framed.length - 2, keyGroup(e.getKey()), e.getValue());
+            } else {
+                restored.restore(framed, 2, framed.length - 2, keyGroup(e.getKey()), e.getValue());
+            }
         }
         for (Map.Entry<String, Long> e : expected.entrySet()) {
             assertThat(restored.get(e.getKey(), keyGroup(e.getKey()))).isEqualTo(e.getValue());
@@ -141,9 +155,10 @@ class StringValueTableTest {
         assertThat(restored.size()).isEqualTo(expected.size() - 1);
     }
 
-    @Test
-    void shouldGiveClearedKeysMemoryBackWhenCompacted() throws Exception {
-        StringValueTable table = table();
+    @ParameterizedTest(name = "longs={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldGiveClearedKeysMemoryBackWhenCompacted(boolean longs) throws Exception {
+        StringValueTable table = table(longs);
         Random random = new Random(5);
         Map<String, Long> kept = new HashMap<>();
         for (int i = 0; i < 30_000; i++) {
