@@ -39,6 +39,9 @@ public final class ChangelogRestoreBench {
     private static final int PARTITIONS = 4;
     private static final int MAX_PARALLELISM = 128;
 
+    /** Keys written per transaction of the changelog (as one checkpoint's changes). */
+    private static final int KEYS_PER_TRANSACTION = 100_000;
+
     private ChangelogRestoreBench() {}
 
     public static void main(String[] args) throws Exception {
@@ -68,18 +71,27 @@ public final class ChangelogRestoreBench {
 
     /**
      * Writes a changelog of state "total" with values 0 .. keys-1 (String key {@code %010d} of i →
-     * i).
+     * i) as the operator does under exactly-once: in transactions (one per {@link
+     * #KEYS_PER_TRANSACTION} keys, as if each were a checkpoint's changes), so the changelog holds
+     * commit markers as a real one does, and the restore reads it {@code read_committed} with them.
      */
     static void write(String bootstrap, String topic, int keys) throws Exception {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrap);
         props.put("linger.ms", "5");
         props.put("batch.size", "262144");
+        props.put("transactional.id", "fkk-bench-changelog-" + topic);
         byte[] prefix = ChangelogKeys.prefix("total");
         DataOutputSerializer out = new DataOutputSerializer(32);
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.initTransactions();
+            producer.beginTransaction();
             for (int i = 0; i < keys; i++) {
+                if (i > 0 && i % KEYS_PER_TRANSACTION == 0) {
+                    producer.commitTransaction();
+                    producer.beginTransaction();
+                }
                 String key = String.format("%010d", i);
                 out.clear();
                 StringSerializer.INSTANCE.serialize(key, out);
@@ -94,7 +106,7 @@ public final class ChangelogRestoreBench {
                                 ChangelogKeys.recordKey(keyGroup, prefix, keyBytes, null),
                                 out.getCopyOfBuffer()));
             }
-            producer.flush();
+            producer.commitTransaction();
         }
     }
 
