@@ -41,6 +41,9 @@ final class StringValueTable {
 
     private final Segment[] segments;
 
+    /** Whether the values are {@code Long}s kept as {@code long}s (see {@link #restoreLong}). */
+    private final boolean holdsLongs;
+
     /**
      * The key of the last {@link #get}, its segment and what the segment's lookup returned, for the
      * {@link #put} that usually follows (a read, then an update of the same key). Anything else
@@ -62,15 +65,15 @@ final class StringValueTable {
         for (int s : segmentOf) {
             count = Math.max(count, s + 1);
         }
+        this.holdsLongs = longValues;
         this.segments = new Segment[count];
         for (int i = 0; i < count; i++) {
             segments[i] = new Segment(longValues, 0);
         }
     }
 
-    /** Whether the values are {@code Long}s kept as {@code long}s (see {@link #restoreLong}). */
     boolean holdsLongs() {
-        return segments.length > 0 && segments[0].longs != null;
+        return holdsLongs;
     }
 
     private Segment segment(int keyGroup) {
@@ -120,13 +123,7 @@ final class StringValueTable {
      */
     void restore(byte[] utf8, int from, int length, int keyGroup, Object value) {
         Segment s = segment(keyGroup);
-        int before = s.table.size();
-        int entry = s.table.add(utf8, from, length, 0, keyGroup);
-        if (s.table.size() != before) {
-            s.table.setCount(entry, s.store(before, value));
-        } else {
-            s.set((int) s.table.count(entry), value);
-        }
+        s.set(s.indexOf(utf8, from, length, keyGroup), value);
     }
 
     /**
@@ -135,13 +132,7 @@ final class StringValueTable {
      */
     void restoreLong(byte[] utf8, int from, int length, int keyGroup, long value) {
         Segment s = segment(keyGroup);
-        int before = s.table.size();
-        int entry = s.table.add(utf8, from, length, 0, keyGroup);
-        if (s.table.size() != before) {
-            s.grow(before);
-            s.table.setCount(entry, before);
-        }
-        s.setLong((int) s.table.count(entry), value);
+        s.setLong(s.indexOf(utf8, from, length, keyGroup), value);
     }
 
     /** {@link #restore(byte[], int, int, int, Object)} for a key given as a String. */
@@ -322,6 +313,20 @@ final class StringValueTable {
             grow(index);
             set(index, value);
             return index;
+        }
+
+        /**
+         * The value index of a key given as UTF-8 bytes; a new key is added, with room for its
+         * value (none yet).
+         */
+        int indexOf(byte[] utf8, int from, int length, int keyGroup) {
+            int before = table.size();
+            int entry = table.add(utf8, from, length, 0, keyGroup);
+            if (table.size() != before) {
+                grow(before);
+                table.setCount(entry, before);
+            }
+            return (int) table.count(entry);
         }
 
         /** Makes room for index {@code index} (new indexes come one at a time). */
