@@ -1,6 +1,7 @@
 package io.github.flinkkafkakit.bench;
 
 import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.state.internal.ChangedStringKeys;
 import io.github.flinkkafkakit.state.internal.ChangelogKeys;
 import io.github.flinkkafkakit.state.internal.ChangelogRestorer;
 import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
@@ -74,6 +75,8 @@ public final class ChangelogRestoreBench {
      * i) as the operator does under exactly-once: in transactions (one per {@link
      * #KEYS_PER_TRANSACTION} keys, as if each were a checkpoint's changes), so the changelog holds
      * commit markers as a real one does, and the restore reads it {@code read_committed} with them.
+     * Each transaction lists its keys in the order the operator writes a checkpoint's changed keys:
+     * the order of its changed-key set ({@link ChangedStringKeys}, hash-table slot order).
      */
     static void write(String bootstrap, String topic, int keys) throws Exception {
         Properties props = new Properties();
@@ -86,27 +89,31 @@ public final class ChangelogRestoreBench {
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.initTransactions();
-            producer.beginTransaction();
-            for (int i = 0; i < keys; i++) {
-                if (i > 0 && i % KEYS_PER_TRANSACTION == 0) {
-                    producer.commitTransaction();
-                    producer.beginTransaction();
+            ChangedStringKeys changed = new ChangedStringKeys();
+            for (int first = 0; first < keys; first += KEYS_PER_TRANSACTION) {
+                changed.clear();
+                for (int i = first; i < Math.min(keys, first + KEYS_PER_TRANSACTION); i++) {
+                    changed.add(String.format("%010d", i));
                 }
-                String key = String.format("%010d", i);
-                out.clear();
-                StringSerializer.INSTANCE.serialize(key, out);
-                byte[] keyBytes = out.getCopyOfBuffer();
-                int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(key, MAX_PARALLELISM);
-                out.clear();
-                out.writeLong(i);
-                producer.send(
-                        new ProducerRecord<>(
-                                topic,
-                                ChangelogKeys.partitionOf(keyGroup, MAX_PARALLELISM, PARTITIONS),
-                                ChangelogKeys.recordKey(keyGroup, prefix, keyBytes, null),
-                                out.getCopyOfBuffer()));
+                producer.beginTransaction();
+                for (Object changedKey : changed) { // in the order the operator writes them
+                    String key = (String) changedKey;
+                    out.clear();
+                    StringSerializer.INSTANCE.serialize(key, out);
+                    byte[] keyBytes = out.getCopyOfBuffer();
+                    int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(key, MAX_PARALLELISM);
+                    out.clear();
+                    out.writeLong(Long.parseLong(key));
+                    producer.send(
+                            new ProducerRecord<>(
+                                    topic,
+                                    ChangelogKeys.partitionOf(
+                                            keyGroup, MAX_PARALLELISM, PARTITIONS),
+                                    ChangelogKeys.recordKey(keyGroup, prefix, keyBytes, null),
+                                    out.getCopyOfBuffer()));
+                }
+                producer.commitTransaction();
             }
-            producer.commitTransaction();
         }
     }
 

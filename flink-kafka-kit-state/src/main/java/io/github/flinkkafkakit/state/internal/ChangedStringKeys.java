@@ -29,7 +29,7 @@ import java.util.NoSuchElementException;
  * iterated. {@link #remove} is not supported.
  */
 @Internal
-final class ChangedStringKeys extends AbstractSet<Object> {
+public final class ChangedStringKeys extends AbstractSet<Object> {
 
     /** The value of a key that was cleared. */
     static final Object CLEARED = new Object();
@@ -52,7 +52,7 @@ final class ChangedStringKeys extends AbstractSet<Object> {
     private int lookup;
 
     /** A set of keys. */
-    ChangedStringKeys() {}
+    public ChangedStringKeys() {}
 
     private ChangedStringKeys(Object[] values) {
         this.values = values;
