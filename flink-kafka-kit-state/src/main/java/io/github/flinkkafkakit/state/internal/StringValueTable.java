@@ -305,11 +305,7 @@ final class StringValueTable {
          * get consecutive ones: the table's size before the entry is added).
          */
         int add(Object value) {
-            return store(table.size(), value);
-        }
-
-        /** Stores the value of the entry with index {@code index} (new: the last one). */
-        int store(int index, Object value) {
+            int index = table.size();
             grow(index);
             set(index, value);
             return index;
