@@ -92,7 +92,8 @@ public final class ChangelogRestoreBench {
             ChangedStringKeys changed = new ChangedStringKeys();
             for (int first = 0; first < keys; first += KEYS_PER_TRANSACTION) {
                 changed.clear();
-                for (int i = first; i < Math.min(keys, first + KEYS_PER_TRANSACTION); i++) {
+                int end = Math.min(keys, first + KEYS_PER_TRANSACTION);
+                for (int i = first; i < end; i++) {
                     changed.add(String.format("%010d", i));
                 }
                 producer.beginTransaction();
