@@ -3,6 +3,11 @@ package io.github.flinkkafkakit.examples;
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -12,7 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -30,14 +37,16 @@ class CountKillRestoreITCase {
 
     private static final int KEYS = 10_000;
 
+    private static final int PARTITIONS = 4;
+
     /** Per subtask, so the first run is still busy when it is killed. */
     private static final long THROTTLE = 50_000;
 
     @Test
     void shouldCountExactlyAfterSigkillAndRestoreFromTheRetainedCheckpoint() throws Exception {
         KafkaTestClient kafka = KAFKA.client();
-        String in = kafka.createUniqueTopic("kill-in", 4);
-        String out = kafka.createUniqueTopic("kill-out", 4);
+        String in = kafka.createUniqueTopic("kill-in", PARTITIONS);
+        String out = kafka.createUniqueTopic("kill-out", PARTITIONS);
         long records = CountInput.records();
         CountInput input = CountInput.produce(kafka, in, records, KEYS);
         Path checkpoints =
@@ -51,7 +60,7 @@ class CountKillRestoreITCase {
                         checkpoints.toString(),
                         Long.toString(THROTTLE));
         try {
-            awaitCheckpoint(checkpoints, job, 2);
+            awaitCheckpointWithProgress(kafka, out, checkpoints, job);
         } finally {
             job.destroyForcibly(); // SIGKILL
             job.waitFor(30, TimeUnit.SECONDS);
@@ -101,8 +110,16 @@ class CountKillRestoreITCase {
         }
     }
 
-    /** Waits (bounded) for the {@code n}-th completed checkpoint of the running process. */
-    private static Path awaitCheckpoint(Path dir, Process job, long n) throws Exception {
+    /**
+     * Waits (bounded, 120 s) until the running process has committed output and so has completed a
+     * checkpoint that holds source progress: its counts are emitted at a checkpoint and become
+     * visible to {@code read_committed} only when that checkpoint completes, after its {@code
+     * _metadata} is written. The checkpoint count alone is not enough: on a slow machine the first
+     * checkpoints can complete before the source readers have their splits, and a run resumed from
+     * one of those reads the whole input again.
+     */
+    private static Path awaitCheckpointWithProgress(
+            KafkaTestClient kafka, String out, Path dir, Process job) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
             if (!job.isAlive()) {
@@ -113,13 +130,31 @@ class CountKillRestoreITCase {
                                 + log());
             }
             Optional<Path> latest = CountJobProcess.latestCheckpoint(dir);
-            if (latest.isPresent()
-                    && Long.parseLong(latest.get().getFileName().toString().substring(4)) >= n) {
+            if (latest.isPresent() && hasCommittedOutput(kafka, out)) {
                 return latest.get();
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("no completed checkpoint within 120 s; see " + log());
+        throw new AssertionError("no committed output within 120 s; see " + log());
+    }
+
+    /**
+     * Whether the last stable offset of any partition of {@code out} has moved: the job writes only
+     * in transactions, and in a run without failures each completed one is a committed one.
+     */
+    private static boolean hasCommittedOutput(KafkaTestClient kafka, String out) throws Exception {
+        Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            ends.put(new TopicPartition(out, p), OffsetSpec.latest());
+        }
+        return kafka
+                .admin()
+                .listOffsets(ends, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                .all()
+                .get(30, TimeUnit.SECONDS)
+                .values()
+                .stream()
+                .anyMatch(info -> info.offset() > 0);
     }
 
     private static File log() {
