@@ -37,7 +37,10 @@ final class EndToEndContext implements AutoCloseable {
     private final Duration checkpointInterval;
     private final String runId;
     private final KafkaTestClient kafka;
-    private final Path checkpoints;
+
+    /** This run's local files (Flink's checkpoints, scenarios' directories), deleted on close. */
+    private final Path localFiles;
+
     private boolean objectReuse;
     private final AtomicInteger topics = new AtomicInteger();
     private final Set<String> scratch = new LinkedHashSet<>();
@@ -52,7 +55,7 @@ final class EndToEndContext implements AutoCloseable {
         this.runId = Long.toString(System.currentTimeMillis(), 36);
         this.kafka = new KafkaTestClient(bootstrapServers, new Properties());
         try {
-            this.checkpoints = Files.createTempDirectory("fkk-e2e-checkpoints");
+            this.localFiles = Files.createTempDirectory("fkk-e2e-");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -132,7 +135,9 @@ final class EndToEndContext implements AutoCloseable {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         // As in production: snapshots to files (the JobManager's memory holds at most 5 MB).
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+        conf.set(
+                CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                localFiles.resolve("checkpoints").toUri().toString());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
         env.setParallelism(parallelism);
         env.enableCheckpointing(checkpointInterval.toMillis(), mode);
@@ -140,6 +145,13 @@ final class EndToEndContext implements AutoCloseable {
             env.getConfig().enableObjectReuse();
         }
         return env;
+    }
+
+    /**
+     * A new directory for a scenario's local files, deleted with the run's other files on close.
+     */
+    Path localDirectory(String prefix) throws IOException {
+        return Files.createTempDirectory(localFiles, prefix);
     }
 
     /** Deletes every topic of this run, inputs included. */
@@ -152,7 +164,7 @@ final class EndToEndContext implements AutoCloseable {
     @Override
     public void close() {
         kafka.close();
-        try (Stream<Path> files = Files.walk(checkpoints)) {
+        try (Stream<Path> files = Files.walk(localFiles)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             // a temporary directory; nothing to do

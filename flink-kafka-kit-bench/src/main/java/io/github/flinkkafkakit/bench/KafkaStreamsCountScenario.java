@@ -17,7 +17,6 @@ import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.Stores;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -42,7 +41,7 @@ final class KafkaStreamsCountScenario implements EndToEndScenario {
     public Measurement run(EndToEndContext context, EndToEndInput input) throws Exception {
         String output = context.createTopic("streams-count-out");
         String applicationId = context.uniqueName("streams");
-        Path stateDir = Files.createTempDirectory("fkk-e2e-streams");
+        Path stateDir = context.localDirectory("streams");
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, context.bootstrapServers());
