@@ -10,9 +10,11 @@ import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
 import io.github.flinkkafkakit.core.preflight.PreflightException;
 import io.github.flinkkafkakit.core.serde.Serde;
 import io.github.flinkkafkakit.state.internal.ChangelogOperator;
+import io.github.flinkkafkakit.state.internal.ChangelogSettings;
 import io.github.flinkkafkakit.state.internal.ChangelogTopics;
+import io.github.flinkkafkakit.state.internal.ChangelogWriter;
+import io.github.flinkkafkakit.state.internal.CheckpointSettings;
 import io.github.flinkkafkakit.state.internal.KafkaWrite;
-import io.github.flinkkafkakit.state.internal.KafkaWriteSerializer;
 import io.github.flinkkafkakit.state.internal.KafkaWriteTypeInfo;
 import io.github.flinkkafkakit.state.internal.PositionedDeserializer;
 import io.github.flinkkafkakit.state.internal.PositionsOperator;
@@ -22,31 +24,29 @@ import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple4;
 import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
-import org.apache.flink.streaming.api.environment.CheckpointConfig;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.types.Either;
 import org.apache.flink.util.OutputTag;
 import org.apache.flink.util.function.SerializableFunction;
 
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.producer.ProducerConfig;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One job over Kafka changelog state: the source (positions tracked), keyed functions with
  * changelog state ({@link #process}), and the output ({@link #writeOutput}), all written through
- * one transactional producer.
+ * one transactional writer.
  *
  * <pre>{@code
  * ChangelogPipeline<Tuple2<String, Long>> job = changelog.pipeline(env, kafkaIn);
@@ -55,14 +55,20 @@ import java.util.concurrent.TimeUnit;
  * job.writeOutput(totals, "totals", t -> t.f0, Serdes.string(), t -> t.f1, Serdes.longAsText());
  * }</pre>
  *
- * <p>Requirements, checked here: checkpointing on (exactly-once mode for the exactly-once
- * guarantee) with aligned barriers; transformations between {@link #source()} and {@link #process}
- * must be deterministic.
+ * <p>Requirements, checked here and again when the job starts (with the job's final configuration,
+ * however it was set): checkpointing on, exactly-once checkpoints for the exactly-once guarantee,
+ * aligned barriers, and the checkpoint interval plus timeout below the writer's transaction
+ * timeout. Nothing between {@link #source()} and {@link #process} may hold records across a
+ * checkpoint barrier (windows, async I/O, buffering functions): what it holds at a barrier is in
+ * neither the changelog nor the positions, and a restart from Kafka loses it.
  */
 @PublicEvolving
 public final class ChangelogPipeline<T> {
 
     private static final TypeInformation<KafkaWrite> WRITE_TYPE = KafkaWriteTypeInfo.INSTANCE;
+
+    /** The broker's default {@code transaction.max.timeout.ms}. */
+    private static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
 
     private final KafkaChangelog changelog;
     private final StreamExecutionEnvironment env;
@@ -70,13 +76,9 @@ public final class ChangelogPipeline<T> {
     private final OutputTag<KafkaWrite> writesTag;
     private final List<DataStream<KafkaWrite>> writes = new ArrayList<>();
     private final SingleOutputStreamOperator<T> source;
-    private final int changelogPartitions;
 
-    /**
-     * The writer's {@code max.request.size}: the changelog operators check each change against it,
-     * the writer cuts dead letters to it.
-     */
-    private final int maxRequestSize;
+    /** The changelog as its operators see it (partitions, writer limits, …). */
+    private final ChangelogSettings settings;
 
     private int operators;
     private boolean attached;
@@ -87,8 +89,9 @@ public final class ChangelogPipeline<T> {
         this.in = in;
         this.writesTag = new OutputTag<>("fkk-changelog-writes", WRITE_TYPE);
         checkCheckpointing();
-        maxRequestSize = ProducerLimits.maxRequestSize(changelog.connection().clientProperties());
-        changelogPartitions =
+        int maxRequestSize =
+                ProducerLimits.maxRequestSize(changelog.connection().clientProperties());
+        int changelogPartitions =
                 ChangelogTopics.ensureCompacted(
                         changelog.connection(), changelog.topic(), changelog.partitions());
         ChangelogTopics.ensureCompacted(changelog.connection(), changelog.positionsTopic(), 1);
@@ -96,6 +99,21 @@ public final class ChangelogPipeline<T> {
         if (policy.action() == ErrorPolicy.Action.DEAD_LETTER) {
             ensureTopic(policy.deadLetterTopic(), 1);
         }
+        if (changelog.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
+            checkTransactionTimeout();
+        }
+        settings =
+                new ChangelogSettings(
+                        changelog.connection(),
+                        changelog.topic(),
+                        changelog.positionsTopic(),
+                        changelogPartitions,
+                        changelog.maxParallelism(),
+                        in.topics(),
+                        changelog.deliveryGuarantee(),
+                        changelog.transactionalIdPrefix(),
+                        changelog.transactionTimeout(),
+                        maxRequestSize);
         for (String topic : in.topics()) {
             JobTopics.of(env).addSourceTopic(changelog.connection().bootstrapServers(), topic);
         }
@@ -113,31 +131,46 @@ public final class ChangelogPipeline<T> {
                                 "positions",
                                 in.deserializer().getProducedType(),
                                 new PositionsOperator<T>(
-                                        changelog.positionsTopic(),
-                                        policy.deadLetterTopic(),
-                                        writesTag))
+                                        settings, policy.deadLetterTopic(), writesTag))
                         .uid("fkk-changelog-positions-" + name);
         writes.add(source.getSideOutput(writesTag));
     }
 
+    /**
+     * The job's checkpointing as configured so far (checked again when the job starts, with its
+     * final configuration).
+     */
     private void checkCheckpointing() {
-        CheckpointConfig checkpoints = env.getCheckpointConfig();
-        if (!checkpoints.isCheckpointingEnabled()) {
-            throw new IllegalStateException(
-                    "Kafka changelog state is written at checkpoints: call"
-                            + " env.enableCheckpointing(...)");
+        String problem =
+                CheckpointSettings.problem(
+                        env.getConfiguration(),
+                        changelog.deliveryGuarantee(),
+                        changelog.transactionTimeout());
+        if (problem != null) {
+            throw new IllegalStateException(problem);
         }
-        if (checkpoints.isUnalignedCheckpointsEnabled()) {
-            throw new IllegalStateException(
-                    "Kafka changelog state needs aligned checkpoints (positions and state changes"
-                            + " must be cut at the same barrier): disable unaligned checkpoints");
-        }
-        if (changelog.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE
-                && checkpoints.getCheckpointingConsistencyMode()
-                        != org.apache.flink.core.execution.CheckpointingMode.EXACTLY_ONCE) {
-            throw new IllegalStateException(
-                    "Exactly-once Kafka changelog state needs exactly-once checkpointing:"
-                            + " env.enableCheckpointing(interval, CheckpointingMode.EXACTLY_ONCE)");
+    }
+
+    /** The writer's transaction timeout against the broker's limit. */
+    private void checkTransactionTimeout() {
+        try (KafkaPreflight check = new KafkaPreflight(changelog.connection())) {
+            long max =
+                    check.brokerConfig("transaction.max.timeout.ms")
+                            .map(Long::parseLong)
+                            .orElse(BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT.toMillis());
+            long timeout = changelog.transactionTimeout().toMillis();
+            if (timeout > max) {
+                throw new PreflightException(
+                        "transaction.timeout.ms="
+                                + timeout
+                                + " of the changelog writer of '"
+                                + changelog.topic()
+                                + "' is above the broker's transaction.max.timeout.ms="
+                                + max
+                                + ": lower it with KafkaChangelog.Builder#setTransactionTimeout"
+                                + " (and the checkpoint timeout below it) or raise the broker"
+                                + " limit");
+            }
         }
     }
 
@@ -162,12 +195,9 @@ public final class ChangelogPipeline<T> {
                                 outputType,
                                 new ChangelogOperator<>(
                                         function,
-                                        changelog.connection(),
-                                        changelog.topic(),
-                                        changelogPartitions,
+                                        settings,
                                         writesTag,
                                         in.errorPolicy().deadLetterTopic(),
-                                        maxRequestSize,
                                         changelog.restoreListener()))
                         .uid(uid)
                         .setMaxParallelism(changelog.maxParallelism());
@@ -195,7 +225,7 @@ public final class ChangelogPipeline<T> {
                             + "' is also an input topic of this job (a feedback loop): write to"
                             + " another topic");
         }
-        ensureTopic(topic, changelogPartitions);
+        ensureTopic(topic, settings.changelogPartitions());
         writes.add(
                 output.map(new ToWrite<>(topic, key, keySerde, value, valueSerde))
                         .returns(WRITE_TYPE)
@@ -206,27 +236,19 @@ public final class ChangelogPipeline<T> {
     /** Completes the job graph without an output topic (state and positions only). */
     public void attach() {
         checkNotAttached();
+        checkCheckpointing();
         attached = true;
         DataStream<KafkaWrite> all = writes.get(0);
         for (int i = 1; i < writes.size(); i++) {
             all = all.union(writes.get(i));
         }
-        Properties props = changelog.connection().clientProperties();
-        props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "5");
-        props.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, "262144");
-        props.setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "600000");
-        var builder =
-                KafkaSink.<KafkaWrite>builder()
-                        .setKafkaProducerConfig(props)
-                        .setDeliveryGuarantee(changelog.deliveryGuarantee())
-                        .setRecordSerializer(new KafkaWriteSerializer(maxRequestSize));
-        if (changelog.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
-            builder.setTransactionalIdPrefix(changelog.transactionalIdPrefix());
-        }
-        all.sinkTo(builder.build())
-                .name("changelog writer " + changelog.topic())
-                .uid("fkk-changelog-writer-" + changelog.topic())
-                .setParallelism(1);
+        all.transform(
+                        "changelog writer " + changelog.topic(),
+                        Types.VOID,
+                        new ChangelogWriter(settings))
+                .uid("fkk-changelog-txn-writer-" + changelog.topic())
+                .setParallelism(1)
+                .setMaxParallelism(1);
     }
 
     private void checkNotAttached() {

@@ -172,7 +172,8 @@ public final class ChangelogReader<K, V> implements Serializable {
         }
 
         boolean isOurs(byte[] recordKey) {
-            return ChangelogKeys.hasPrefix(recordKey, prefix);
+            return !ChangelogKeys.isCommitMarker(recordKey)
+                    && ChangelogKeys.hasPrefix(recordKey, prefix);
         }
 
         K key(byte[] recordKey) {

@@ -7,7 +7,10 @@ import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import org.apache.kafka.clients.producer.ProducerConfig;
+
 import java.io.Serializable;
+import java.time.Duration;
 
 /**
  * Kafka as the state store of a Flink job: keyed state whose every change goes to a compacted Kafka
@@ -44,6 +47,13 @@ public final class KafkaChangelog implements Serializable {
     /** Default max parallelism (key groups) of changelog operators; must stay fixed over runs. */
     public static final int DEFAULT_MAX_PARALLELISM = 128;
 
+    /**
+     * Default {@code transaction.timeout.ms} of the changelog writer: 15 min, the broker's default
+     * {@code transaction.max.timeout.ms}. A transaction stays open up to the checkpoint interval
+     * plus the checkpoint timeout (Flink's default: 10 min), which must stay below it.
+     */
+    public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+
     private final KafkaConnection connection;
     private final String topic;
     private final String positionsTopic;
@@ -51,6 +61,7 @@ public final class KafkaChangelog implements Serializable {
     private final int maxParallelism;
     private final DeliveryGuarantee guarantee;
     private final String transactionalIdPrefix;
+    private final Duration transactionTimeout;
     private final RestoreListener restoreListener;
 
     private KafkaChangelog(Builder b) {
@@ -64,6 +75,7 @@ public final class KafkaChangelog implements Serializable {
                 b.transactionalIdPrefix != null
                         ? b.transactionalIdPrefix
                         : "fkk-changelog-" + b.topic;
+        this.transactionTimeout = b.transactionTimeout;
         this.restoreListener = b.restoreListener;
     }
 
@@ -107,6 +119,11 @@ public final class KafkaChangelog implements Serializable {
         return transactionalIdPrefix;
     }
 
+    /** The writer's {@code transaction.timeout.ms}. */
+    public Duration transactionTimeout() {
+        return transactionTimeout;
+    }
+
     RestoreListener restoreListener() {
         return restoreListener;
     }
@@ -121,6 +138,7 @@ public final class KafkaChangelog implements Serializable {
         private int maxParallelism = DEFAULT_MAX_PARALLELISM;
         private DeliveryGuarantee guarantee = DeliveryGuarantee.EXACTLY_ONCE;
         private String transactionalIdPrefix;
+        private Duration transactionTimeout;
         private RestoreListener restoreListener;
 
         private Builder() {}
@@ -183,6 +201,21 @@ public final class KafkaChangelog implements Serializable {
             return this;
         }
 
+        /**
+         * The writer's {@code transaction.timeout.ms} (default: the connection's {@code
+         * transaction.timeout.ms} if it sets one, else {@link #DEFAULT_TRANSACTION_TIMEOUT}). It
+         * must not exceed the broker's {@code transaction.max.timeout.ms} (checked when the
+         * pipeline is built) and must exceed the checkpoint interval plus the checkpoint timeout
+         * (checked when the job starts).
+         */
+        public Builder setTransactionTimeout(Duration timeout) {
+            check(
+                    timeout != null && !timeout.isNegative() && !timeout.isZero(),
+                    "transaction timeout must be positive");
+            this.transactionTimeout = timeout;
+            return this;
+        }
+
         /** Told about restore progress of each parallel instance. */
         public Builder setRestoreListener(RestoreListener listener) {
             this.restoreListener = listener;
@@ -192,6 +225,16 @@ public final class KafkaChangelog implements Serializable {
         public KafkaChangelog build() {
             check(connection != null, "no connection: call setConnection(...)");
             check(topic != null, "no changelog topic: call setTopic(\"my-job-state\")");
+            if (transactionTimeout == null) {
+                String configured =
+                        connection
+                                .clientProperties()
+                                .getProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG);
+                transactionTimeout =
+                        configured != null
+                                ? Duration.ofMillis(Long.parseLong(configured.trim()))
+                                : DEFAULT_TRANSACTION_TIMEOUT;
+            }
             return new KafkaChangelog(this);
         }
 

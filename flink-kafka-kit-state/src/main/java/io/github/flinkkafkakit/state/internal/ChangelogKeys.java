@@ -23,6 +23,13 @@ public final class ChangelogKeys {
     /** Bytes before the state name: the key group. */
     static final int KEY_GROUP_BYTES = 2;
 
+    /**
+     * Key of the commit marker ({@link CommitMarker}) each committed transaction writes to every
+     * changelog partition: key group bytes {@code 0xFFFF} (no key group: there are at most 32768)
+     * and a name no state has. Compaction keeps the latest per partition.
+     */
+    public static final byte[] COMMIT_MARKER = commitMarkerKey();
+
     private ChangelogKeys() {}
 
     public static int partitionOf(int keyGroup, int maxParallelism, int partitions) {
@@ -56,6 +63,23 @@ public final class ChangelogKeys {
             System.arraycopy(mapKey, 0, out, pos + key.length, mapLength);
         }
         return out;
+    }
+
+    private static byte[] commitMarkerKey() {
+        byte[] name = "__fkk.commit".getBytes(StandardCharsets.UTF_8);
+        byte[] key = new byte[KEY_GROUP_BYTES + name.length];
+        key[0] = (byte) 0xFF;
+        key[1] = (byte) 0xFF;
+        System.arraycopy(name, 0, key, KEY_GROUP_BYTES, name.length);
+        return key;
+    }
+
+    /** Whether a changelog record key is a {@link #COMMIT_MARKER} (not a state's record). */
+    public static boolean isCommitMarker(byte[] recordKey) {
+        return recordKey != null
+                && recordKey.length >= KEY_GROUP_BYTES
+                && recordKey[0] == (byte) 0xFF
+                && recordKey[1] == (byte) 0xFF;
     }
 
     /** The key group of a record key. */

@@ -19,6 +19,7 @@ import org.apache.flink.core.memory.DataInputViewStreamWrapper;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputViewStreamWrapper;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.AbstractKeyedStateBackend;
 import org.apache.flink.runtime.state.KeyGroupRange;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
@@ -47,6 +48,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -74,6 +76,7 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
     /** Room left in a record for its batch and record framing (lengths, attributes, headers). */
     private static final int RECORD_FRAMING = 512;
 
+    private final ChangelogSettings settings;
     private final KafkaConnection connection;
     private final String topic;
     private final int partitions;
@@ -121,19 +124,17 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
 
     public ChangelogOperator(
             ChangelogFunction<K, IN, OUT> function,
-            KafkaConnection connection,
-            String topic,
-            int partitions,
+            ChangelogSettings settings,
             OutputTag<KafkaWrite> writesTag,
             String deadLetterTopic,
-            int maxRequestSize,
             RestoreListener listener) {
         super(function);
-        this.maxChangeBytes = maxRequestSize - RECORD_FRAMING;
+        this.settings = settings;
+        this.maxChangeBytes = settings.maxRequestSize() - RECORD_FRAMING;
         this.deadLetterTopic = deadLetterTopic;
-        this.connection = connection;
-        this.topic = topic;
-        this.partitions = partitions;
+        this.connection = settings.connection();
+        this.topic = settings.changelogTopic();
+        this.partitions = settings.changelogPartitions();
         this.writesTag = writesTag;
         this.listener = listener;
     }
@@ -260,6 +261,10 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
     @Override
     @SuppressWarnings("unchecked")
     public void open() throws Exception {
+        CheckpointSettings.check(
+                getContainingTask().getJobConfiguration(),
+                settings.guarantee(),
+                settings.transactionTimeout());
         states = new LinkedHashMap<>();
         keySerializer = (TypeSerializer<K>) getKeyedStateBackend().getKeySerializer();
         buffer = new DataOutputSerializer(64);
@@ -305,6 +310,14 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         if (states.isEmpty()) {
             return;
         }
+        // Once this job's writer owns the changelog, nothing else commits: every subtask reads
+        // the same, final commit.
+        PositionsTopic.Snapshot positions =
+                PositionsTopic.awaitOwner(
+                        connection,
+                        settings.positionsTopic(),
+                        getRuntimeContext().getJobInfo().getJobId().toString(),
+                        ChangelogSettings.OWNER_TIMEOUT);
         long start = System.nanoTime();
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         KeyGroupRange range = keyGroupRange;
@@ -336,6 +349,9 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                                 listener.onProgress(subtask, count, false);
                             }
                         });
+        if (settings.exactlyOnce()) {
+            checkCommitMarkers(positions.commit(), restorer.commitMarkers(), restorer);
+        }
         restoredRecords.inc(read);
         restoreMillis = (System.nanoTime() - start) / 1_000_000;
         if (listener != null) {
@@ -394,6 +410,50 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
             K key = fetchKeySerializer.deserialize(keyInput);
             return new Restored<>(state, key, keyGroup, decoded);
         };
+    }
+
+    /**
+     * Checks that every changelog partition this subtask read ends with the commit the positions
+     * topic holds: positions and state of one commit. After the writer's take-over nothing else
+     * commits, so a difference means the topics do not belong together (one re-created or
+     * truncated, or written by something else).
+     */
+    private void checkCommitMarkers(
+            Fields expected, Map<Integer, byte[]> markers, ChangelogRestorer restorer) {
+        long seq = expected.getLong(CommitMarker.SEQ, 0);
+        for (var partition : restorer.ownedPartitions()) {
+            byte[] found = markers.get(partition.partition());
+            String problem = null;
+            if (found == null) {
+                if (seq > 0) {
+                    problem = "holds no commit marker";
+                }
+            } else {
+                Fields marker = Fields.decode(found);
+                if (marker.getLong(CommitMarker.SEQ, -1) != seq
+                        || !Objects.equals(
+                                marker.get(CommitMarker.GENERATION),
+                                expected.get(CommitMarker.GENERATION))) {
+                    problem = "ends with commit " + marker;
+                }
+            }
+            if (problem != null) {
+                throw new SuppressRestartsException(
+                        new IllegalStateException(
+                                String.format(
+                                        "Changelog '%s' partition %d %s, but its positions topic"
+                                                + " '%s' is at commit %s: state and positions"
+                                                + " would not belong together (a topic"
+                                                + " re-created, truncated or written by something"
+                                                + " else). Restore both topics, or delete both"
+                                                + " to start over",
+                                        topic,
+                                        partition.partition(),
+                                        problem,
+                                        settings.positionsTopic(),
+                                        seq == 0 ? "none" : expected.toString())));
+            }
+        }
     }
 
     private static boolean isTable(ChangelogState state) {

@@ -15,12 +15,15 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
@@ -80,6 +83,12 @@ public final class ChangelogRestorer {
     /** Whether records go to the applier grouped by key group (see {@link #byKeyGroup}). */
     private boolean keyGroupOrder = true;
 
+    /**
+     * The last commit marker read in each owned partition ({@link ChangelogKeys#COMMIT_MARKER}), by
+     * partition; each written by the one fetch thread that reads the partition.
+     */
+    private final Map<Integer, byte[]> markers = new ConcurrentHashMap<>();
+
     public ChangelogRestorer(
             KafkaConnection connection,
             String topic,
@@ -102,8 +111,16 @@ public final class ChangelogRestorer {
         return this;
     }
 
+    /**
+     * After {@link #restore}: the commit marker each owned partition holds last (the value the
+     * writer wrote), by partition; partitions without one are absent.
+     */
+    public Map<Integer, byte[]> commitMarkers() {
+        return Collections.unmodifiableMap(new TreeMap<>(markers));
+    }
+
     /** The partitions that can hold key groups of {@code range}. */
-    List<TopicPartition> ownedPartitions() {
+    public List<TopicPartition> ownedPartitions() {
         int first = ChangelogKeys.partitionOf(range.getStartKeyGroup(), maxParallelism, partitions);
         int last = ChangelogKeys.partitionOf(range.getEndKeyGroup(), maxParallelism, partitions);
         List<TopicPartition> owned = new ArrayList<>();
@@ -321,6 +338,10 @@ public final class ChangelogRestorer {
     private boolean owned(ConsumerRecord<byte[], byte[]> record, long[] endOf) {
         byte[] key = record.key();
         if (record.offset() >= endOf[record.partition()] || key == null || key.length < 3) {
+            return false;
+        }
+        if (ChangelogKeys.isCommitMarker(key)) {
+            markers.put(record.partition(), record.value());
             return false;
         }
         int keyGroup = ChangelogKeys.keyGroup(key);

@@ -4,6 +4,7 @@ import io.github.flinkkafkakit.core.errors.DeadLetter;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.java.tuple.Tuple4;
+import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -22,6 +23,12 @@ import java.util.Set;
  * writes the positions that moved to the positions topic through the single transactional writer,
  * so they commit atomically with the state changes and outputs of the same checkpoint.
  *
+ * <p>On a start without Flink state it drops what the committed state already covers: the source's
+ * enumerator picks its start offsets from the positions topic when it starts, which may be before
+ * this job's writer fenced a previous instance that was still committing; this operator reads the
+ * positions once its job owns the changelog (the final commit, the one the state was restored from)
+ * and drops every record below them, so no input is processed twice.
+ *
  * <p>Positions record: key {@code <topic>/<partition>} (UTF-8), value = next offset (decimal).
  */
 @Internal
@@ -30,11 +37,19 @@ public final class PositionsOperator<T> extends AbstractStreamOperator<T>
 
     private static final long serialVersionUID = 1L;
 
+    private final ChangelogSettings settings;
     private final String positionsTopic;
     private final String deadLetterTopic;
     private final OutputTag<KafkaWrite> writesTag;
 
+    /**
+     * Per {@code <topic>/<partition>}: {next offset, first offset to process} (the second is the
+     * committed position on a start without Flink state, else 0).
+     */
     private transient Map<String, long[]> positions;
+
+    private transient Map<String, Long> committed;
+    private transient boolean restored;
     private transient Set<String> moved;
     private transient String lastTopic;
     private transient int lastPartition;
@@ -43,15 +58,35 @@ public final class PositionsOperator<T> extends AbstractStreamOperator<T>
     private transient StreamRecord<T> out;
 
     public PositionsOperator(
-            String positionsTopic, String deadLetterTopic, OutputTag<KafkaWrite> writesTag) {
-        this.positionsTopic = positionsTopic;
+            ChangelogSettings settings, String deadLetterTopic, OutputTag<KafkaWrite> writesTag) {
+        this.settings = settings;
+        this.positionsTopic = settings.positionsTopic();
         this.deadLetterTopic = deadLetterTopic;
         this.writesTag = writesTag;
     }
 
     @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        restored = context.isRestored();
+    }
+
+    @Override
     public void open() throws Exception {
         super.open();
+        CheckpointSettings.check(
+                getContainingTask().getJobConfiguration(),
+                settings.guarantee(),
+                settings.transactionTimeout());
+        committed =
+                restored
+                        ? Map.of()
+                        : PositionsTopic.awaitOwner(
+                                        settings.connection(),
+                                        positionsTopic,
+                                        getRuntimeContext().getJobInfo().getJobId().toString(),
+                                        ChangelogSettings.OWNER_TIMEOUT)
+                                .positions();
         positions = new HashMap<>();
         moved = new LinkedHashSet<>();
         out = new StreamRecord<>(null);
@@ -61,7 +96,9 @@ public final class PositionsOperator<T> extends AbstractStreamOperator<T>
     public void processElement(
             StreamRecord<Tuple4<String, Integer, Long, Either<T, DeadLetter>>> element) {
         Tuple4<String, Integer, Long, Either<T, DeadLetter>> record = element.getValue();
-        track(record.f0, record.f1, record.f2);
+        if (!track(record.f0, record.f1, record.f2)) {
+            return; // already in the committed state
+        }
         Either<T, DeadLetter> value = record.f3;
         if (value.isLeft()) {
             output.collect(
@@ -75,15 +112,22 @@ public final class PositionsOperator<T> extends AbstractStreamOperator<T>
         }
     }
 
-    private void track(String topic, int partition, long offset) {
+    /** Records the position; false when the record is below the committed position. */
+    private boolean track(String topic, int partition, long offset) {
         if (partition != lastPartition || !topic.equals(lastTopic) || lastSlot == null) {
             lastTopic = topic;
             lastPartition = partition;
             lastKey = topic + "/" + partition;
-            lastSlot = positions.computeIfAbsent(lastKey, k -> new long[1]);
+            lastSlot =
+                    positions.computeIfAbsent(
+                            lastKey, k -> new long[] {0, committed.getOrDefault(k, 0L)});
+        }
+        if (offset < lastSlot[1]) {
+            return false;
         }
         lastSlot[0] = offset + 1;
         moved.add(lastKey);
+        return true;
     }
 
     @Override

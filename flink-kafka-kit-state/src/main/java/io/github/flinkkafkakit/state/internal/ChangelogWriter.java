@@ -1,0 +1,636 @@
+package io.github.flinkkafkakit.state.internal;
+
+import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+import org.apache.kafka.clients.admin.DescribeTransactionsResult;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The single writer of a Kafka changelog pipeline (parallelism 1): state changes, input positions,
+ * dead letters and outputs of one checkpoint go to Kafka in one transaction, pre-committed when the
+ * checkpoint's barrier reaches the writer and committed when the checkpoint completes.
+ *
+ * <p>Exactly-once, in the order the writer does it:
+ *
+ * <ol>
+ *   <li><b>Fence before anyone restores.</b> The transactional ids form a small pool of fixed
+ *       names, {@code <prefix>-0}, {@code <prefix>-1}, … (the lowest free one serves the next
+ *       transaction, so the ids in use are always the lowest ones). At start the writer takes over
+ *       every id any writer of this changelog used ({@code initTransactions}): what a crashed run
+ *       left open is aborted, a commit in flight is awaited, and any other instance still running
+ *       can no longer commit. Then it commits an owner record ({@link PositionsTopic#OWNER_KEY})
+ *       naming this job. Every task that restores from Kafka waits for that record first, so all of
+ *       them read the same, final commit: nothing else commits until this job does.
+ *   <li><b>One transaction per checkpoint</b>, ending with a commit marker (a sequence number) in
+ *       the positions topic and in every changelog partition, so a restore can check that positions
+ *       and state are of the same commit.
+ *   <li><b>Commit after the checkpoint completes</b>, in order; a commit Kafka refuses fails the
+ *       job — a fenced writer (another instance took over) stops for good, naming it. A transaction
+ *       about to outlive {@code transaction.timeout.ms} (checkpoints not completing) fails the job
+ *       before Kafka aborts it, so it restarts from its last completed checkpoint.
+ *   <li><b>Restored from a Flink checkpoint</b>, the writer first commits what that checkpoint
+ *       pre-committed, then fences. It refuses a checkpoint or savepoint older than what Kafka
+ *       holds (its outputs would be written twice), and a transaction that Kafka aborted after its
+ *       checkpoint completed (the state would lack it).
+ * </ol>
+ */
+@Internal
+public final class ChangelogWriter extends AbstractStreamOperator<Void>
+        implements OneInputStreamOperator<KafkaWrite, Void> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Transactional ids a writer fences at least: two in use (one open, one committing). */
+    static final int MIN_POOL = 3;
+
+    /** Ids above those known that are looked up at start, in case the pool grew. */
+    private static final int PROBED_IDS = 8;
+
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+
+    /** How often open transactions are checked against the transaction timeout. */
+    private static final long AGE_CHECK_MILLIS = 5_000;
+
+    private static final String WRITER_JOB = "jobId";
+    private static final String WRITER_SEQ = "seq";
+
+    private final ChangelogSettings settings;
+
+    /** An open or pre-committed transaction. */
+    private static final class Transaction {
+        final int index;
+        final TransactionalProducer producer;
+        final long startedAt;
+        long seq;
+        long checkpointId;
+
+        Transaction(int index, TransactionalProducer producer, long startedAt) {
+            this.index = index;
+            this.producer = producer;
+            this.startedAt = startedAt;
+        }
+
+        PendingCommit toPending() {
+            PendingCommit p = new PendingCommit();
+            p.seq = seq;
+            p.checkpointId = checkpointId;
+            p.transactionalId = producer.transactionalId();
+            p.producerId = producer.producerId();
+            p.epoch = producer.epoch();
+            p.startedAt = startedAt;
+            return p;
+        }
+    }
+
+    private transient KafkaWriteSerializer serializer;
+    private transient Properties producerProperties;
+    private transient String jobId;
+    private transient AtomicReference<Exception> sendFailure;
+    private transient Callback callback;
+
+    /** Exactly-once: the producers of the pool, by index, each fenced. */
+    private transient List<TransactionalProducer> pool;
+
+    private transient BitSet busy;
+    private transient Transaction current;
+    private transient ArrayDeque<Transaction> pending;
+    private transient long nextSeq;
+    private transient String generation;
+    private transient Fields identity;
+    private transient boolean identityChanged;
+
+    /** At-least-once: one plain producer. */
+    private transient KafkaProducer<byte[], byte[]> plain;
+
+    private transient ListState<PendingCommit> pendingState;
+    private transient ListState<String> writerState;
+    private transient List<PendingCommit> restoredPending;
+    private transient Fields restoredWriter;
+    private transient Counter commits;
+
+    public ChangelogWriter(ChangelogSettings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        pendingState =
+                context.getOperatorStateStore()
+                        .getListState(
+                                new ListStateDescriptor<>(
+                                        "fkk-writer-pending",
+                                        TypeInformation.of(PendingCommit.class)));
+        writerState =
+                context.getOperatorStateStore()
+                        .getListState(new ListStateDescriptor<>("fkk-writer", Types.STRING));
+        restoredPending = new ArrayList<>();
+        if (context.isRestored()) {
+            pendingState.get().forEach(restoredPending::add);
+            restoredPending.sort(Comparator.comparingLong(p -> p.seq));
+            for (String writer : writerState.get()) {
+                restoredWriter = Fields.decode(writer.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        CheckpointSettings.check(
+                getContainingTask().getJobConfiguration(),
+                settings.guarantee(),
+                settings.transactionTimeout());
+        jobId = getRuntimeContext().getJobInfo().getJobId().toString();
+        serializer = new KafkaWriteSerializer(settings.maxRequestSize());
+        producerProperties = settings.producerProperties();
+        sendFailure = new AtomicReference<>();
+        callback =
+                (metadata, e) -> {
+                    if (e != null) {
+                        sendFailure.compareAndSet(null, e);
+                    }
+                };
+        var group = getMetricGroup().addGroup("fkk").addGroup("changelogWriter");
+        commits = group.counter("commits");
+        pending = new ArrayDeque<>();
+        if (settings.guarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
+            pool = new ArrayList<>();
+            busy = new BitSet();
+            group.gauge("pendingCommits", () -> pending.size());
+            takeOver();
+            getProcessingTimeService()
+                    .scheduleWithFixedDelay(
+                            time -> checkTransactionAge(), AGE_CHECK_MILLIS, AGE_CHECK_MILLIS);
+        } else {
+            startAtLeastOnce();
+        }
+    }
+
+    /**
+     * Exactly-once start: commits what a restored checkpoint pre-committed, fences every writer of
+     * the changelog, checks what Kafka holds against the restored checkpoint and the job, and
+     * commits this job as the owner.
+     */
+    private void takeOver() throws Exception {
+        List<PendingCommit> unknown = commitRestored();
+        try (KafkaPreflight admin = new KafkaPreflight(settings.connection(), ADMIN_TIMEOUT)) {
+            fence(Math.max(MIN_POOL, idsInUse(admin)));
+            PositionsTopic.Snapshot snapshot =
+                    PositionsTopic.read(settings.connection(), settings.positionsTopic());
+            int recorded = (int) snapshot.identity().getLong(ChangelogIdentity.WRITER_IDS, 0);
+            if (recorded > pool.size()) {
+                fence(recorded);
+            }
+            long committed = snapshot.commitSeq();
+            for (PendingCommit p : unknown) {
+                if (committed < p.seq) {
+                    throw terminal(
+                            String.format(
+                                    "Kafka aborted the changelog writer's transaction of checkpoint"
+                                            + " %d (commit %d, %s) after that checkpoint had"
+                                            + " completed (was it open longer than"
+                                            + " transaction.timeout.ms, %d ms?): Flink's checkpoint"
+                                            + " holds state that Kafka does not. Start the job"
+                                            + " without its Flink checkpoint: it resumes exactly"
+                                            + " from Kafka (commit %d)",
+                                    p.checkpointId,
+                                    p.seq,
+                                    p.transactionalId,
+                                    settings.transactionTimeout().toMillis(),
+                                    committed));
+                }
+            }
+            long restoredSeq = 0;
+            String owner = snapshot.ownerJobId();
+            if (restoredWriter != null) {
+                restoredSeq = restoredWriter.getLong(WRITER_SEQ, 0);
+                if (jobId.equals(restoredWriter.get(WRITER_JOB))
+                        && owner != null
+                        && !owner.equals(jobId)) {
+                    throw terminal(takenOver(snapshot.owner()));
+                }
+                if (committed > restoredSeq) {
+                    throw terminal(
+                            String.format(
+                                    "This job was restored from a Flink checkpoint or savepoint"
+                                            + " of changelog commit %d, but changelog '%s' already"
+                                            + " holds commit %d: resuming from the older one would"
+                                            + " write its outputs again. Start the job without the"
+                                            + " savepoint (it resumes exactly from Kafka), or from"
+                                            + " the latest checkpoint",
+                                    restoredSeq, settings.changelogTopic(), committed));
+                }
+            } else if (owner != null && !owner.equals(jobId)) {
+                LOG.warn(
+                        "Taking changelog '{}' over from job {} (owner since {}): that job's"
+                                + " changelog writer is fenced and cannot commit any more",
+                        settings.changelogTopic(),
+                        owner,
+                        snapshot.owner().get("since"));
+            }
+            try {
+                identity =
+                        ChangelogIdentity.verify(
+                                snapshot, current(admin), changelogHasRecords(admin));
+            } catch (IllegalStateException e) {
+                throw new SuppressRestartsException(e);
+            }
+            generation = identity.get(ChangelogIdentity.GENERATION);
+            nextSeq = Math.max(committed, restoredSeq) + 1;
+            commitOwnership(committed);
+        }
+        LOG.info(
+                "Changelog writer of job {} owns '{}' (next commit {}, {} transactional ids)",
+                jobId,
+                settings.changelogTopic(),
+                nextSeq,
+                pool.size());
+    }
+
+    /**
+     * Commits the transactions a restored checkpoint pre-committed (its checkpoint completed, so
+     * they must be committed), before anything is fenced.
+     *
+     * @return those Kafka refused as fenced: committed already, or aborted (told apart once the
+     *     positions topic is read)
+     */
+    private List<PendingCommit> commitRestored() {
+        List<PendingCommit> unknown = new ArrayList<>();
+        for (PendingCommit p : restoredPending) {
+            try {
+                TransactionalProducer.resumeAndCommit(
+                        producerProperties, p.transactionalId, p.producerId, p.epoch);
+                LOG.info("Committed the restored {}", p);
+            } catch (RuntimeException e) {
+                if (!TransactionalProducer.isFenced(e)) {
+                    throw e;
+                }
+                LOG.info("Restored {} cannot be committed again: {}", p, e.toString());
+                unknown.add(p);
+            }
+        }
+        restoredPending.clear();
+        return unknown;
+    }
+
+    /**
+     * How many ids of the pool Kafka knows: the highest index it has a transactional state for,
+     * plus one (looking a few ids past the pool in case it grew).
+     */
+    private int idsInUse(KafkaPreflight admin) throws Exception {
+        int known = 0;
+        for (int from = 0; ; from += PROBED_IDS) {
+            List<String> ids = new ArrayList<>();
+            for (int i = from; i < from + MIN_POOL + PROBED_IDS; i++) {
+                ids.add(settings.transactionalId(i));
+            }
+            DescribeTransactionsResult described = admin.admin().describeTransactions(ids);
+            int highest = -1;
+            for (int i = 0; i < ids.size(); i++) {
+                try {
+                    described
+                            .description(ids.get(i))
+                            .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    highest = i;
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TransactionalIdNotFoundException)) {
+                        throw new IllegalStateException(
+                                "Cannot look up the changelog writer's transactional ids ("
+                                        + ids.get(i)
+                                        + "): "
+                                        + e.getCause(),
+                                e.getCause());
+                    }
+                }
+            }
+            if (highest < 0) {
+                return known;
+            }
+            known = from + highest + 1;
+            if (highest < ids.size() - 1) {
+                return known;
+            }
+        }
+    }
+
+    /** Creates and fences the pool's producers up to {@code size}. */
+    private void fence(int size) {
+        while (pool.size() < size) {
+            TransactionalProducer producer =
+                    TransactionalProducer.create(
+                            producerProperties, settings.transactionalId(pool.size()));
+            pool.add(producer);
+            producer.fence();
+        }
+    }
+
+    private ChangelogIdentity.Current current(KafkaPreflight admin) {
+        TopicDescription changelog = describe(admin, settings.changelogTopic());
+        Map<String, String> inputs = new LinkedHashMap<>();
+        for (String topic : settings.inputTopics()) {
+            inputs.put(topic, describe(admin, topic).topicId().toString());
+        }
+        return new ChangelogIdentity.Current(
+                settings.changelogTopic(),
+                changelog.topicId().toString(),
+                changelog.partitions().size(),
+                settings.positionsTopic(),
+                settings.maxParallelism(),
+                inputs,
+                pool.size());
+    }
+
+    private static TopicDescription describe(KafkaPreflight admin, String topic) {
+        return admin.describeTopic(topic)
+                .orElseThrow(
+                        () ->
+                                new SuppressRestartsException(
+                                        new IllegalStateException(
+                                                "Topic '" + topic + "' does not exist")));
+    }
+
+    private boolean changelogHasRecords(KafkaPreflight admin) throws Exception {
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        for (int p = 0; p < settings.changelogPartitions(); p++) {
+            request.put(new TopicPartition(settings.changelogTopic(), p), OffsetSpec.latest());
+        }
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
+                admin.admin()
+                        .listOffsets(request)
+                        .all()
+                        .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return ends.values().stream().anyMatch(info -> info.offset() > 0);
+    }
+
+    /** Commits this job as the changelog's owner, with the changelog's identity. */
+    private void commitOwnership(long committedSeq) {
+        TransactionalProducer producer = pool.get(0);
+        producer.begin();
+        producer.send(
+                positionsRecord(
+                        PositionsTopic.OWNER_KEY,
+                        Fields.empty()
+                                .with("jobId", jobId)
+                                .with("since", System.currentTimeMillis())
+                                .with(WRITER_SEQ, committedSeq)),
+                callback);
+        producer.send(positionsRecord(PositionsTopic.IDENTITY_KEY, identity), callback);
+        producer.commit();
+        checkSendFailure();
+    }
+
+    private void startAtLeastOnce() {
+        plain =
+                new KafkaProducer<>(
+                        producerProperties, new ByteArraySerializer(), new ByteArraySerializer());
+        PositionsTopic.Snapshot snapshot =
+                PositionsTopic.read(settings.connection(), settings.positionsTopic());
+        generation = snapshot.identity().get(ChangelogIdentity.GENERATION);
+        nextSeq = snapshot.commitSeq() + 1;
+        plain.send(
+                positionsRecord(
+                        PositionsTopic.OWNER_KEY,
+                        Fields.empty()
+                                .with("jobId", jobId)
+                                .with("since", System.currentTimeMillis())),
+                callback);
+        plain.flush();
+        checkSendFailure();
+    }
+
+    private ProducerRecord<byte[], byte[]> positionsRecord(String key, Fields value) {
+        return new ProducerRecord<>(
+                settings.positionsTopic(), 0, key.getBytes(StandardCharsets.UTF_8), value.encode());
+    }
+
+    @Override
+    public void processElement(StreamRecord<KafkaWrite> element) {
+        checkSendFailure();
+        ProducerRecord<byte[], byte[]> record =
+                serializer.serialize(element.getValue(), null, null);
+        if (plain != null) {
+            plain.send(record, callback);
+            return;
+        }
+        if (current == null) {
+            current = begin();
+        }
+        current.producer.send(record, callback);
+    }
+
+    /** Begins a transaction on the lowest free id of the pool (growing it when all are busy). */
+    private Transaction begin() {
+        int index = busy.nextClearBit(0);
+        if (index >= pool.size()) {
+            fence(index + 1);
+            identity = identity.with(ChangelogIdentity.WRITER_IDS, pool.size());
+            identityChanged = true;
+            LOG.warn(
+                    "The changelog writer uses {} transactional ids: {} checkpoints wait for their"
+                            + " commit",
+                    pool.size(),
+                    pending.size());
+        }
+        busy.set(index);
+        TransactionalProducer producer = pool.get(index);
+        producer.begin();
+        return new Transaction(index, producer, System.currentTimeMillis());
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        if (plain != null) {
+            plain.flush();
+            checkSendFailure();
+            return;
+        }
+        if (current != null) {
+            preCommit(current, context.getCheckpointId());
+            pending.add(current);
+            current = null;
+        }
+        List<PendingCommit> state = new ArrayList<>();
+        for (Transaction t : pending) {
+            state.add(t.toPending());
+        }
+        pendingState.update(state);
+        writerState.update(
+                List.of(
+                        new String(
+                                Fields.empty()
+                                        .with(WRITER_JOB, jobId)
+                                        .with(WRITER_SEQ, nextSeq - 1)
+                                        .encode(),
+                                StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Ends a transaction's writes: its commit markers (the positions topic's and one per changelog
+     * partition), flushed and registered with Kafka.
+     */
+    private void preCommit(Transaction t, long checkpointId) {
+        t.seq = nextSeq++;
+        t.checkpointId = checkpointId;
+        byte[] marker = CommitMarker.of(t.seq, generation, jobId, checkpointId).encode();
+        t.producer.send(
+                new ProducerRecord<>(
+                        settings.positionsTopic(),
+                        0,
+                        PositionsTopic.COMMIT_KEY.getBytes(StandardCharsets.UTF_8),
+                        marker),
+                callback);
+        for (int p = 0; p < settings.changelogPartitions(); p++) {
+            t.producer.send(
+                    new ProducerRecord<>(
+                            settings.changelogTopic(), p, ChangelogKeys.COMMIT_MARKER, marker),
+                    callback);
+        }
+        if (identityChanged) {
+            t.producer.send(positionsRecord(PositionsTopic.IDENTITY_KEY, identity), callback);
+            identityChanged = false;
+        }
+        t.producer.preCommit();
+        checkSendFailure();
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        while (!pending.isEmpty() && pending.peek().checkpointId <= checkpointId) {
+            Transaction t = pending.peek();
+            try {
+                t.producer.commit();
+            } catch (RuntimeException e) {
+                throw commitFailed(t, e);
+            }
+            pending.poll();
+            busy.clear(t.index);
+            commits.inc();
+        }
+    }
+
+    private RuntimeException commitFailed(Transaction t, RuntimeException e) {
+        String what =
+                String.format(
+                        "Kafka refused to commit the changelog writer's transaction of checkpoint"
+                                + " %d (commit %d, %s): %s",
+                        t.checkpointId, t.seq, t.producer.transactionalId(), e);
+        if (TransactionalProducer.isFenced(e)) {
+            return terminal(
+                    what
+                            + ". Another instance of this job took changelog '"
+                            + settings.changelogTopic()
+                            + "' over (two must not run at once), or Kafka aborted the"
+                            + " transaction (open longer than transaction.timeout.ms): this one"
+                            + " stops");
+        }
+        return new IllegalStateException(what + "; the job restarts and commits it then", e);
+    }
+
+    private String takenOver(Fields owner) {
+        return String.format(
+                "Another instance of this job, job %s, took changelog '%s' over (since %s):"
+                        + " this one stops, so that only one writes it",
+                owner.get("jobId"), settings.changelogTopic(), owner.get("since"));
+    }
+
+    /**
+     * Fails the job (it restarts from its last completed checkpoint) when a transaction is about to
+     * outlive {@code transaction.timeout.ms}: Kafka would abort it on its own, silently.
+     */
+    private void checkTransactionAge() {
+        long oldest = Long.MAX_VALUE;
+        Transaction pendingHead = pending.peek();
+        if (pendingHead != null) {
+            oldest = pendingHead.startedAt;
+        } else if (current != null) {
+            oldest = current.startedAt;
+        }
+        long timeout = settings.transactionTimeout().toMillis();
+        long limit = timeout - Math.max(Math.min(30_000, timeout / 2), timeout / 10);
+        long age = System.currentTimeMillis() - oldest;
+        if (oldest != Long.MAX_VALUE && age > limit) {
+            throw new IllegalStateException(
+                    String.format(
+                            "The changelog writer's oldest transaction has been open for %d s,"
+                                    + " close to transaction.timeout.ms (%d s): no checkpoint has"
+                                    + " completed for that long. Failing before Kafka aborts it,"
+                                    + " so the job restarts from its last completed checkpoint",
+                            age / 1000, timeout / 1000));
+        }
+    }
+
+    private void checkSendFailure() {
+        Exception failure = sendFailure.get();
+        if (failure != null) {
+            if (TransactionalProducer.isFenced(failure)) {
+                throw terminal(
+                        "The changelog writer of '"
+                                + settings.changelogTopic()
+                                + "' was fenced: another instance of this job took the changelog"
+                                + " over (two must not run at once), and this one stops ("
+                                + failure
+                                + ")");
+            }
+            throw new IllegalStateException(
+                    "The changelog writer could not write to Kafka: " + failure, failure);
+        }
+    }
+
+    private static SuppressRestartsException terminal(String message) {
+        return new SuppressRestartsException(new IllegalStateException(message));
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (pool != null) {
+                pool.forEach(TransactionalProducer::close);
+            }
+            if (plain != null) {
+                plain.close(Duration.ZERO);
+            }
+        } finally {
+            super.close();
+        }
+    }
+}
