@@ -235,6 +235,36 @@ public final class KafkaTestClient implements AutoCloseable {
         return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
     }
 
+    /**
+     * A plain transactional String producer with {@code initTransactions()} done, to write input
+     * the way an upstream exactly-once job does (committed, aborted or still open transactions);
+     * the caller closes it. {@code transactionalId} must be unique per producer.
+     *
+     * <pre>{@code
+     * try (KafkaProducer<String, String> p = kafka.transactionalProducer("upstream-1")) {
+     *     p.beginTransaction();
+     *     p.send(new ProducerRecord<>(topic, "k", "v"));
+     *     p.abortTransaction();
+     * }
+     * }</pre>
+     */
+    public KafkaProducer<String, String> transactionalProducer(String transactionalId) {
+        Properties props = baseProperties();
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        patientUnderLoad(props);
+        KafkaProducer<String, String> producer =
+                new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+        try {
+            producer.initTransactions();
+        } catch (RuntimeException e) {
+            producer.close(Duration.ZERO);
+            throw e;
+        }
+        return producer;
+    }
+
     private KafkaProducer<byte[], byte[]> bytesProducer(boolean idempotent) {
         Properties props = baseProperties();
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, Boolean.toString(idempotent));
