@@ -14,10 +14,8 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
@@ -31,7 +29,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.StringWriter;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -146,21 +143,15 @@ class TransactionalInputITCase {
             inTransaction(upstream, false, topic, 1, "aborted-3");
             inTransaction(upstream, true, topic, 1, "c6");
             inTransaction(upstream, false, topic, 0, "aborted-last-1", "aborted-last-2");
-            // The aborted records are in the log (each transaction also wrote its marker).
-            Map<TopicPartition, OffsetSpec> latest =
-                    Map.of(
-                            new TopicPartition(topic, 0), OffsetSpec.latest(),
-                            new TopicPartition(topic, 1), OffsetSpec.latest());
-            Map<Integer, Long> ends = new HashMap<>();
-            kafka.admin()
-                    .listOffsets(latest)
-                    .all()
-                    .get()
-                    .forEach((tp, info) -> ends.put(tp.partition(), info.offset()));
-            assertThat(ends).isEqualTo(Map.of(0, 4L + 3 + 3 + 3, 1, 1L + 2 + 2));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+        // Transaction markers are written after commit/abort return: wait for them, so the
+        // bounded source's end (the last stable offset) is behind the last transaction.
+        kafka.awaitTransactionsCompleted(topic);
+        // Each transaction wrote its records and a marker: the aborted records are in the log.
+        assertThat(kafka.endOffsets(topic, true))
+                .isEqualTo(Map.of(0, 4L + 3 + 3 + 3, 1, 1L + 2 + 2));
         return topic;
     }
 
@@ -241,11 +232,28 @@ class TransactionalInputITCase {
             upstream.beginTransaction();
             upstream.send(new ProducerRecord<>(topic, 0, "k", "open-1")).get();
             inTransaction(other, true, topic, 0, "after-open");
+            // c1 c2 (marker) aborted-1 (marker) | open-1 after-open (marker): the read_committed
+            // end is where the open transaction begins, once the earlier markers are written.
+            awaitLastStableOffset(kafka, topic, 5L);
+            assertThat(kafka.endOffsets(topic, false)).isEqualTo(Map.of(0, 8L));
 
             List<String> seen = readBounded(source(topic).build());
 
             assertThat(seen).containsExactly("c1", "c2");
             upstream.abortTransaction();
+        }
+    }
+
+    private static void awaitLastStableOffset(KafkaTestClient kafka, String topic, long offset)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!kafka.endOffsets(topic, true).equals(Map.of(0, offset))) {
+            if (System.nanoTime() > deadline) {
+                fail(
+                        "last stable offset of %s: %s, expected %d",
+                        topic, kafka.endOffsets(topic, true), offset);
+            }
+            Thread.sleep(50);
         }
     }
 

@@ -47,6 +47,9 @@ class AbortedInputITCase {
             }
             upstream.commitTransaction();
         }
+        // The markers are written after commit/abort return; the bounded run ends at the last
+        // stable offset, so wait until it includes the last transaction.
+        kafka.awaitTransactionsCompleted(topic);
         return topic;
     }
 
