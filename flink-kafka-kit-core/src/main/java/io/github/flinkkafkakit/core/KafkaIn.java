@@ -20,8 +20,10 @@ import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.KafkaSourceOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.CheckpointConfig;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.types.Either;
 import org.apache.flink.util.OutputTag;
@@ -37,6 +39,9 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,6 +49,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -65,13 +71,19 @@ import static io.github.flinkkafkakit.core.KafkaConnection.checkArgument;
  * DataStream<String> keys = in.createStream(env);
  * }</pre>
  *
- * <p>Defaults: starts from the group's committed offsets (earliest where none), commits offsets on
- * each checkpoint, unbounded, preflight checks on.
+ * <p>Defaults: starts from the group's committed offsets (earliest where none), reads {@code
+ * read_committed} (records of aborted transactions are skipped; an explicit {@code isolation.level}
+ * of the connection or {@link Builder#setProperty} is kept), commits offsets on each checkpoint,
+ * unbounded, preflight checks on.
  *
  * @param <T> what the source emits per record (see {@link KafkaDeserializers})
  */
 @PublicEvolving
 public final class KafkaIn<T> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaIn.class);
+    private static final String READ_COMMITTED = "read_committed";
+    private static final String READ_UNCOMMITTED = "read_uncommitted";
 
     private final KafkaConnection connection;
     private final List<String> topics;
@@ -118,6 +130,37 @@ public final class KafkaIn<T> {
         return props;
     }
 
+    /**
+     * Consumer settings for correctness, below the connection's and the builder's properties (which
+     * override them): {@code isolation.level=read_committed}, so the records of aborted (and still
+     * open) transactions of an upstream exactly-once writer are never processed. Kafka's default,
+     * {@code read_uncommitted}, which the connector does not change, would process them.
+     */
+    static Properties consumerDefaults() {
+        Properties props = throughputDefaults();
+        props.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, READ_COMMITTED);
+        return props;
+    }
+
+    /**
+     * The consumer properties of the source: {@link #consumerDefaults()}, then the connection's,
+     * then the builder's ({@link Builder#setProperty}), each overriding the one before.
+     */
+    Properties sourceProperties() {
+        Properties props = consumerDefaults();
+        props.putAll(connection.clientProperties());
+        props.putAll(consumerProperties);
+        return props;
+    }
+
+    /** The isolation level the source reads with ({@code read_committed} unless set otherwise). */
+    public String isolationLevel() {
+        return sourceProperties()
+                .getProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG)
+                .trim()
+                .toLowerCase(Locale.ROOT);
+    }
+
     public static <T> Builder<T> builder() {
         return new Builder<>();
     }
@@ -145,6 +188,7 @@ public final class KafkaIn<T> {
      */
     public DataStream<T> createStream(
             StreamExecutionEnvironment env, WatermarkStrategy<T> watermarks, String name) {
+        warnIfExactlyOnceReadsUncommitted(env);
         for (String topic : topics) {
             JobTopics.of(env).addSourceTopic(connection.bootstrapServers(), topic);
         }
@@ -168,6 +212,29 @@ public final class KafkaIn<T> {
                         .uid(uid + "-split");
         writeDeadLetters(env, values.getSideOutput(tag));
         return values;
+    }
+
+    /**
+     * Logs one WARN line when the source was set to {@code read_uncommitted} (connection or {@link
+     * Builder#setProperty}) and {@code env} checkpoints exactly-once: the job then processes the
+     * records of aborted transactions of its input, so its results are not exactly-once. Called by
+     * {@link #createStream} and by the kit's pipelines that add the source themselves; checks the
+     * checkpointing configured so far.
+     */
+    @Internal
+    public void warnIfExactlyOnceReadsUncommitted(StreamExecutionEnvironment env) {
+        CheckpointConfig checkpoints = env.getCheckpointConfig();
+        if (checkpoints.isCheckpointingEnabled()
+                && checkpoints.getCheckpointingConsistencyMode() == CheckpointingMode.EXACTLY_ONCE
+                && READ_UNCOMMITTED.equals(isolationLevel())) {
+            LOG.warn(
+                    "Source {} reads with isolation.level=read_uncommitted in an exactly-once job:"
+                            + " records of aborted transactions in its input are processed (and"
+                            + " those of open transactions, which may still abort), so the results"
+                            + " are not exactly-once. Remove the isolation.level setting (default"
+                            + " read_committed) or set it to read_committed.",
+                    topics);
+        }
     }
 
     private void writeDeadLetters(StreamExecutionEnvironment env, DataStream<DeadLetter> letters) {
@@ -214,9 +281,7 @@ public final class KafkaIn<T> {
         }
         KafkaSourceBuilder<O> builder =
                 KafkaSource.<O>builder()
-                        .setProperties(throughputDefaults())
-                        .setProperties(connection.clientProperties())
-                        .setProperties(consumerProperties)
+                        .setProperties(sourceProperties())
                         .setTopics(topics)
                         .setDeserializer(records)
                         .setStartingOffsets(start);

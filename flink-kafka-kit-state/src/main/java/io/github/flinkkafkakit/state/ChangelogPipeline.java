@@ -117,6 +117,9 @@ public final class ChangelogPipeline<T> {
         for (String topic : in.topics()) {
             JobTopics.of(env).addSourceTopic(changelog.connection().bootstrapServers(), topic);
         }
+        // The source is built through KafkaIn, so it reads read_committed unless the user set
+        // isolation.level; warn as KafkaIn.createStream does when that undoes exactly-once.
+        in.warnIfExactlyOnceReadsUncommitted(env);
         KafkaSource<Tuple4<String, Integer, Long, Either<T, DeadLetter>>> kafkaSource =
                 in.buildSource(
                         new PositionedDeserializer<>(

@@ -2,7 +2,9 @@ package io.github.flinkkafkakit.testing;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -12,6 +14,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
@@ -29,6 +32,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -233,6 +237,96 @@ public final class KafkaTestClient implements AutoCloseable {
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
         patientUnderLoad(props);
         return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+    }
+
+    /**
+     * A plain transactional String producer with {@code initTransactions()} done, to write input
+     * the way an upstream exactly-once job does (committed, aborted or still open transactions);
+     * the caller closes it. {@code transactionalId} must be unique per producer.
+     *
+     * <pre>{@code
+     * try (KafkaProducer<String, String> p = kafka.transactionalProducer("upstream-1")) {
+     *     p.beginTransaction();
+     *     p.send(new ProducerRecord<>(topic, "k", "v"));
+     *     p.abortTransaction();
+     * }
+     * }</pre>
+     */
+    public KafkaProducer<String, String> transactionalProducer(String transactionalId) {
+        Properties props = baseProperties();
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        patientUnderLoad(props);
+        KafkaProducer<String, String> producer =
+                new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+        try {
+            producer.initTransactions();
+        } catch (RuntimeException e) {
+            producer.close(Duration.ZERO);
+            throw e;
+        }
+        return producer;
+    }
+
+    /**
+     * The end offsets of every partition of {@code topic}, by partition: with {@code committed},
+     * the last stable offsets ({@code read_committed} ends: before the first transaction not
+     * complete yet), else the log end offsets.
+     */
+    public Map<Integer, Long> endOffsets(String topic, boolean committed) {
+        try {
+            TopicDescription description =
+                    admin().describeTopics(List.of(topic)).topicNameValues().get(topic).get();
+            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+            for (TopicPartitionInfo p : description.partitions()) {
+                request.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+            }
+            Map<Integer, Long> ends = new TreeMap<>();
+            admin().listOffsets(
+                            request,
+                            new ListOffsetsOptions(
+                                    committed
+                                            ? IsolationLevel.READ_COMMITTED
+                                            : IsolationLevel.READ_UNCOMMITTED))
+                    .all()
+                    .get(LEADER_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                    .forEach((tp, info) -> ends.put(tp.partition(), info.offset()));
+            return ends;
+        } catch (Exception e) {
+            throw new IllegalStateException(
+                    "Cannot read the end offsets of " + topic + ": " + rootMessage(e), e);
+        }
+    }
+
+    /**
+     * Waits until every transaction on {@code topic} is complete: the last stable offset of every
+     * partition has reached its log end offset. {@code commitTransaction()} and {@code
+     * abortTransaction()} return before the broker has written the transaction markers, and until
+     * then the transaction's records (and every later one) are beyond the {@code read_committed}
+     * end.
+     */
+    public void awaitTransactionsCompleted(String topic) {
+        long deadline = System.nanoTime() + LEADER_WAIT.toNanos();
+        while (true) {
+            Map<Integer, Long> stable = endOffsets(topic, true);
+            Map<Integer, Long> end = endOffsets(topic, false);
+            if (stable.equals(end)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        "Transactions on "
+                                + topic
+                                + " still pending after "
+                                + LEADER_WAIT.toSeconds()
+                                + " s: last stable offsets "
+                                + stable
+                                + ", log end offsets "
+                                + end);
+            }
+            sleep(50);
+        }
     }
 
     private KafkaProducer<byte[], byte[]> bytesProducer(boolean idempotent) {
