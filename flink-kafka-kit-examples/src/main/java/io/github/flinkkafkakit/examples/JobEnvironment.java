@@ -1,11 +1,13 @@
 package io.github.flinkkafkakit.examples;
 
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.DetachedJobExecutionResult;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -87,6 +89,19 @@ final class JobEnvironment {
         env.setParallelism(parallelism);
         env.enableCheckpointing(checkpointInterval.toMillis(), guarantee.checkpointingMode());
         return env;
+    }
+
+    /**
+     * Whether {@code env.execute} only submitted the job ({@code flink run -d}): the job still runs
+     * on the cluster, so nothing that needs it finished (final offsets, results) can be done yet.
+     */
+    static boolean detached(JobExecutionResult result) {
+        return result instanceof DetachedJobExecutionResult || !result.isJobExecutionResult();
+    }
+
+    /** {@code "<example>: submitted as job <id>"}, printed instead of "finished" when detached. */
+    static String submittedMessage(String example, JobExecutionResult result) {
+        return example + ": submitted as job " + result.getJobID();
     }
 
     /**
