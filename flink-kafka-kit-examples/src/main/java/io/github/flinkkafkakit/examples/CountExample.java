@@ -8,6 +8,7 @@ import io.github.flinkkafkakit.core.count.Counts;
 import io.github.flinkkafkakit.core.count.EmitPolicy;
 import io.github.flinkkafkakit.core.serde.Serdes;
 
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -144,8 +145,14 @@ public final class CountExample implements Callable<Integer> {
                         + ")");
         StreamExecutionEnvironment env = options.environment(options.parallelism, out);
         KafkaIn<String> in = buildPipeline(env, connection, settings);
+        JobExecutionResult result;
         try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-            env.execute("count " + settings.inputTopic() + " -> " + settings.outputTopic());
+            result =
+                    env.execute("count " + settings.inputTopic() + " -> " + settings.outputTopic());
+        }
+        if (JobEnvironment.detached(result)) {
+            out.println(JobEnvironment.submittedMessage("count", result));
+            return 0;
         }
         in.commitStoppingOffsets();
         out.println("count: finished, counts written to '" + settings.outputTopic() + "'");

@@ -1,11 +1,13 @@
 package io.github.flinkkafkakit.examples;
 
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.DetachedJobExecutionResult;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -14,8 +16,15 @@ import java.time.Duration;
 /**
  * The Flink environment every example runs in: local when started with {@code java -jar}, the
  * cluster's when started with {@code flink run}. Checkpointing follows {@code --guarantee} and
- * {@code --checkpoint-interval}; a failing job restarts at most 3 times (1 s apart) and then fails,
- * instead of restarting forever.
+ * {@code --checkpoint-interval}.
+ *
+ * <p>Restarts: a local run restarts at most 3 times (1 s apart) and then fails, instead of
+ * restarting forever. On a cluster the job sets no restart strategy and the cluster's configuration
+ * ({@code restart-strategy.*} in its {@code config.yaml}) applies: when a TaskManager dies, Flink
+ * keeps deploying the restarted tasks to it until its heartbeat fails (10–20 s with Flink's
+ * defaults), so 3 attempts 1 s apart would be used up before a replacement registers and the job
+ * would fail for good ({@code ClusterTaskManagerKillJarTest}). The cluster's operator knows how
+ * long its failures take to heal; the job does not.
  *
  * <p>A broker that goes away and comes back (crash, restart) does not need these restarts: the
  * Kafka clients wait for it (the producer up to {@code max.block.ms}, 60 s, per blocked call), so
@@ -27,6 +36,7 @@ import java.time.Duration;
  */
 final class JobEnvironment {
 
+    /** Restarts of a local run (1 s apart); a cluster's own configuration decides there. */
     static final int RESTART_ATTEMPTS = 3;
 
     private JobEnvironment() {}
@@ -56,12 +66,15 @@ final class JobEnvironment {
     static StreamExecutionEnvironment create(
             int parallelism, Guarantee guarantee, Duration checkpointInterval, boolean webUi) {
         Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, RESTART_ATTEMPTS);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
         // No Kryo: every type in the examples has proper TypeInformation.
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         if (runsLocally()) {
+            conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+            conf.set(
+                    RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, RESTART_ATTEMPTS);
+            conf.set(
+                    RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
+                    Duration.ofSeconds(1));
             MemorySize network = localNetworkMemory(parallelism);
             conf.set(TaskManagerOptions.NETWORK_MEMORY_MIN, network);
             conf.set(TaskManagerOptions.NETWORK_MEMORY_MAX, network);
@@ -76,6 +89,19 @@ final class JobEnvironment {
         env.setParallelism(parallelism);
         env.enableCheckpointing(checkpointInterval.toMillis(), guarantee.checkpointingMode());
         return env;
+    }
+
+    /**
+     * Whether {@code env.execute} only submitted the job ({@code flink run -d}): the job still runs
+     * on the cluster, so nothing that needs it finished (final offsets, results) can be done yet.
+     */
+    static boolean detached(JobExecutionResult result) {
+        return result instanceof DetachedJobExecutionResult || !result.isJobExecutionResult();
+    }
+
+    /** {@code "<example>: submitted as job <id>"}, printed instead of "finished" when detached. */
+    static String submittedMessage(String example, JobExecutionResult result) {
+        return example + ": submitted as job " + result.getJobID();
     }
 
     /**

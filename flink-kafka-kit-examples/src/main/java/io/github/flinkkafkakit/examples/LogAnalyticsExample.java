@@ -9,6 +9,7 @@ import io.github.flinkkafkakit.core.errors.ErrorPolicy;
 import io.github.flinkkafkakit.core.errors.Stage;
 import io.github.flinkkafkakit.core.serde.Serdes;
 
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -155,8 +156,13 @@ public final class LogAnalyticsExample implements Callable<Integer> {
         out.flush();
         StreamExecutionEnvironment env = options.environment(options.parallelism, out);
         KafkaIn<LogEvent> in = buildPipeline(env, connection, settings);
+        JobExecutionResult result;
         try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-            env.execute("log-analytics " + settings.inputTopic());
+            result = env.execute("log-analytics " + settings.inputTopic());
+        }
+        if (JobEnvironment.detached(result)) {
+            out.println(JobEnvironment.submittedMessage("log-analytics", result));
+            return 0;
         }
         in.commitStoppingOffsets();
         out.println(

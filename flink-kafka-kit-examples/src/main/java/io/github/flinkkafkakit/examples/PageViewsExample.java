@@ -9,6 +9,7 @@ import io.github.flinkkafkakit.core.count.WindowCount;
 import io.github.flinkkafkakit.core.count.WindowedCounts;
 import io.github.flinkkafkakit.core.serde.Serdes;
 
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -155,8 +156,13 @@ public final class PageViewsExample implements Callable<Integer> {
         out.flush();
         StreamExecutionEnvironment env = options.environment(options.parallelism, out);
         KafkaIn<String> in = buildPipeline(env, connection, settings);
+        JobExecutionResult result;
         try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-            env.execute("page-views " + input);
+            result = env.execute("page-views " + input);
+        }
+        if (JobEnvironment.detached(result)) {
+            out.println(JobEnvironment.submittedMessage("page-views", result));
+            return 0;
         }
         in.commitStoppingOffsets();
         out.println("page-views: finished");

@@ -9,6 +9,7 @@ import io.github.flinkkafkakit.state.ChangelogFunction;
 import io.github.flinkkafkakit.state.ChangelogPipeline;
 import io.github.flinkkafkakit.state.KafkaChangelog;
 
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -153,19 +154,36 @@ public final class StatefulTotalExample implements Callable<Integer> {
                         + options.parallelism
                         + ")");
         out.flush();
-        runJob(connection, settings, options.parallelism);
+        JobExecutionResult result = runJob(connection, settings, options.parallelism);
+        if (JobEnvironment.detached(result)) {
+            out.println(JobEnvironment.submittedMessage("stateful-total", result));
+            return 0;
+        }
         out.println("stateful-total: finished, totals written to '" + settings.outputTopic() + "'");
         return 0;
     }
 
-    void runJob(KafkaConnection connection, Settings settings, int parallelism) throws Exception {
+    /**
+     * Runs the job; a bounded run that finished commits its final offsets. Returns the result,
+     * which is a detached one when {@code flink run -d} submitted the job (nothing committed).
+     */
+    JobExecutionResult runJob(KafkaConnection connection, Settings settings, int parallelism)
+            throws Exception {
         StreamExecutionEnvironment env = options.environment(parallelism, out);
         KafkaIn<Tuple2<String, Long>> in = buildPipeline(env, connection, settings);
+        JobExecutionResult result;
         try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-            env.execute(
-                    "stateful-total " + settings.inputTopic() + " -> " + settings.outputTopic());
+            result =
+                    env.execute(
+                            "stateful-total "
+                                    + settings.inputTopic()
+                                    + " -> "
+                                    + settings.outputTopic());
         }
-        in.commitStoppingOffsets();
+        if (!JobEnvironment.detached(result)) {
+            in.commitStoppingOffsets();
+        }
+        return result;
     }
 
     /**

@@ -28,14 +28,25 @@ public final class FailureHandler implements Serializable {
     private transient Counter skipped;
     private transient Counter logged;
     private transient Counter deadLettered;
+    private transient MetricGroup openedWith;
 
     public FailureHandler(ErrorPolicy policy, Stage stage) {
         this.policy = policy;
         this.stage = stage;
     }
 
-    /** Registers the metrics; call once per parallel instance before use. */
+    /**
+     * Registers the metrics; call once per parallel instance before use. Another call with the same
+     * group does nothing: the Kafka connector's exactly-once sink writer opens its record
+     * serializer twice (in {@code KafkaWriter}'s and in {@code ExactlyOnceKafkaWriter}'s
+     * constructor, with the same group), and registering again would leave the counters counting
+     * into copies that Flink refused ("Name collision"), so the reported ones stayed at 0.
+     */
     public void open(MetricGroup metrics) {
+        if (tracker != null && metrics == openedWith) {
+            return;
+        }
+        openedWith = metrics;
         tracker = policy.budget().newTracker();
         MetricGroup errors = metrics.addGroup("fkk").addGroup("errors");
         skipped = errors.counter("skipped");
