@@ -220,6 +220,12 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
                 fence(recorded);
             }
             long committed = snapshot.commitSeq();
+            String owner = snapshot.ownerJobId();
+            boolean sameJob =
+                    restoredWriter != null && jobId.equals(restoredWriter.get(WRITER_JOB));
+            if (sameJob && owner != null && !owner.equals(jobId)) {
+                throw terminal(takenOver(snapshot.owner()));
+            }
             for (PendingCommit p : unknown) {
                 if (committed < p.seq) {
                     throw terminal(
@@ -239,14 +245,8 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
                 }
             }
             long restoredSeq = 0;
-            String owner = snapshot.ownerJobId();
             if (restoredWriter != null) {
                 restoredSeq = restoredWriter.getLong(WRITER_SEQ, 0);
-                if (jobId.equals(restoredWriter.get(WRITER_JOB))
-                        && owner != null
-                        && !owner.equals(jobId)) {
-                    throw terminal(takenOver(snapshot.owner()));
-                }
                 if (committed > restoredSeq) {
                     throw terminal(
                             String.format(
