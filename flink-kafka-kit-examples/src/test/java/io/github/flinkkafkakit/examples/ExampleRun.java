@@ -3,9 +3,11 @@ package io.github.flinkkafkakit.examples;
 import io.github.flinkkafkakit.testing.KeyValue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,5 +91,25 @@ record ExampleRun(int exitCode, String out, String err) {
 
     String all() {
         return out + err;
+    }
+
+    /**
+     * The examples CLI in a JVM of its own (so it can be killed with SIGKILL), output and errors to
+     * {@code log}; the JVM gets this one's {@code --add-opens} and temp directory.
+     */
+    static Process startProcess(File log, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx512m");
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("--add-opens") || arg.startsWith("-Djava.io.tmpdir")) {
+                command.add(arg);
+            }
+        }
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(Examples.class.getName());
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
     }
 }

@@ -11,8 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.File;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -56,25 +54,6 @@ class StatefulTotalKillITCase {
         kafka.produce(topic, batch);
     }
 
-    private static Process startUnbounded(String... args) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx512m");
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("--add-opens") || arg.startsWith("-Djava.io.tmpdir")) {
-                command.add(arg);
-            }
-        }
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(Examples.class.getName());
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(new File(System.getProperty("java.io.tmpdir"), "kill-run.log"))
-                .start();
-    }
-
     @Test
     void shouldGiveExactTotalsAfterSigkillsAndARestartFromKafkaAlone() throws Exception {
         KafkaTestClient kafka = KAFKA.client();
@@ -102,7 +81,10 @@ class StatefulTotalKillITCase {
             produce(kafka, in, 20_000);
             List<String> args = new ArrayList<>(List.of(common));
             args.addAll(List.of("--parallelism", Integer.toString(1 + round % 2)));
-            Process job = startUnbounded(args.toArray(new String[0]));
+            Process job =
+                    ExampleRun.startProcess(
+                            new File(System.getProperty("java.io.tmpdir"), "kill-run.log"),
+                            args.toArray(new String[0]));
             try {
                 waitForCommittedOutput(kafka, out, job);
                 produce(kafka, in, 5_000); // arrives while the job runs

@@ -81,8 +81,11 @@ public final class ChangelogIdentity {
                                 changelog, positions, positions, changelog));
             }
         } else {
+            // Only what holds something can be lost: a changelog that never committed, or an
+            // input without positions, may be re-created freely.
+            boolean committed = snapshot.commitSeq() > 0 || !snapshot.positions().isEmpty();
             String storedId = stored.get(CHANGELOG_ID);
-            if (storedId != null && !storedId.equals(current.changelogId())) {
+            if (committed && storedId != null && !storedId.equals(current.changelogId())) {
                 throw new IllegalStateException(
                         String.format(
                                 "Changelog topic '%s' is not the topic its positions in '%s' were"
@@ -121,7 +124,10 @@ public final class ChangelogIdentity {
             }
             for (Map.Entry<String, String> input : current.inputTopicIds().entrySet()) {
                 String storedInput = stored.get(INPUT + input.getKey());
-                if (storedInput != null && !storedInput.equals(input.getValue())) {
+                boolean hasPositions =
+                        snapshot.positions().keySet().stream()
+                                .anyMatch(key -> key.startsWith(input.getKey() + "/"));
+                if (hasPositions && storedInput != null && !storedInput.equals(input.getValue())) {
                     throw new IllegalStateException(
                             String.format(
                                     "Input topic '%s' was re-created since its positions were"

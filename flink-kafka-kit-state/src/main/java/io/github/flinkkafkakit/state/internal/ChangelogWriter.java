@@ -27,8 +27,12 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -77,6 +81,8 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
 
     private static final long serialVersionUID = 1L;
 
+    private static final Logger LOG = LoggerFactory.getLogger(ChangelogWriter.class);
+
     /** Transactional ids a writer fences at least: two in use (one open, one committing). */
     static final int MIN_POOL = 3;
 
@@ -88,8 +94,16 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
     /** How often open transactions are checked against the transaction timeout. */
     private static final long AGE_CHECK_MILLIS = 5_000;
 
+    /**
+     * How long an idle writer (nothing to commit) goes without checking that its job still owns the
+     * changelog: a writer with commits learns of a take-over from its next commit.
+     */
+    private static final long OWNER_CHECK_MILLIS = 10_000;
+
     private static final String WRITER_JOB = "jobId";
     private static final String WRITER_SEQ = "seq";
+    private static final String OWNER_JOB = "jobId";
+    private static final String OWNER_SINCE = "since";
 
     private final ChangelogSettings settings;
 
@@ -127,6 +141,19 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
 
     /** Exactly-once: the producers of the pool, by index, each fenced. */
     private transient List<TransactionalProducer> pool;
+
+    /** When each id of the pool last began or committed a transaction (epoch millis). */
+    private transient List<Long> lastUsed;
+
+    /**
+     * An id idle for longer is taken over again before its next transaction: the broker forgets a
+     * transactional id unused for {@code transactional.id.expiration.ms} (7 days by default), and a
+     * producer still holding it then fails. Half the broker's setting.
+     */
+    private transient long refenceAfterMillis;
+
+    /** When this writer last knew it owned the changelog: its take-over, its last commit. */
+    private transient long ownedAt;
 
     private transient BitSet busy;
     private transient Transaction current;
@@ -193,89 +220,88 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
         pending = new ArrayDeque<>();
         if (settings.guarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
             pool = new ArrayList<>();
+            lastUsed = new ArrayList<>();
             busy = new BitSet();
             group.gauge("pendingCommits", () -> pending.size());
             takeOver();
             getProcessingTimeService()
                     .scheduleWithFixedDelay(
-                            time -> checkTransactionAge(), AGE_CHECK_MILLIS, AGE_CHECK_MILLIS);
+                            time -> checkTransactions(), AGE_CHECK_MILLIS, AGE_CHECK_MILLIS);
         } else {
             startAtLeastOnce();
         }
     }
 
     /**
-     * Exactly-once start: commits what a restored checkpoint pre-committed, fences every writer of
-     * the changelog, checks what Kafka holds against the restored checkpoint and the job, and
-     * commits this job as the owner.
+     * Exactly-once start: commits what a restored checkpoint pre-committed, claims the changelog
+     * for this job, fences every writer of the changelog, checks what Kafka holds against the
+     * restored checkpoint and the job, and commits that this job's writer is ready.
+     *
+     * <p>The claim comes first, through an id of its own ({@code <prefix>-owner}), so that a job
+     * restarting from its Flink checkpoint while another instance takes over sees that claim before
+     * it fences anything, and stops instead of fencing the new owner back. Restoring tasks wait for
+     * the ready record, which comes after the fence.
      */
     private void takeOver() throws Exception {
         List<PendingCommit> unknown = commitRestored();
+        boolean sameJob = restoredWriter != null && jobId.equals(restoredWriter.get(WRITER_JOB));
         try (KafkaPreflight admin = new KafkaPreflight(settings.connection(), ADMIN_TIMEOUT)) {
-            fence(Math.max(MIN_POOL, idsInUse(admin)));
-            PositionsTopic.Snapshot snapshot =
-                    PositionsTopic.read(settings.connection(), settings.positionsTopic());
-            int recorded = (int) snapshot.identity().getLong(ChangelogIdentity.WRITER_IDS, 0);
-            if (recorded > pool.size()) {
-                fence(recorded);
-            }
-            long committed = snapshot.commitSeq();
-            String owner = snapshot.ownerJobId();
-            boolean sameJob =
-                    restoredWriter != null && jobId.equals(restoredWriter.get(WRITER_JOB));
-            if (sameJob && owner != null && !owner.equals(jobId)) {
-                throw terminal(takenOver(snapshot.owner()));
-            }
-            for (PendingCommit p : unknown) {
-                if (committed < p.seq) {
-                    throw terminal(
-                            String.format(
-                                    "Kafka aborted the changelog writer's transaction of checkpoint"
-                                            + " %d (commit %d, %s) after that checkpoint had"
-                                            + " completed (was it open longer than"
-                                            + " transaction.timeout.ms, %d ms?): Flink's checkpoint"
-                                            + " holds state that Kafka does not. Start the job"
-                                            + " without its Flink checkpoint: it resumes exactly"
-                                            + " from Kafka (commit %d)",
-                                    p.checkpointId,
-                                    p.seq,
-                                    p.transactionalId,
-                                    settings.transactionTimeout().toMillis(),
-                                    committed));
-                }
-            }
-            long restoredSeq = 0;
-            if (restoredWriter != null) {
-                restoredSeq = restoredWriter.getLong(WRITER_SEQ, 0);
-                if (committed > restoredSeq) {
-                    throw terminal(
-                            String.format(
-                                    "This job was restored from a Flink checkpoint or savepoint"
-                                            + " of changelog commit %d, but changelog '%s' already"
-                                            + " holds commit %d: resuming from the older one would"
-                                            + " write its outputs again. Start the job without the"
-                                            + " savepoint (it resumes exactly from Kafka), or from"
-                                            + " the latest checkpoint",
-                                    restoredSeq, settings.changelogTopic(), committed));
-                }
-            } else if (owner != null && !owner.equals(jobId)) {
-                LOG.warn(
-                        "Taking changelog '{}' over from job {} (owner since {}): that job's"
-                                + " changelog writer is fenced and cannot commit any more",
-                        settings.changelogTopic(),
-                        owner,
-                        snapshot.owner().get("since"));
-            }
+            refenceAfterMillis =
+                    Math.max(
+                            1_000,
+                            admin.brokerConfig("transactional.id.expiration.ms")
+                                            .map(Long::parseLong)
+                                            .orElse(Duration.ofDays(7).toMillis())
+                                    / 2);
+            TransactionalProducer claim = null;
             try {
-                identity =
-                        ChangelogIdentity.verify(
-                                snapshot, current(admin), changelogHasRecords(admin));
-            } catch (IllegalStateException e) {
-                throw new SuppressRestartsException(e);
+                if (sameJob) {
+                    // a Flink failover: the job restarts only while it owns the changelog
+                    Fields owner = currentOwner();
+                    if (owner != null && isOther(owner)) {
+                        throw terminal(takenOver(owner));
+                    }
+                } else {
+                    claim =
+                            TransactionalProducer.create(
+                                    producerProperties,
+                                    settings.transactionalIdPrefix() + "-owner");
+                    claim.fence();
+                    commit(claim, ownerRecord(false));
+                }
+                fence(Math.max(MIN_POOL, idsInUse(admin)));
+                PositionsTopic.Snapshot snapshot =
+                        PositionsTopic.read(settings.connection(), settings.positionsTopic());
+                int recorded = (int) snapshot.identity().getLong(ChangelogIdentity.WRITER_IDS, 0);
+                if (recorded > pool.size()) {
+                    fence(recorded);
+                }
+                long committed = snapshot.commitSeq();
+                long restoredSeq = checkRestored(unknown, committed);
+                identity = verifyIdentity(snapshot, admin);
+                generation = identity.get(ChangelogIdentity.GENERATION);
+                nextSeq = Math.max(committed, restoredSeq) + 1;
+                if (claim != null) {
+                    Fields previous = snapshot.owner();
+                    commit(claim, ownerRecord(true), identityRecord());
+                    if (!previous.isEmpty() && !jobId.equals(previous.get(OWNER_JOB))) {
+                        LOG.warn(
+                                "Took changelog '{}' over from job {} (owner since {}): its"
+                                        + " changelog writer is fenced and cannot commit any more",
+                                settings.changelogTopic(),
+                                previous.get(OWNER_JOB),
+                                previous.get(OWNER_SINCE));
+                    }
+                } else {
+                    lastUsed.set(0, System.currentTimeMillis());
+                    commit(pool.get(0), identityRecord());
+                }
+                ownedAt = System.currentTimeMillis();
+            } finally {
+                if (claim != null) {
+                    claim.close();
+                }
             }
-            generation = identity.get(ChangelogIdentity.GENERATION);
-            nextSeq = Math.max(committed, restoredSeq) + 1;
-            commitOwnership(committed);
         }
         LOG.info(
                 "Changelog writer of job {} owns '{}' (next commit {}, {} transactional ids)",
@@ -283,6 +309,91 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
                 settings.changelogTopic(),
                 nextSeq,
                 pool.size());
+    }
+
+    /**
+     * Checks the restored checkpoint (if any) against the commit Kafka holds: what Kafka refused to
+     * commit again must be committed already, and Kafka must not hold newer commits.
+     *
+     * @return the commit the restored checkpoint was taken at (0 without one)
+     */
+    private long checkRestored(List<PendingCommit> unknown, long committed) {
+        for (PendingCommit p : unknown) {
+            if (committed < p.seq) {
+                throw terminal(
+                        String.format(
+                                "Kafka aborted the changelog writer's transaction of checkpoint"
+                                        + " %d (commit %d, %s) after that checkpoint had"
+                                        + " completed (was it open longer than"
+                                        + " transaction.timeout.ms, %d ms?): Flink's checkpoint"
+                                        + " holds state that Kafka does not. Start the job"
+                                        + " without its Flink checkpoint: it resumes exactly"
+                                        + " from Kafka (commit %d)",
+                                p.checkpointId,
+                                p.seq,
+                                p.transactionalId,
+                                settings.transactionTimeout().toMillis(),
+                                committed));
+            }
+        }
+        if (restoredWriter == null) {
+            return 0;
+        }
+        long restoredSeq = restoredWriter.getLong(WRITER_SEQ, 0);
+        if (committed > restoredSeq) {
+            throw terminal(
+                    String.format(
+                            "This job was restored from a Flink checkpoint or savepoint of"
+                                    + " changelog commit %d, but changelog '%s' already holds"
+                                    + " commit %d: resuming from the older one would write its"
+                                    + " outputs again. Start the job without the savepoint (it"
+                                    + " resumes exactly from Kafka), or from the latest checkpoint",
+                            restoredSeq, settings.changelogTopic(), committed));
+        }
+        return restoredSeq;
+    }
+
+    private Fields verifyIdentity(PositionsTopic.Snapshot snapshot, KafkaPreflight admin)
+            throws Exception {
+        try {
+            return ChangelogIdentity.verify(snapshot, current(admin), changelogHasRecords(admin));
+        } catch (IllegalStateException e) {
+            throw new SuppressRestartsException(e);
+        }
+    }
+
+    /**
+     * The owner record naming this job; {@code ready} once its writer fenced every other: the
+     * restoring tasks of the job wait for that.
+     */
+    private ProducerRecord<byte[], byte[]> ownerRecord(boolean ready) {
+        return positionsRecord(
+                PositionsTopic.OWNER_KEY,
+                Fields.empty()
+                        .with(OWNER_JOB, jobId)
+                        .with(OWNER_SINCE, Instant.now())
+                        .with(PositionsTopic.OWNER_READY, ready));
+    }
+
+    private ProducerRecord<byte[], byte[]> identityRecord() {
+        return positionsRecord(PositionsTopic.IDENTITY_KEY, identity);
+    }
+
+    /** Commits {@code records} in a transaction of their own. */
+    @SafeVarargs
+    private void commit(TransactionalProducer producer, ProducerRecord<byte[], byte[]>... records) {
+        producer.begin();
+        for (ProducerRecord<byte[], byte[]> record : records) {
+            producer.send(record, callback);
+        }
+        producer.commit();
+        checkSendFailure();
+    }
+
+    /** Whether {@code owner} names another job than this one. */
+    private boolean isOther(Fields owner) {
+        String job = owner.get(OWNER_JOB);
+        return job != null && !job.equals(jobId);
     }
 
     /**
@@ -358,7 +469,35 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
                     TransactionalProducer.create(
                             producerProperties, settings.transactionalId(pool.size()));
             pool.add(producer);
+            lastUsed.add(System.currentTimeMillis());
             producer.fence();
+        }
+    }
+
+    /**
+     * Takes the id {@code index} over again with a new producer (the broker may have forgotten it),
+     * once this job still owns the changelog: re-fencing an id another instance took over would
+     * take the changelog back from it.
+     */
+    private void refence(int index) {
+        Fields owner = currentOwner();
+        if (owner != null && isOther(owner)) {
+            throw terminal(takenOver(owner));
+        }
+        pool.get(index).close();
+        TransactionalProducer producer =
+                TransactionalProducer.create(producerProperties, settings.transactionalId(index));
+        pool.set(index, producer);
+        producer.fence();
+    }
+
+    /** The changelog's owner record, or null when it cannot be read now. */
+    private Fields currentOwner() {
+        try {
+            return PositionsTopic.read(settings.connection(), settings.positionsTopic()).owner();
+        } catch (RuntimeException e) {
+            LOG.warn("Cannot read the owner of changelog '{}': {}", settings.changelogTopic(), e);
+            return null;
         }
     }
 
@@ -400,38 +539,24 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
         return ends.values().stream().anyMatch(info -> info.offset() > 0);
     }
 
-    /** Commits this job as the changelog's owner, with the changelog's identity. */
-    private void commitOwnership(long committedSeq) {
-        TransactionalProducer producer = pool.get(0);
-        producer.begin();
-        producer.send(
-                positionsRecord(
-                        PositionsTopic.OWNER_KEY,
-                        Fields.empty()
-                                .with("jobId", jobId)
-                                .with("since", System.currentTimeMillis())
-                                .with(WRITER_SEQ, committedSeq)),
-                callback);
-        producer.send(positionsRecord(PositionsTopic.IDENTITY_KEY, identity), callback);
-        producer.commit();
-        checkSendFailure();
-    }
-
-    private void startAtLeastOnce() {
+    /**
+     * At-least-once start: no transactions, so nothing to fence; the changelog's identity is
+     * checked as under exactly-once (a re-created or lost topic loses input either way), then the
+     * owner record says this job is ready.
+     */
+    private void startAtLeastOnce() throws Exception {
         plain =
                 new KafkaProducer<>(
                         producerProperties, new ByteArraySerializer(), new ByteArraySerializer());
         PositionsTopic.Snapshot snapshot =
                 PositionsTopic.read(settings.connection(), settings.positionsTopic());
-        generation = snapshot.identity().get(ChangelogIdentity.GENERATION);
+        try (KafkaPreflight admin = new KafkaPreflight(settings.connection(), ADMIN_TIMEOUT)) {
+            identity = verifyIdentity(snapshot, admin);
+        }
+        generation = identity.get(ChangelogIdentity.GENERATION);
         nextSeq = snapshot.commitSeq() + 1;
-        plain.send(
-                positionsRecord(
-                        PositionsTopic.OWNER_KEY,
-                        Fields.empty()
-                                .with("jobId", jobId)
-                                .with("since", System.currentTimeMillis())),
-                callback);
+        plain.send(identityRecord(), callback);
+        plain.send(ownerRecord(true), callback);
         plain.flush();
         checkSendFailure();
     }
@@ -469,10 +594,15 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
                     pool.size(),
                     pending.size());
         }
+        long now = System.currentTimeMillis();
+        if (now - lastUsed.get(index) > refenceAfterMillis) {
+            refence(index);
+        }
         busy.set(index);
+        lastUsed.set(index, now);
         TransactionalProducer producer = pool.get(index);
         producer.begin();
-        return new Transaction(index, producer, System.currentTimeMillis());
+        return new Transaction(index, producer, now);
     }
 
     @Override
@@ -544,40 +674,53 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
             }
             pending.poll();
             busy.clear(t.index);
+            lastUsed.set(t.index, System.currentTimeMillis());
+            ownedAt = System.currentTimeMillis();
             commits.inc();
         }
     }
 
     private RuntimeException commitFailed(Transaction t, RuntimeException e) {
-        String what =
+        return failure(
                 String.format(
                         "Kafka refused to commit the changelog writer's transaction of checkpoint"
-                                + " %d (commit %d, %s): %s",
-                        t.checkpointId, t.seq, t.producer.transactionalId(), e);
+                                + " %d (commit %d, %s)",
+                        t.checkpointId, t.seq, t.producer.transactionalId()),
+                e);
+    }
+
+    /**
+     * What a failed write or commit means: when another instance took the changelog over, this
+     * writer stops for good (naming it); otherwise the job restarts from its last completed
+     * checkpoint, whose recovery commits or refuses what is pending.
+     */
+    private RuntimeException failure(String what, Throwable e) {
         if (TransactionalProducer.isFenced(e)) {
-            return terminal(
-                    what
-                            + ". Another instance of this job took changelog '"
-                            + settings.changelogTopic()
-                            + "' over (two must not run at once), or Kafka aborted the"
-                            + " transaction (open longer than transaction.timeout.ms): this one"
-                            + " stops");
+            Fields owner = currentOwner();
+            if (owner != null && isOther(owner)) {
+                return terminal(takenOver(owner) + " (" + what + ": " + e + ")");
+            }
         }
-        return new IllegalStateException(what + "; the job restarts and commits it then", e);
+        return new IllegalStateException(
+                what + ": " + e + ". The job restarts from its last completed checkpoint", e);
     }
 
     private String takenOver(Fields owner) {
         return String.format(
                 "Another instance of this job, job %s, took changelog '%s' over (since %s):"
-                        + " this one stops, so that only one writes it",
-                owner.get("jobId"), settings.changelogTopic(), owner.get("since"));
+                        + " this one stops, so that only one writes it (two must not run at"
+                        + " once)",
+                owner.get(OWNER_JOB), settings.changelogTopic(), owner.get(OWNER_SINCE));
     }
 
     /**
-     * Fails the job (it restarts from its last completed checkpoint) when a transaction is about to
-     * outlive {@code transaction.timeout.ms}: Kafka would abort it on its own, silently.
+     * Runs every few seconds: fails the job (it restarts from its last completed checkpoint) when a
+     * transaction is about to outlive {@code transaction.timeout.ms} — Kafka would abort it on its
+     * own, silently; and, while there is nothing to commit, stops the writer when another instance
+     * took the changelog over (a writer with commits learns it from its next commit).
      */
-    private void checkTransactionAge() {
+    private void checkTransactions() {
+        long now = System.currentTimeMillis();
         long oldest = Long.MAX_VALUE;
         Transaction pendingHead = pending.peek();
         if (pendingHead != null) {
@@ -587,7 +730,7 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
         }
         long timeout = settings.transactionTimeout().toMillis();
         long limit = timeout - Math.max(Math.min(30_000, timeout / 2), timeout / 10);
-        long age = System.currentTimeMillis() - oldest;
+        long age = now - oldest;
         if (oldest != Long.MAX_VALUE && age > limit) {
             throw new IllegalStateException(
                     String.format(
@@ -597,22 +740,21 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
                                     + " so the job restarts from its last completed checkpoint",
                             age / 1000, timeout / 1000));
         }
+        if (oldest == Long.MAX_VALUE && now - ownedAt > OWNER_CHECK_MILLIS) {
+            Fields owner = currentOwner();
+            if (owner != null && isOther(owner)) {
+                throw terminal(takenOver(owner));
+            }
+            ownedAt = now;
+        }
     }
 
     private void checkSendFailure() {
         Exception failure = sendFailure.get();
         if (failure != null) {
-            if (TransactionalProducer.isFenced(failure)) {
-                throw terminal(
-                        "The changelog writer of '"
-                                + settings.changelogTopic()
-                                + "' was fenced: another instance of this job took the changelog"
-                                + " over (two must not run at once), and this one stops ("
-                                + failure
-                                + ")");
-            }
-            throw new IllegalStateException(
-                    "The changelog writer could not write to Kafka: " + failure, failure);
+            throw failure(
+                    "The changelog writer of '" + settings.changelogTopic() + "' could not write",
+                    failure);
         }
     }
 

@@ -43,6 +43,13 @@ import java.util.Properties;
 public final class PositionsTopic {
 
     public static final String OWNER_KEY = "__fkk.owner";
+
+    /**
+     * The owner record's field saying whether the owner's writer is ready: it fenced every other
+     * writer, so nothing but its own job commits any more. Restoring tasks wait for it.
+     */
+    public static final String OWNER_READY = "ready";
+
     public static final String IDENTITY_KEY = "__fkk.identity";
     public static final String COMMIT_KEY = "__fkk.commit";
 
@@ -77,6 +84,11 @@ public final class PositionsTopic {
         /** The job that owns the changelog, or null. */
         public String ownerJobId() {
             return owner.get("jobId");
+        }
+
+        /** Whether job {@code jobId} owns the changelog and its writer is ready. */
+        public boolean isReadyOwner(String jobId) {
+            return jobId.equals(ownerJobId()) && "true".equals(owner.get(OWNER_READY));
         }
 
         public Fields identity() {
@@ -117,10 +129,11 @@ public final class PositionsTopic {
             KafkaConnection connection, String topic, String jobId, Duration timeout)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (KafkaConsumer<String, byte[]> consumer = consumer(connection, topic)) {
+        KafkaConsumer<String, byte[]> consumer = consumer(connection, topic);
+        try {
             while (true) {
                 Snapshot snapshot = read(consumer, topic);
-                if (jobId.equals(snapshot.ownerJobId())) {
+                if (snapshot.isReadyOwner(jobId)) {
                     return snapshot;
                 }
                 if (System.nanoTime() > deadline) {
@@ -138,6 +151,12 @@ public final class PositionsTopic {
                 }
                 Thread.sleep(RETRY_MILLIS);
             }
+        } catch (org.apache.kafka.common.errors.InterruptException e) {
+            Thread.interrupted();
+            throw new InterruptedException("interrupted while waiting for the changelog writer");
+        } finally {
+            // not the default 30 s: when the job is cancelled, this thread is interrupted
+            consumer.close(Duration.ZERO);
         }
     }
 

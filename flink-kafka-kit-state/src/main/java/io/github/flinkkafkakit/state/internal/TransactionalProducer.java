@@ -4,6 +4,7 @@ import org.apache.flink.annotation.Internal;
 import org.apache.flink.connector.kafka.sink.internal.FlinkKafkaInternalProducer;
 
 import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InvalidPidMappingException;
@@ -12,7 +13,10 @@ import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.utils.ProducerIdAndEpoch;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Properties;
 
@@ -28,18 +32,27 @@ import java.util.Properties;
 @Internal
 public final class TransactionalProducer implements AutoCloseable {
 
-    private final FlinkKafkaInternalProducer<byte[], byte[]> producer;
+    private final KafkaProducer<byte[], byte[]> producer;
     private final String transactionalId;
 
     private TransactionalProducer(Properties properties, String transactionalId) {
+        this.producer =
+                new KafkaProducer<>(
+                        withTransactionalId(properties, transactionalId),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer());
+        this.transactionalId = transactionalId;
+    }
+
+    private static Properties withTransactionalId(Properties properties, String transactionalId) {
         Properties props = new Properties();
         props.putAll(properties);
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        this.producer = new FlinkKafkaInternalProducer<>(props, transactionalId);
-        this.transactionalId = transactionalId;
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        return props;
     }
 
     /**
@@ -80,11 +93,28 @@ public final class TransactionalProducer implements AutoCloseable {
     }
 
     public long producerId() {
-        return producer.getProducerId();
+        return producerIdAndEpoch().producerId;
     }
 
     public short epoch() {
-        return producer.getEpoch();
+        return producerIdAndEpoch().epoch;
+    }
+
+    /** The producer id and epoch of the producer's transaction manager (by reflection). */
+    private ProducerIdAndEpoch producerIdAndEpoch() {
+        try {
+            Field manager = KafkaProducer.class.getDeclaredField("transactionManager");
+            manager.setAccessible(true);
+            Object transactions = manager.get(producer);
+            Method current = transactions.getClass().getDeclaredMethod("producerIdAndEpoch");
+            current.setAccessible(true);
+            return (ProducerIdAndEpoch) current.invoke(transactions);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(
+                    "Incompatible kafka-clients version: cannot read the producer id and epoch of"
+                            + " a transaction",
+                    e);
+        }
     }
 
     public void commit() {
@@ -105,10 +135,14 @@ public final class TransactionalProducer implements AutoCloseable {
      */
     public static void resumeAndCommit(
             Properties properties, String transactionalId, long producerId, short epoch) {
-        try (TransactionalProducer resumed =
-                new TransactionalProducer(properties, transactionalId)) {
-            resumed.producer.resumeTransaction(producerId, epoch);
-            resumed.producer.commitTransaction();
+        FlinkKafkaInternalProducer<byte[], byte[]> resumed =
+                new FlinkKafkaInternalProducer<>(
+                        withTransactionalId(properties, transactionalId), transactionalId);
+        try {
+            resumed.resumeTransaction(producerId, epoch);
+            resumed.commitTransaction();
+        } finally {
+            resumed.close(Duration.ZERO);
         }
     }
 
