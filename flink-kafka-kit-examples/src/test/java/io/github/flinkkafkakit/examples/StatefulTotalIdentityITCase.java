@@ -332,8 +332,8 @@ class StatefulTotalIdentityITCase {
      * A run restored from a Flink savepoint older than what the changelog holds: a savepoint at 10
      * per key, then a run from Kafka alone to 20 per key, then a run from the old savepoint.
      * Before: that run counted the 40 deposits after the savepoint again and wrote their totals a
-     * second time (each key's committed history 10, 20, 20: not increasing), on top of a changelog
-     * that had them already.
+     * second time (each key's committed history e.g. 10, 20, 20 or 10, 11, 20, 20: not increasing),
+     * on top of a changelog that had them already.
      */
     @Test
     void shouldRefuseASavepointOlderThanTheChangelog(@TempDir Path savepoints) throws Exception {
