@@ -65,9 +65,9 @@ public final class CheckpointSettings {
                     + " job checkpoints at-least-once: set execution.checkpointing.mode:"
                     + " EXACTLY_ONCE (or use the changelog's AT_LEAST_ONCE guarantee)";
         }
-        if (exactlyOnce
-                && (job.get(CheckpointingOptions.ENABLE_UNALIGNED)
-                        || job.get(CheckpointingOptions.FORCE_UNALIGNED))) {
+        // As Flink decides (CheckpointingOptions#isUnalignedCheckpointEnabled): 'forced' only
+        // matters once unaligned checkpoints are enabled; alone, the barriers stay aligned.
+        if (exactlyOnce && job.get(CheckpointingOptions.ENABLE_UNALIGNED)) {
             return "Kafka changelog state needs aligned checkpoints, and unaligned checkpoints are"
                     + " on for this job (execution.checkpointing.unaligned.enabled, from the job,"
                     + " env.configure(...) or the cluster's configuration): records in flight at"
