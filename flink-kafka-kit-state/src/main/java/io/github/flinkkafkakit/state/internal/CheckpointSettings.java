@@ -18,7 +18,7 @@ import java.time.Duration;
  * not qualify fails at start, once (no restarts), with one line naming the setting:
  *
  * <ul>
- *   <li>checkpointing on: the state is written at checkpoints;
+ *   <li>checkpointing on, in STREAMING execution: the state is written at checkpoints;
  *   <li>exactly-once checkpointing, for the exactly-once guarantee: at-least-once barriers let
  *       records of the next checkpoint into the current one;
  *   <li>aligned barriers: with unaligned checkpoints, records in flight at a barrier are in the
@@ -47,11 +47,17 @@ public final class CheckpointSettings {
     /** What does not qualify, or null. */
     public static String problem(
             ReadableConfig job, DeliveryGuarantee guarantee, Duration transactionTimeout) {
+        if (job.get(ExecutionOptions.RUNTIME_MODE) == RuntimeExecutionMode.BATCH) {
+            // AUTOMATIC with only bounded sources reaches the tasks as BATCH as well
+            return "Kafka changelog state is written at checkpoints, and this job runs in BATCH"
+                    + " execution mode, which does not checkpoint (execution.runtime-mode: BATCH,"
+                    + " or AUTOMATIC with only bounded sources): set execution.runtime-mode:"
+                    + " STREAMING";
+        }
         boolean enabled =
-                job.get(ExecutionOptions.RUNTIME_MODE) != RuntimeExecutionMode.BATCH
-                        && job.getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL)
-                                .map(interval -> interval.toMillis() > 0)
-                                .orElse(false);
+                job.getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL)
+                        .map(interval -> interval.toMillis() > 0)
+                        .orElse(false);
         if (!enabled) {
             return "Kafka changelog state is written at checkpoints, and this job does not"
                     + " checkpoint: call env.enableCheckpointing(...) or set"
@@ -65,9 +71,9 @@ public final class CheckpointSettings {
                     + " job checkpoints at-least-once: set execution.checkpointing.mode:"
                     + " EXACTLY_ONCE (or use the changelog's AT_LEAST_ONCE guarantee)";
         }
-        if (exactlyOnce
-                && (job.get(CheckpointingOptions.ENABLE_UNALIGNED)
-                        || job.get(CheckpointingOptions.FORCE_UNALIGNED))) {
+        // As Flink decides (CheckpointingOptions#isUnalignedCheckpointEnabled): 'forced' only
+        // matters once unaligned checkpoints are enabled; alone, the barriers stay aligned.
+        if (exactlyOnce && job.get(CheckpointingOptions.ENABLE_UNALIGNED)) {
             return "Kafka changelog state needs aligned checkpoints, and unaligned checkpoints are"
                     + " on for this job (execution.checkpointing.unaligned.enabled, from the job,"
                     + " env.configure(...) or the cluster's configuration): records in flight at"
