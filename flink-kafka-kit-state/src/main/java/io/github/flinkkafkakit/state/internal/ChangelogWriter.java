@@ -253,6 +253,13 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
                                             .map(Long::parseLong)
                                             .orElse(Duration.ofDays(7).toMillis())
                                     / 2);
+            // What would refuse the start is checked before anything is claimed or fenced, so a
+            // refused start leaves a running instance and the topics as they were; and again
+            // after the fence, on the final commit.
+            PositionsTopic.Snapshot before =
+                    PositionsTopic.read(settings.connection(), settings.positionsTopic());
+            verifyIdentity(before, admin);
+            checkRestored(List.of(), before.commitSeq());
             TransactionalProducer claim = null;
             try {
                 if (sameJob) {
