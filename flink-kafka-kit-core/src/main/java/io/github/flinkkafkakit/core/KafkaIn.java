@@ -425,6 +425,12 @@ public final class KafkaIn<T> {
         return bounded;
     }
 
+    /** The watermark strategy of {@link Builder#setWatermarks}, or null. */
+    @Internal
+    public WatermarkStrategy<T> watermarks() {
+        return watermarks;
+    }
+
     @Override
     public String toString() {
         return "KafkaIn{topics="

@@ -10,6 +10,7 @@ import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
 import io.github.flinkkafkakit.core.preflight.PreflightException;
 import io.github.flinkkafkakit.core.serde.Serde;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -156,13 +157,26 @@ public final class KafkaOut<T> {
     public DataStreamSink<T> writeTo(DataStream<T> stream) {
         StreamExecutionEnvironment env = stream.getExecutionEnvironment();
         checkJob(env);
-        int maxRecordBytes = preflight ? checkCluster() : maxRequestSize();
+        int maxRecordBytes =
+                preflight
+                        ? checkCluster(guarantee == DeliveryGuarantee.EXACTLY_ONCE)
+                        : maxRequestSize();
         return stream.sinkTo(buildSink(maxRecordBytes))
                 .name("kafka-out " + topic)
                 .uid(uid != null ? uid : JobTopics.of(env).uniqueUid("kafka-out-" + topic));
     }
 
     private void checkJob(StreamExecutionEnvironment env) {
+        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+            checkArgument(
+                    transactionalIdPrefix != null,
+                    "exactly-once needs a transactional id prefix unique to this job: call"
+                            + " setTransactionalIdPrefix(\"my-job\") or use AT_LEAST_ONCE"
+                            + " (output to '"
+                            + topic
+                            + "')");
+        }
+        checkFeedbackLoop(env);
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE
                 && !env.getCheckpointConfig().isCheckpointingEnabled()) {
             throw new IllegalStateException(
@@ -172,14 +186,6 @@ public final class KafkaOut<T> {
                             + "')");
         }
         JobTopics job = JobTopics.of(env);
-        if (!allowFeedbackLoop && job.isSourceTopic(connection.bootstrapServers(), topic)) {
-            throw new IllegalStateException(
-                    "Output topic '"
-                            + topic
-                            + "' is also an input topic of this job: each result would be read"
-                            + " back as input (a feedback loop). Write to another topic, or call"
-                            + " setAllowFeedbackLoop(true) if this is intended");
-        }
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE
                 && !job.addTransactionalIdPrefix(transactionalIdPrefix)) {
             throw new IllegalStateException(
@@ -190,8 +196,37 @@ public final class KafkaOut<T> {
         }
     }
 
+    private void checkFeedbackLoop(StreamExecutionEnvironment env) {
+        JobTopics job = JobTopics.of(env);
+        if (!allowFeedbackLoop && job.isSourceTopic(connection.bootstrapServers(), topic)) {
+            throw new IllegalStateException(
+                    "Output topic '"
+                            + topic
+                            + "' is also an input topic of this job: each result would be read"
+                            + " back as input (a feedback loop). Write to another topic, or call"
+                            + " setAllowFeedbackLoop(true) if this is intended");
+        }
+    }
+
+    /**
+     * For a writer of the kit's own (the changelog writer of a Kafka-state job, which writes this
+     * output in its own transactions): the checks of {@link #writeTo} that still apply — no
+     * feedback loop, the topic exists (or is created), the dead-letter topic is created — and the
+     * serializer that turns elements into records (the error policy applied, dead letters as
+     * records for the dead-letter topic). The sink's delivery guarantee and transactional id prefix
+     * do not apply.
+     */
+    @Internal
+    public KafkaRecordSerializationSchema<T> prepareForWriter(
+            StreamExecutionEnvironment env, int writerMaxRequestSize) {
+        checkFeedbackLoop(env);
+        int maxRecordBytes =
+                Math.min(writerMaxRequestSize, preflight ? checkCluster(false) : maxRequestSize());
+        return new Serializer<>(this, maxRecordBytes);
+    }
+
     /** Runs the cluster checks; returns the largest record the producer and topic accept. */
-    private int checkCluster() {
+    private int checkCluster(boolean checkTransactionTimeout) {
         try (KafkaPreflight check = new KafkaPreflight(connection, preflightTimeout)) {
             check.checkReachable();
             if (!check.topicExists(topic)) {
@@ -207,7 +242,7 @@ public final class KafkaOut<T> {
                 }
             }
             createDeadLetterTopic(check);
-            if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+            if (checkTransactionTimeout) {
                 long max =
                         check.brokerConfig("transaction.max.timeout.ms")
                                 .map(Long::parseLong)
@@ -619,12 +654,6 @@ public final class KafkaOut<T> {
             checkArgument(
                     valueExtractor != null,
                     "no value: call setValue(element -> element, Serdes.string())");
-            if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
-                checkArgument(
-                        transactionalIdPrefix != null,
-                        "exactly-once needs a transactional id prefix unique to this job: call"
-                                + " setTransactionalIdPrefix(\"my-job\") or use AT_LEAST_ONCE");
-            }
             return new KafkaOut<>(this);
         }
     }

@@ -1,13 +1,16 @@
 package io.github.flinkkafkakit.state;
 
+import io.github.flinkkafkakit.core.errors.DeadLetter;
+import io.github.flinkkafkakit.core.errors.Stage;
+
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -47,24 +50,10 @@ public abstract class ChangelogFunction<K, IN, OUT> extends KeyedProcessFunction
 
     private static final long serialVersionUID = 1L;
 
-    /** Creates the changelog-backed handles; implemented by the kit's operator. */
+    /** Where {@link #deadLetter} sends its letters; implemented by the kit's operator. */
+    @FunctionalInterface
     public interface ChangelogContext {
-        <T> ValueState<T> value(
-                String name,
-                ValueState<T> flinkState,
-                TypeSerializer<T> serializer,
-                Duration ttl,
-                ValueState<Long> lastUpdate);
-
-        <UK, UV> MapState<UK, UV> map(
-                String name,
-                MapState<UK, UV> flinkState,
-                TypeSerializer<UK> keySerializer,
-                TypeSerializer<UV> valueSerializer);
-
-        ChangelogCounter counter(String name, ValueState<Long> flinkState);
-
-        void deadLetter(byte[] key, byte[] value, Throwable reason);
+        void deadLetter(DeadLetter letter);
     }
 
     private transient ChangelogContext changelog;
@@ -74,68 +63,69 @@ public abstract class ChangelogFunction<K, IN, OUT> extends KeyedProcessFunction
         this.changelog = context;
     }
 
-    private ChangelogContext changelog() {
-        if (changelog == null) {
-            throw new IllegalStateException(
-                    "Changelog state is only available when the function runs through"
-                            + " ChangelogPipeline.process(...), declared in open()");
-        }
-        return changelog;
-    }
-
-    /** A changelog-backed {@link ValueState}; {@code name} is unique within the function. */
+    /**
+     * A {@link ValueState} (as {@code getRuntimeContext().getState(...)} gives it, which a
+     * Kafka-backed operator keeps in Kafka); {@code name} is unique within the function.
+     */
     protected final <T> ValueState<T> valueState(String name, TypeInformation<T> type) {
-        ValueState<T> flink = getRuntimeContext().getState(new ValueStateDescriptor<>(name, type));
-        return changelog()
-                .value(name, flink, getRuntimeContext().createSerializer(type), null, null);
+        return getRuntimeContext().getState(new ValueStateDescriptor<>(name, type));
     }
 
     /**
-     * A changelog-backed {@link ValueState} whose value expires {@code ttl} (processing time) after
-     * its last update: it reads as {@code null} from then on, and a tombstone goes to the changelog
-     * at the next checkpoint. A value restored from Kafka lives for {@code ttl} from the restore.
+     * A {@link ValueState} whose value expires {@code ttl} (processing time) after its last update:
+     * it reads as {@code null} from then on, and a tombstone goes to the changelog at the next
+     * checkpoint. The time of the last update goes to the changelog with the value, so after a
+     * restart from Kafka the value expires when it would have.
      */
     protected final <T> ValueState<T> valueState(
             String name, TypeInformation<T> type, Duration ttl) {
         if (ttl == null || ttl.isZero() || ttl.isNegative()) {
             throw new IllegalArgumentException("ttl must be positive, got " + ttl);
         }
-        ValueState<T> flink = getRuntimeContext().getState(new ValueStateDescriptor<>(name, type));
-        ValueState<Long> lastUpdate =
-                getRuntimeContext()
-                        .getState(new ValueStateDescriptor<>("__fkk_ttl_" + name, Types.LONG));
-        return changelog()
-                .value(name, flink, getRuntimeContext().createSerializer(type), ttl, lastUpdate);
+        ValueStateDescriptor<T> descriptor = new ValueStateDescriptor<>(name, type);
+        descriptor.enableTimeToLive(StateTtlConfig.newBuilder(ttl).build());
+        return getRuntimeContext().getState(descriptor);
     }
 
-    /** A changelog-backed {@link MapState}: one changelog record per (key, map key). */
+    /** A {@link MapState}: one changelog record per (key, map key). */
     protected final <UK, UV> MapState<UK, UV> mapState(
             String name, TypeInformation<UK> keyType, TypeInformation<UV> valueType) {
-        MapState<UK, UV> flink =
-                getRuntimeContext().getMapState(new MapStateDescriptor<>(name, keyType, valueType));
-        return changelog()
-                .map(
-                        name,
-                        flink,
-                        getRuntimeContext().createSerializer(keyType),
-                        getRuntimeContext().createSerializer(valueType));
+        return getRuntimeContext().getMapState(new MapStateDescriptor<>(name, keyType, valueType));
     }
 
-    /** A changelog-backed per-key counter. */
+    /** A per-key counter ({@link ChangelogCounter#add} refuses to overflow). */
     protected final ChangelogCounter counter(String name) {
-        ValueState<Long> flink =
-                getRuntimeContext().getState(new ValueStateDescriptor<>(name, Types.LONG));
-        return changelog().counter(name, flink);
+        ValueState<Long> value = valueState(name, Types.LONG);
+        return new ChangelogCounter() {
+            @Override
+            public long add(long delta) throws Exception {
+                Long current = value.value();
+                long next = Math.addExact(current == null ? 0 : current, delta);
+                value.update(next);
+                return next;
+            }
+
+            @Override
+            public long get() throws Exception {
+                Long current = value.value();
+                return current == null ? 0 : current;
+            }
+
+            @Override
+            public void clear() {
+                value.clear();
+            }
+        };
     }
 
     /**
      * Sends an input this function cannot process to the source's dead-letter topic instead of
      * failing the job: {@code key} and {@code value} become the dead letter's key and value, the
      * reason goes into the {@code __fkk.errors.*} headers (stage {@code PROCESS}; partition and
-     * offset are -1, the keyed function does not see the source position). The changelog writer
-     * writes it with this checkpoint's state changes and outputs, so under exactly-once it is
-     * visible once, also when a restart replays the input. Needs the source's error policy to be
-     * {@code ErrorPolicy.deadLetter(topic)}.
+     * offset are -1: use {@link DeadLetter#of} with the input's {@code KafkaRecord} to keep them).
+     * The changelog writer writes it with this checkpoint's state changes and outputs, so under
+     * exactly-once it is visible once, also when a restart replays the input. Needs the source's
+     * error policy to be {@code ErrorPolicy.deadLetter(topic)}.
      *
      * <pre>{@code
      * try {
@@ -146,7 +136,21 @@ public abstract class ChangelogFunction<K, IN, OUT> extends KeyedProcessFunction
      * }</pre>
      */
     protected final void deadLetter(byte[] key, byte[] value, Throwable reason) {
-        changelog().deadLetter(key, value, reason);
+        DeadLetter letter = new DeadLetter();
+        letter.key = key;
+        letter.value = value;
+        letter.setFailure(Stage.PROCESS, reason);
+        deadLetter(letter);
+    }
+
+    /** Sends {@code letter} to the source's dead-letter topic (see {@link #deadLetter}). */
+    protected final void deadLetter(DeadLetter letter) {
+        if (changelog == null) {
+            throw new IllegalStateException(
+                    "Dead letters of a ChangelogFunction go through its Kafka-backed operator: run"
+                            + " it with KafkaStateJob.process(...) or ChangelogPipeline.process(...)");
+        }
+        changelog.deadLetter(letter);
     }
 
     /**

@@ -49,8 +49,12 @@ public final class ChangelogReader<K, V> implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
+    /** The changelog name suffix of a state with a TTL. */
+    private static final String TTL_SUFFIX = "@ttl";
+
     private final KafkaConnection connection;
     private final String topic;
+    private final String operatorUid;
     private final String stateName;
     private final TypeInformation<K> keyType;
     private final TypeInformation<V> valueType;
@@ -58,17 +62,23 @@ public final class ChangelogReader<K, V> implements Serializable {
     private ChangelogReader(
             KafkaConnection connection,
             String topic,
+            String operatorUid,
             String stateName,
             TypeInformation<K> keyType,
             TypeInformation<V> valueType) {
         this.connection = connection;
         this.topic = topic;
+        this.operatorUid = operatorUid;
         this.stateName = stateName;
         this.keyType = keyType;
         this.valueType = valueType;
     }
 
     /**
+     * The value state {@code stateName} of whichever operator of the job declares it (when two
+     * operators have a state of that name, use {@link #of(KafkaConnection, String, String, String,
+     * TypeInformation, TypeInformation)}).
+     *
      * @param stateName the name the function gave the state ({@code valueState("total", ...)})
      * @param keyType the key type of the keyed stream that wrote it
      * @param valueType the state's value type
@@ -79,12 +89,23 @@ public final class ChangelogReader<K, V> implements Serializable {
             String stateName,
             TypeInformation<K> keyType,
             TypeInformation<V> valueType) {
-        return new ChangelogReader<>(connection, topic, stateName, keyType, valueType);
+        return new ChangelogReader<>(connection, topic, null, stateName, keyType, valueType);
+    }
+
+    /** The value state {@code stateName} of the operator with uid {@code operatorUid}. */
+    public static <K, V> ChangelogReader<K, V> of(
+            KafkaConnection connection,
+            String topic,
+            String operatorUid,
+            String stateName,
+            TypeInformation<K> keyType,
+            TypeInformation<V> valueType) {
+        return new ChangelogReader<>(connection, topic, operatorUid, stateName, keyType, valueType);
     }
 
     /** The current value of every key: all committed changes up to now, deletes applied. */
     public Map<K, V> readTable() {
-        Decoder<K, V> decoder = new Decoder<>(stateName, keyType, valueType);
+        Decoder<K, V> decoder = new Decoder<>(operatorUid, stateName, keyType, valueType);
         Properties props = connection.clientProperties();
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -119,18 +140,24 @@ public final class ChangelogReader<K, V> implements Serializable {
 
     /** A {@code KafkaIn} format emitting {@code (key, new value)} per update (deletes skipped). */
     public KafkaRecordDeserializationSchema<Tuple2<K, V>> updates() {
-        return new Updates<>(stateName, keyType, valueType);
+        return new Updates<>(operatorUid, stateName, keyType, valueType);
     }
 
     private static final class Updates<K, V>
             implements KafkaRecordDeserializationSchema<Tuple2<K, V>> {
         private static final long serialVersionUID = 1L;
+        private final String operatorUid;
         private final String stateName;
         private final TypeInformation<K> keyType;
         private final TypeInformation<V> valueType;
         private transient Decoder<K, V> decoder;
 
-        Updates(String stateName, TypeInformation<K> keyType, TypeInformation<V> valueType) {
+        Updates(
+                String operatorUid,
+                String stateName,
+                TypeInformation<K> keyType,
+                TypeInformation<V> valueType) {
+            this.operatorUid = operatorUid;
             this.stateName = stateName;
             this.keyType = keyType;
             this.valueType = valueType;
@@ -138,14 +165,14 @@ public final class ChangelogReader<K, V> implements Serializable {
 
         @Override
         public void open(DeserializationSchema.InitializationContext context) {
-            decoder = new Decoder<>(stateName, keyType, valueType);
+            decoder = new Decoder<>(operatorUid, stateName, keyType, valueType);
         }
 
         @Override
         public void deserialize(
                 ConsumerRecord<byte[], byte[]> record, Collector<Tuple2<K, V>> out) {
             if (decoder == null) {
-                decoder = new Decoder<>(stateName, keyType, valueType);
+                decoder = new Decoder<>(operatorUid, stateName, keyType, valueType);
             }
             if (record.value() != null && decoder.isOurs(record.key())) {
                 out.collect(Tuple2.of(decoder.key(record.key()), decoder.value(record.value())));
@@ -158,22 +185,49 @@ public final class ChangelogReader<K, V> implements Serializable {
         }
     }
 
-    /** Decodes record keys and values of one state. */
+    /**
+     * Decodes record keys and values of one state: records of {@code <uid>/<stateName>} (of any
+     * operator when {@code operatorUid} is null), also with a TTL (whose values start with the
+     * 8-byte time of their last update).
+     */
     private static final class Decoder<K, V> {
-        private final byte[] prefix;
+        private final String operatorUid;
+        private final String stateName;
         private final TypeSerializer<K> keySerializer;
         private final TypeSerializer<V> valueSerializer;
         private final DataInputDeserializer input = new DataInputDeserializer();
 
-        Decoder(String stateName, TypeInformation<K> keyType, TypeInformation<V> valueType) {
-            this.prefix = ChangelogKeys.prefix(stateName);
+        /** Whether the last record {@link #isOurs} accepted belongs to a state with a TTL. */
+        private boolean stamped;
+
+        Decoder(
+                String operatorUid,
+                String stateName,
+                TypeInformation<K> keyType,
+                TypeInformation<V> valueType) {
+            this.operatorUid = operatorUid;
+            this.stateName = stateName;
             this.keySerializer = keyType.createSerializer(new SerializerConfigImpl());
             this.valueSerializer = valueType.createSerializer(new SerializerConfigImpl());
         }
 
         boolean isOurs(byte[] recordKey) {
-            return !ChangelogKeys.isCommitMarker(recordKey)
-                    && ChangelogKeys.hasPrefix(recordKey, prefix);
+            if (recordKey == null
+                    || recordKey.length < 3
+                    || ChangelogKeys.isCommitMarker(recordKey)) {
+                return false;
+            }
+            String name = ChangelogKeys.stateName(recordKey);
+            stamped = name.endsWith(TTL_SUFFIX);
+            if (stamped) {
+                name = name.substring(0, name.length() - TTL_SUFFIX.length());
+            }
+            int slash = name.lastIndexOf('/');
+            String state = name.substring(slash + 1);
+            return state.equals(stateName)
+                    && (operatorUid == null
+                            ? slash >= 0 || !stamped
+                            : name.substring(0, Math.max(slash, 0)).equals(operatorUid));
         }
 
         K key(byte[] recordKey) {
@@ -187,7 +241,8 @@ public final class ChangelogReader<K, V> implements Serializable {
         }
 
         V value(byte[] value) {
-            input.setBuffer(value);
+            int from = stamped ? Long.BYTES : 0;
+            input.setBuffer(value, from, value.length - from);
             try {
                 return valueSerializer.deserialize(input);
             } catch (IOException e) {

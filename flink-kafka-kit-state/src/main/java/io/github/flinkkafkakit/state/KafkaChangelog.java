@@ -2,15 +2,24 @@ package io.github.flinkkafkakit.state;
 
 import io.github.flinkkafkakit.core.KafkaConnection;
 import io.github.flinkkafkakit.core.KafkaIn;
+import io.github.flinkkafkakit.core.internal.ProducerLimits;
+import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
+import io.github.flinkkafkakit.core.preflight.PreflightException;
+import io.github.flinkkafkakit.state.internal.ChangelogSettings;
+import io.github.flinkkafkakit.state.internal.ChangelogTopics;
+import io.github.flinkkafkakit.state.internal.CheckpointSettings;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Kafka as the state store of a Flink job: keyed state whose every change goes to a compacted Kafka
@@ -43,6 +52,9 @@ public final class KafkaChangelog implements Serializable {
 
     /** Default number of changelog partitions when the topic is created. */
     public static final int DEFAULT_PARTITIONS = 4;
+
+    /** The broker's default {@code transaction.max.timeout.ms}. */
+    private static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
 
     /** Default max parallelism (key groups) of changelog operators; must stay fixed over runs. */
     public static final int DEFAULT_MAX_PARALLELISM = 128;
@@ -84,11 +96,86 @@ public final class KafkaChangelog implements Serializable {
     }
 
     /**
-     * Starts a job on {@code in} whose source positions are managed by this changelog: on a start
-     * without Flink state the source resumes at the positions committed with the state.
+     * A job on {@code env} whose keyed state lives in this changelog: add its sources, Kafka-backed
+     * operators and sinks through the {@link KafkaStateJob}. Creates the changelog and positions
+     * topics if missing (checking them if present) and checks the broker's transaction limit.
+     *
+     * @throws IllegalStateException when the job's checkpointing cannot carry Kafka state
+     */
+    public KafkaStateJob job(StreamExecutionEnvironment env) {
+        String problem =
+                CheckpointSettings.problem(env.getConfiguration(), guarantee, transactionTimeout);
+        if (problem != null) {
+            throw new IllegalStateException(problem);
+        }
+        int maxRequestSize = ProducerLimits.maxRequestSize(connection.clientProperties());
+        int changelogPartitions = ChangelogTopics.ensureCompacted(connection, topic, partitions);
+        ChangelogTopics.ensureCompacted(connection, positionsTopic, 1);
+        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+            checkTransactionTimeout();
+        }
+        return new KafkaStateJob(
+                this,
+                env,
+                new ChangelogSettings(
+                        connection,
+                        topic,
+                        positionsTopic,
+                        changelogPartitions,
+                        maxParallelism,
+                        List.of(),
+                        guarantee,
+                        transactionalIdPrefix,
+                        transactionTimeout,
+                        maxRequestSize));
+    }
+
+    /**
+     * Starts a job of one source and keyed {@link ChangelogFunction}s (see {@link #job} for any
+     * job): on a start without Flink state the source resumes at the positions committed with the
+     * state.
      */
     public <T> ChangelogPipeline<T> pipeline(StreamExecutionEnvironment env, KafkaIn<T> in) {
-        return new ChangelogPipeline<>(this, env, in);
+        return new ChangelogPipeline<>(this, job(env), in);
+    }
+
+    /** The writer's transaction timeout against the broker's limit. */
+    private void checkTransactionTimeout() {
+        try (KafkaPreflight check = new KafkaPreflight(connection)) {
+            long max =
+                    check.brokerConfig("transaction.max.timeout.ms")
+                            .map(Long::parseLong)
+                            .orElse(BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT.toMillis());
+            if (transactionTimeout.toMillis() > max) {
+                throw new PreflightException(
+                        "transaction.timeout.ms="
+                                + transactionTimeout.toMillis()
+                                + " of the changelog writer of '"
+                                + topic
+                                + "' is above the broker's transaction.max.timeout.ms="
+                                + max
+                                + ": lower it with KafkaChangelog.Builder#setTransactionTimeout"
+                                + " (and the checkpoint timeout below it) or raise the broker"
+                                + " limit");
+            }
+        }
+    }
+
+    /** Creates {@code topic} with {@code partitions} when it is missing. */
+    void ensureTopic(String topic, int partitions) {
+        try (KafkaPreflight check = new KafkaPreflight(connection)) {
+            if (check.topicExists(topic)) {
+                return;
+            }
+            check.admin()
+                    .createTopics(List.of(new NewTopic(topic, partitions, (short) -1)))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+        } catch (PreflightException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new PreflightException("Cannot create topic '" + topic + "': " + e.getMessage());
+        }
     }
 
     public KafkaConnection connection() {

@@ -8,7 +8,6 @@ import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 import io.github.flinkkafkakit.testing.KeyValue;
 
-import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ValueState;
@@ -19,9 +18,6 @@ import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
@@ -56,7 +52,7 @@ class ChangelogSemanticsITCase {
      * Per key: the sum of values and the set of distinct values seen (map state); the value {@code
      * "clear"} clears both.
      */
-    static final class SumAndDistinct
+    static class SumAndDistinct
             extends ChangelogFunction<String, Tuple2<String, String>, Tuple2<String, String>> {
         private static final long serialVersionUID = 1L;
         private transient ValueState<Long> sum;
@@ -352,11 +348,9 @@ class ChangelogSemanticsITCase {
                 changelog(state).pipeline(env, source(in, false));
         DataStream<Tuple2<String, String>> result =
                 job.process(
-                                job.source().keyBy(t -> t.f0, Types.STRING),
-                                new SumAndDistinct(),
-                                Types.TUPLE(Types.STRING, Types.STRING))
-                        .map(new HoldFirstCheckpoint())
-                        .returns(Types.TUPLE(Types.STRING, Types.STRING));
+                        job.source().keyBy(t -> t.f0, Types.STRING),
+                        new HoldFirstCheckpoint(),
+                        Types.TUPLE(Types.STRING, Types.STRING));
         job.writeOutput(result, out, t -> t.f0, Serdes.string(), t -> t.f1, Serdes.string());
         JobClient client = env.executeAsync("held checkpoint");
         try {
@@ -466,26 +460,23 @@ class ChangelogSemanticsITCase {
         }
     }
 
-    /** Blocks its snapshot of checkpoint 1 until the test counts down the latch. */
-    static final class HoldFirstCheckpoint
-            implements MapFunction<Tuple2<String, String>, Tuple2<String, String>>,
-                    CheckpointedFunction {
+    /**
+     * {@link SumAndDistinct} that, before the first checkpoint's barrier, blocks after its changes
+     * went to the writer, until the test counts down the latch: checkpoint 1 stays open.
+     */
+    static final class HoldFirstCheckpoint extends SumAndDistinct {
         private static final long serialVersionUID = 1L;
         static final String LATCH = "fkk.test.hold-first-checkpoint";
+        private transient boolean held;
 
         @Override
-        public Tuple2<String, String> map(Tuple2<String, String> value) {
-            return value;
-        }
-
-        @Override
-        public void snapshotState(FunctionSnapshotContext context) throws Exception {
-            if (context.getCheckpointId() == 1) {
+        public void onCheckpoint(String key, Collector<Tuple2<String, String>> out)
+                throws Exception {
+            if (!held) {
+                held = true;
                 ((CountDownLatch) System.getProperties().get(LATCH)).await(60, TimeUnit.SECONDS);
             }
+            super.onCheckpoint(key, out);
         }
-
-        @Override
-        public void initializeState(FunctionInitializationContext context) {}
     }
 }

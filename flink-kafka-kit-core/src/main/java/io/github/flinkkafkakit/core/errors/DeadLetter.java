@@ -140,6 +140,47 @@ public class DeadLetter {
         return s.substring(0, Math.min(s.length(), maxBytes / 3));
     }
 
+    /**
+     * The dead letter of an element a function cannot process (stage {@code PROCESS}): a {@link
+     * io.github.flinkkafkakit.core.KafkaRecord} keeps its key, value, headers, source topic,
+     * partition, offset and timestamp (its key and value become bytes: {@code byte[]} as is,
+     * anything else as the UTF-8 of {@code String.valueOf}, which is the original text for strings
+     * and JSON trees); any other element becomes the UTF-8 of {@code String.valueOf(element)} as
+     * value, with partition and offset -1.
+     *
+     * <pre>{@code
+     * ctx.output(DEAD_LETTERS, DeadLetter.of(click, new IllegalArgumentException("late")));
+     * }</pre>
+     */
+    public static DeadLetter of(Object element, Throwable reason) {
+        DeadLetter d = new DeadLetter();
+        if (element instanceof io.github.flinkkafkakit.core.KafkaRecord) {
+            io.github.flinkkafkakit.core.KafkaRecord<?, ?> r =
+                    (io.github.flinkkafkakit.core.KafkaRecord<?, ?>) element;
+            d.key = bytes(r.key());
+            d.value = bytes(r.value());
+            d.setOriginalHeaders(r.kafkaHeaders());
+            d.topic = r.topic();
+            d.partition = r.partition();
+            d.offset = r.offset();
+            d.timestamp = r.timestamp();
+        } else {
+            d.value = bytes(element);
+        }
+        d.setFailure(Stage.PROCESS, reason);
+        return d;
+    }
+
+    private static byte[] bytes(Object o) {
+        if (o == null) {
+            return null;
+        }
+        if (o instanceof byte[]) {
+            return (byte[]) o;
+        }
+        return String.valueOf(o).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** Keeps {@code original} as the failed record's headers (copied, encoded). */
     public void setOriginalHeaders(Headers original) {
         this.headers = original == null ? null : encode(original);
@@ -167,6 +208,18 @@ public class DeadLetter {
             throw new UncheckedIOException(e);
         }
         return result;
+    }
+
+    /** Headers as bytes (null when there are none), as {@link #decodeHeaders} reads them. */
+    public static byte[] encodeHeaders(Headers headers) {
+        return headers == null ? null : encode(headers);
+    }
+
+    /** Headers from {@link #encodeHeaders}. */
+    public static Headers decodeHeaders(byte[] encoded) {
+        DeadLetter holder = new DeadLetter();
+        holder.headers = encoded;
+        return holder.originalHeaders();
     }
 
     private static byte[] encode(Headers headers) {

@@ -17,7 +17,6 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -113,32 +112,11 @@ public final class GuardedFunction<T, R> extends ProcessFunction<T, R> {
      * String.valueOf(element)} as value.
      */
     static DeadLetter deadLetter(Object value, Long timestamp, Throwable e) {
-        DeadLetter d = new DeadLetter();
-        if (value instanceof KafkaRecord) {
-            KafkaRecord<?, ?> r = (KafkaRecord<?, ?>) value;
-            d.key = bytes(r.key());
-            d.value = bytes(r.value());
-            d.setOriginalHeaders(r.kafkaHeaders());
-            d.topic = r.topic();
-            d.partition = r.partition();
-            d.offset = r.offset();
-            d.timestamp = r.timestamp();
-        } else {
-            d.value = bytes(value);
+        DeadLetter d = DeadLetter.of(value, e);
+        if (!(value instanceof KafkaRecord)) {
             d.timestamp = timestamp == null ? -1 : timestamp;
         }
-        d.setFailure(Stage.PROCESS, e);
         return d;
-    }
-
-    private static byte[] bytes(Object o) {
-        if (o == null) {
-            return null;
-        }
-        if (o instanceof byte[]) {
-            return (byte[]) o;
-        }
-        return String.valueOf(o).getBytes(StandardCharsets.UTF_8);
     }
 
     private static final class MapAsFlatMap<T, R> implements FlatMapFunction<T, R> {

@@ -107,6 +107,27 @@ public final class ChangelogKeys {
     }
 
     /**
+     * Whether a record key's state name starts with {@code namePrefix} (UTF-8), e.g. an operator's
+     * {@code <uid>/}.
+     */
+    public static boolean hasNamePrefix(byte[] recordKey, byte[] namePrefix) {
+        if (recordKey == null || recordKey.length <= KEY_GROUP_BYTES) {
+            return false;
+        }
+        int length = recordKey[KEY_GROUP_BYTES] & 0xff;
+        if (length < namePrefix.length
+                || recordKey.length < KEY_GROUP_BYTES + 1 + namePrefix.length) {
+            return false;
+        }
+        for (int i = 0; i < namePrefix.length; i++) {
+            if (recordKey[KEY_GROUP_BYTES + 1 + i] != namePrefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Splits a record key into {@code [userKeyStart, userKeyEnd]}; the map key (if any) runs from
      * {@code userKeyEnd} to the end.
      */

@@ -20,7 +20,7 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
     private final MapState<UK, UV> inner;
     private final TypeSerializer<UK> mapKeySerializer;
     private final TypeSerializer<UV> valueSerializer;
-    private final ChangelogOperator<K, ?, ?> operator;
+    private final ChangelogStates<K> operator;
 
     /** Changed map keys per key (a clear() marks every map key present). */
     private Map<K, Set<UK>> dirty = new LinkedHashMap<>();
@@ -29,11 +29,12 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
 
     ChangelogMapState(
             String name,
+            String changelogName,
             MapState<UK, UV> inner,
             TypeSerializer<UK> mapKeySerializer,
             TypeSerializer<UV> valueSerializer,
-            ChangelogOperator<K, ?, ?> operator) {
-        super(name);
+            ChangelogStates<K> operator) {
+        super(name, changelogName);
         this.inner = inner;
         this.mapKeySerializer = mapKeySerializer;
         this.valueSerializer = valueSerializer;
@@ -75,24 +76,82 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
         return inner.contains(key);
     }
 
+    // What a function changes through an iterator (remove(), Entry.setValue) is a change too.
+
     @Override
     public Iterable<Map.Entry<UK, UV>> entries() throws Exception {
-        return inner.entries();
+        Iterable<Map.Entry<UK, UV>> entries = inner.entries();
+        return () -> tracked(entries.iterator(), e -> e.getKey(), true);
     }
 
     @Override
     public Iterable<UK> keys() throws Exception {
-        return inner.keys();
+        Iterable<Map.Entry<UK, UV>> entries = inner.entries();
+        return () -> tracked(entries.iterator(), e -> e.getKey(), false);
     }
 
     @Override
     public Iterable<UV> values() throws Exception {
-        return inner.values();
+        Iterable<Map.Entry<UK, UV>> entries = inner.entries();
+        return () -> tracked(entries.iterator(), e -> e.getValue(), false);
     }
 
     @Override
     public Iterator<Map.Entry<UK, UV>> iterator() throws Exception {
-        return inner.iterator();
+        return tracked(inner.iterator(), e -> e.getKey(), true);
+    }
+
+    /**
+     * The entries of {@code entries} as {@code view} shows them, marking an entry changed when the
+     * function removes it through the iterator or (for {@code entryView}s) sets its value.
+     */
+    @SuppressWarnings("unchecked")
+    private <V> Iterator<V> tracked(
+            Iterator<Map.Entry<UK, UV>> entries,
+            java.util.function.Function<Map.Entry<UK, UV>, ?> view,
+            boolean entryView) {
+        return new Iterator<>() {
+            private Map.Entry<UK, UV> last;
+
+            @Override
+            public boolean hasNext() {
+                return entries.hasNext();
+            }
+
+            @Override
+            public V next() {
+                last = entries.next();
+                if (!entryView) {
+                    return (V) view.apply(last);
+                }
+                Map.Entry<UK, UV> entry = last;
+                return (V)
+                        new Map.Entry<UK, UV>() {
+                            @Override
+                            public UK getKey() {
+                                return entry.getKey();
+                            }
+
+                            @Override
+                            public UV getValue() {
+                                return entry.getValue();
+                            }
+
+                            @Override
+                            public UV setValue(UV value) {
+                                UV old = entry.setValue(value);
+                                changed(entry.getKey());
+                                return old;
+                            }
+                        };
+            }
+
+            @Override
+            public void remove() {
+                entries.remove();
+                changed(last.getKey());
+            }
+        };
     }
 
     @Override

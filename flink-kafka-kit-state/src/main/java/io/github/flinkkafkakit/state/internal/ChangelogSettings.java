@@ -42,6 +42,21 @@ public record ChangelogSettings(
         inputTopics = List.copyOf(inputTopics);
     }
 
+    /** These settings for a job reading {@code topics}. */
+    public ChangelogSettings withInputTopics(List<String> topics) {
+        return new ChangelogSettings(
+                connection,
+                changelogTopic,
+                positionsTopic,
+                changelogPartitions,
+                maxParallelism,
+                topics,
+                guarantee,
+                transactionalIdPrefix,
+                transactionTimeout,
+                maxRequestSize);
+    }
+
     /** The producer settings of the writer's producers. */
     Properties producerProperties() {
         Properties props = connection.clientProperties();

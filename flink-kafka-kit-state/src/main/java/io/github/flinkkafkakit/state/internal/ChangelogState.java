@@ -15,14 +15,28 @@ import java.util.Set;
 @Internal
 abstract class ChangelogState {
 
+    /** The state's name as declared (and in Flink's state backend). */
     final String name;
+
+    /** Its name in the changelog: scoped by the operator's uid. */
+    final String changelogName;
+
     final byte[] prefix;
     long updates;
     long writes;
 
-    ChangelogState(String name) {
+    ChangelogState(String name, String changelogName) {
         this.name = name;
-        this.prefix = ChangelogKeys.prefix(name);
+        this.changelogName = changelogName;
+        this.prefix = ChangelogKeys.prefix(changelogName);
+    }
+
+    /**
+     * Whether a changelog record of another version of this state (with or without a TTL, which
+     * changes its record format) is in {@code recordKey}: a restore refuses to mix them.
+     */
+    boolean isOtherVersion(byte[] recordKey) {
+        return false;
     }
 
     /**

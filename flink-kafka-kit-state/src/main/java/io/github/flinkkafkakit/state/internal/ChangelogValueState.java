@@ -22,7 +22,7 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
 
     private final ValueState<T> inner;
     private final TypeSerializer<T> serializer;
-    private final ChangelogOperator<K, ?, ?> operator;
+    private final ChangelogStates<K> operator;
     private Set<Object> dirty;
     private Set<Object> flushing;
 
@@ -57,14 +57,28 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     /** Processing time of the last update of each key (TTL only). */
     private final ValueState<Long> lastUpdate;
 
+    /** With a TTL: whether a read restarts it too (else only writes do). */
+    private final boolean touchOnRead;
+
+    /** The changelog name suffix of a state with a TTL (its values carry their last update). */
+    static final String TTL_SUFFIX = "@ttl";
+
+    /** The record prefix of this state without a TTL if it has one, else with one. */
+    private final byte[] otherVersionPrefix;
+
     ChangelogValueState(
             String name,
+            String changelogName,
             ValueState<T> inner,
             TypeSerializer<T> serializer,
-            ChangelogOperator<K, ?, ?> operator,
+            ChangelogStates<K> operator,
             long ttlMillis,
+            boolean touchOnRead,
             ValueState<Long> lastUpdate) {
-        super(name);
+        super(name, ttlMillis > 0 ? changelogName + TTL_SUFFIX : changelogName);
+        this.otherVersionPrefix =
+                ChangelogKeys.prefix(ttlMillis > 0 ? changelogName : changelogName + TTL_SUFFIX);
+        this.touchOnRead = touchOnRead;
         this.inner = inner;
         this.serializer = serializer;
         this.operator = operator;
@@ -76,6 +90,11 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
         this.writeBehind = stringKeysNoTtl && table == null;
         this.dirty = writeBehind ? ChangedStringKeys.withValues() : operator.newChangedKeys();
         this.flushing = writeBehind ? ChangedStringKeys.withValues() : operator.newChangedKeys();
+    }
+
+    @Override
+    boolean isOtherVersion(byte[] recordKey) {
+        return ChangelogKeys.hasPrefix(recordKey, otherVersionPrefix);
     }
 
     @Override
@@ -96,8 +115,16 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
             }
             return inner.value();
         }
-        if (ttlMillis > 0 && isExpired(operator.now())) {
-            return null;
+        if (ttlMillis > 0) {
+            if (isExpired(operator.now())) {
+                return null;
+            }
+            T value = inner.value();
+            if (touchOnRead && value != null) {
+                touch(); // a read restarts the TTL: the new time goes to the changelog
+                markDirty();
+            }
+            return value;
         }
         return inner.value();
     }
@@ -116,6 +143,10 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
                     .put(
                             operator.currentStringKey(),
                             value == null ? ChangedStringKeys.CLEARED : value);
+            return;
+        }
+        if (value == null) {
+            clear();
             return;
         }
         inner.update(value);
@@ -217,11 +248,14 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
         } else {
             value = inner.value();
         }
-        operator.writeChange(
-                prefix,
-                (K) key,
-                null,
-                value == null ? null : operator.serializeValue(serializer, value));
+        byte[] bytes = null;
+        if (value != null) {
+            bytes = operator.serializeValue(serializer, value);
+            if (ttlMillis > 0) {
+                bytes = withTimestamp(lastUpdate.value(), bytes);
+            }
+        }
+        operator.writeChange(prefix, (K) key, null, bytes);
         writes++;
         if (ttlMillis <= 0) {
             cached = true;
@@ -253,7 +287,30 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
             return TOMBSTONE;
         }
         Decoding<T> d = (Decoding<T>) decoding;
+        if (ttlMillis > 0) { // the value's last update, then the value
+            long lastUpdate = (long) BIG_ENDIAN_LONG.get(value, 0);
+            return new Stamped<>(lastUpdate, deserialize(d.serializer, value, Long.BYTES, d.input));
+        }
         return deserialize(d.serializer, value, 0, d.input);
+    }
+
+    /** A TTL state's value with the time of its last update (as its changelog record holds it). */
+    private static final class Stamped<T> {
+        final long lastUpdate;
+        final T value;
+
+        Stamped(long lastUpdate, T value) {
+            this.lastUpdate = lastUpdate;
+            this.value = value;
+        }
+    }
+
+    /** {@code lastUpdate} (8 bytes, big-endian) followed by {@code value}. */
+    private static byte[] withTimestamp(Long lastUpdate, byte[] value) {
+        byte[] stamped = new byte[Long.BYTES + value.length];
+        BIG_ENDIAN_LONG.set(stamped, 0, lastUpdate == null ? 0L : lastUpdate);
+        System.arraycopy(value, 0, stamped, Long.BYTES, value.length);
+        return stamped;
     }
 
     /**
@@ -310,9 +367,28 @@ final class ChangelogValueState<K, T> extends ChangelogState implements ValueSta
     void restoreDecoded(Object decoded) throws IOException {
         if (decoded == TOMBSTONE) {
             inner.clear();
+            if (lastUpdate != null) {
+                lastUpdate.clear();
+            }
+        } else if (decoded instanceof Stamped) {
+            // a TTL value lives for the TTL from its last update, as before the restart
+            Stamped<T> stamped = (Stamped<T>) decoded;
+            long expiry = stamped.lastUpdate + ttlMillis;
+            if (operator.now() >= expiry) {
+                inner.clear();
+                lastUpdate.clear();
+                markDirty(); // its tombstone goes with the next checkpoint
+            } else {
+                inner.update(stamped.value);
+                boolean hadTimer = lastUpdate.value() != null;
+                lastUpdate.update(stamped.lastUpdate);
+                if (!hadTimer) {
+                    operator.registerTtlTimer(expiry);
+                }
+            }
         } else {
             inner.update((T) decoded);
-            touch(); // a restored value lives for the TTL from now
+            touch(); // a value restored from a table lives for the TTL from now
         }
     }
 }

@@ -21,6 +21,12 @@ public class KafkaWrite {
     /** {@code null} is a tombstone. */
     public byte[] value;
 
+    /** Record headers, encoded as {@code DeadLetter.encodeHeaders} does, or null. */
+    public byte[] headers;
+
+    /** Record timestamp (epoch millis), or -1 for the producer's. */
+    public long timestamp = -1;
+
     /**
      * For a dead letter: the failed record and its context (written as {@code __fkk.errors.*}
      * headers), else null. A dead letter's key and value are the letter's, not {@link #key} and

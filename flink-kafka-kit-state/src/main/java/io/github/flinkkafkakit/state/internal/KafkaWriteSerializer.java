@@ -6,6 +6,7 @@ import org.apache.flink.annotation.Internal;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
@@ -33,7 +34,7 @@ public final class KafkaWriteSerializer implements KafkaRecordSerializationSchem
             KafkaWrite write, KafkaSinkContext context, Long timestamp) {
         byte[] key = write.key;
         byte[] value = write.value;
-        RecordHeaders headers = null;
+        Headers headers = write.headers == null ? null : DeadLetter.decodeHeaders(write.headers);
         DeadLetter letter = write.deadLetter;
         if (letter != null) {
             letter.fitInto(maxRecordBytes); // may cut the letter's key and value
@@ -45,7 +46,7 @@ public final class KafkaWriteSerializer implements KafkaRecordSerializationSchem
         return new ProducerRecord<>(
                 write.topic,
                 write.partition < 0 ? null : write.partition,
-                null,
+                write.timestamp < 0 ? null : write.timestamp,
                 key,
                 value,
                 headers);

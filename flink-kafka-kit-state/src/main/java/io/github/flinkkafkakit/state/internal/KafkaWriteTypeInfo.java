@@ -54,8 +54,8 @@ public final class KafkaWriteTypeInfo extends OpaqueTypeInfo<KafkaWrite> {
     }
 
     /**
-     * Topic, partition, key, value, then an optional dead letter. Byte arrays are never changed
-     * after a {@link KafkaWrite} is built, so {@link #copy} shares them.
+     * Topic, partition, key, value, headers, timestamp, then an optional dead letter. Byte arrays
+     * are never changed after a {@link KafkaWrite} is built, so {@link #copy} shares them.
      */
     public static final class Serializer extends TypeSerializerSingleton<KafkaWrite> {
 
@@ -76,6 +76,8 @@ public final class KafkaWriteTypeInfo extends OpaqueTypeInfo<KafkaWrite> {
         @Override
         public KafkaWrite copy(KafkaWrite from) {
             KafkaWrite to = KafkaWrite.of(from.topic, from.partition, from.key, from.value);
+            to.headers = from.headers;
+            to.timestamp = from.timestamp;
             if (from.deadLetter != null) {
                 to.deadLetter = copy(from.deadLetter);
             }
@@ -98,6 +100,8 @@ public final class KafkaWriteTypeInfo extends OpaqueTypeInfo<KafkaWrite> {
             out.writeInt(write.partition);
             writeBytes(write.key, out);
             writeBytes(write.value, out);
+            writeBytes(write.headers, out);
+            out.writeLong(write.timestamp);
             DeadLetter letter = write.deadLetter;
             out.writeBoolean(letter != null);
             if (letter != null) {
@@ -120,6 +124,8 @@ public final class KafkaWriteTypeInfo extends OpaqueTypeInfo<KafkaWrite> {
             KafkaWrite write =
                     KafkaWrite.of(
                             StringValue.readString(in), in.readInt(), readBytes(in), readBytes(in));
+            write.headers = readBytes(in);
+            write.timestamp = in.readLong();
             if (in.readBoolean()) {
                 DeadLetter letter = new DeadLetter();
                 letter.key = readBytes(in);

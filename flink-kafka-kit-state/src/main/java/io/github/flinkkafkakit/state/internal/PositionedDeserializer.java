@@ -4,6 +4,7 @@ import io.github.flinkkafkakit.core.errors.DeadLetter;
 import io.github.flinkkafkakit.core.internal.OpaqueTypeInfo;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.serialization.SerializerConfig;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -37,6 +38,18 @@ public final class PositionedDeserializer<T>
 
     public PositionedDeserializer(KafkaRecordDeserializationSchema<Either<T, DeadLetter>> inner) {
         this.inner = inner;
+    }
+
+    /**
+     * The watermarks of a positioned source: {@code strategy} for its values (none when null), per
+     * partition in the source.
+     */
+    public static <T>
+            WatermarkStrategy<Tuple4<String, Integer, Long, Either<T, DeadLetter>>> watermarks(
+                    WatermarkStrategy<T> strategy) {
+        return strategy == null
+                ? WatermarkStrategy.noWatermarks()
+                : new PositionedWatermarks<>(strategy);
     }
 
     @Override

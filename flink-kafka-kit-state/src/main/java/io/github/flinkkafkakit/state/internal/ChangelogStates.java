@@ -1,14 +1,10 @@
 package io.github.flinkkafkakit.state.internal;
 
-import io.github.flinkkafkakit.core.KafkaConnection;
-import io.github.flinkkafkakit.core.errors.DeadLetter;
-import io.github.flinkkafkakit.core.errors.Stage;
 import io.github.flinkkafkakit.core.internal.RawKeyedStateTimers;
-import io.github.flinkkafkakit.state.ChangelogCounter;
-import io.github.flinkkafkakit.state.ChangelogFunction;
 import io.github.flinkkafkakit.state.RestoreListener;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
@@ -33,14 +29,14 @@ import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.runtime.state.heap.HeapKeyedStateBackend;
 import org.apache.flink.streaming.api.operators.InternalTimer;
 import org.apache.flink.streaming.api.operators.InternalTimerService;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.api.operators.Triggerable;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -52,34 +48,35 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Runs a {@link ChangelogFunction} with changelog-backed state.
+ * The Kafka-backed keyed state of one operator instance: the registry of its states, the flush of
+ * their changes at each checkpoint barrier, their restore from the changelog (or adoption of a
+ * Flink checkpoint), and the snapshot I/O of the states kept in the kit's own tables.
  *
- * <ul>
- *   <li>State lives in Flink's keyed state backend (so Flink checkpoints and savepoints work as
- *       usual); the handles record which keys changed. A {@code ValueState} with String keys and no
- *       TTL on the heap backend keeps its values in a {@link StringValueTable} instead, which this
- *       operator writes to Flink's checkpoints as raw keyed state, per key group.
- *   <li>{@link #prepareSnapshotPreBarrier}: the latest value of each changed key (or a tombstone)
- *       goes to the writes side output — before the barrier, so the single transactional writer
- *       commits it with checkpoint N; then {@link ChangelogFunction#onCheckpoint} runs for each
- *       changed key (coalesced outputs).
- *   <li>{@link #open}: when the job started without Flink state, the subtask rebuilds its state
- *       from the changelog topic: only the partitions and key groups it owns, {@code
- *       read_committed}.
- * </ul>
+ * <p>The operator (a {@link StateHost}) calls, in this order: {@link #initializeState} (from its
+ * {@code initializeState}), {@link #open} (before its function opens: states are declared from then
+ * on), {@link #restore} (once the function declared its states), {@link #flush} (in {@code
+ * prepareSnapshotPreBarrier} and {@code finish}) and {@link #snapshotState} (from its {@code
+ * snapshotState}).
+ *
+ * <p>Every record this operator writes to the changelog is scoped by the operator's uid: its state
+ * names go to the changelog as {@code <uid>/<name>}, so operators of one job sharing a changelog
+ * never read each other's records.
+ *
+ * @param <K> the key type
  */
 @Internal
-public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K, IN, OUT> {
+public final class ChangelogStates<K> {
 
-    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ChangelogStates.class);
 
     /** Room left in a record for its batch and record framing (lengths, attributes, headers). */
     private static final int RECORD_FRAMING = 512;
 
+    private final StateHost<K> host;
     private final ChangelogSettings settings;
-    private final KafkaConnection connection;
-    private final String topic;
-    private final int partitions;
+    private final String scope;
+    private final byte[] scopeBytes;
+    private final RestoreListener listener;
 
     /**
      * Bytes of key and value a changelog record may have: the writer's {@code max.request.size}
@@ -87,69 +84,55 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
      */
     private final int maxChangeBytes;
 
-    private final OutputTag<KafkaWrite> writesTag;
+    private final Map<String, ChangelogState> states = new LinkedHashMap<>();
 
-    /** The source's dead-letter topic, or null when its error policy has none. */
-    private final String deadLetterTopic;
-
-    private final RestoreListener listener;
-
-    private transient boolean restoredFromFlink;
-    private transient Map<String, ChangelogState> states;
-    private transient TypeSerializer<K> keySerializer;
-    private transient DataOutputSerializer buffer;
-    private transient Collector<OUT> checkpointOutput;
-    private transient StreamRecord<KafkaWrite> writeRecord;
-    private transient Counter changesWritten;
-    private transient Counter writesSaved;
-    private transient Counter restoredRecords;
-    private transient long restoreMillis;
-    private transient int maxParallelism;
-    private transient KeyGroupRange keyGroupRange;
+    private boolean restoredFromFlink;
+    private boolean restored;
+    private TypeSerializer<K> keySerializer;
+    private DataOutputSerializer buffer;
+    private Counter changesWritten;
+    private Counter writesSaved;
+    private Counter restoredRecords;
+    private long restoreMillis;
+    private int maxParallelism;
+    private KeyGroupRange keyGroupRange;
 
     /**
      * The backend as the current key group's keeper (heap and RocksDB backends are), or null: also
      * sets a restored key with the key group the changelog record carries.
      */
-    private transient AbstractKeyedStateBackend<K> keyContext;
+    private AbstractKeyedStateBackend<K> keyContext;
 
-    private transient InternalTimerService<VoidNamespace> ttlTimers;
+    private InternalTimerService<VoidNamespace> ttlTimers;
 
     /**
      * Table states restored from a Flink checkpoint's raw keyed state, by state name, until the
-     * function declares its states in {@link #open}: per key group, its number, the number of
-     * entries and the entries as written.
+     * states are declared: per key group, its number, the number of entries and the entries.
      */
-    private transient Map<String, DataOutputSerializer> restoredTables;
+    private Map<String, DataOutputSerializer> restoredTables = new LinkedHashMap<>();
 
-    public ChangelogOperator(
-            ChangelogFunction<K, IN, OUT> function,
-            ChangelogSettings settings,
-            OutputTag<KafkaWrite> writesTag,
-            String deadLetterTopic,
-            RestoreListener listener) {
-        super(function);
+    /**
+     * Changelog records of this operator restored before their state was declared (a function that
+     * declares a state after {@code open()}), by changelog state name, in changelog order: applied
+     * when the state is declared.
+     */
+    private final Map<String, List<byte[][]>> undeclared = new LinkedHashMap<>();
+
+    public ChangelogStates(
+            StateHost<K> host, ChangelogSettings settings, String uid, RestoreListener listener) {
+        this.host = host;
         this.settings = settings;
-        this.maxChangeBytes = settings.maxRequestSize() - RECORD_FRAMING;
-        this.deadLetterTopic = deadLetterTopic;
-        this.connection = settings.connection();
-        this.topic = settings.changelogTopic();
-        this.partitions = settings.changelogPartitions();
-        this.writesTag = writesTag;
+        this.scope = uid;
+        this.scopeBytes = (uid + "/").getBytes(StandardCharsets.UTF_8);
         this.listener = listener;
+        this.maxChangeBytes = settings.maxRequestSize() - RECORD_FRAMING;
     }
 
-    /** Table states are written to raw keyed state; timers must not use that stream. */
-    @Override
-    protected boolean isUsingCustomRawKeyedState() {
-        return true;
-    }
+    // ---------------------------------------------------------------- lifecycle
 
-    @Override
+    /** Reads the tables a Flink checkpoint holds in the operator's raw keyed state. */
     public void initializeState(StateInitializationContext context) throws Exception {
-        super.initializeState(context);
         restoredFromFlink = context.isRestored();
-        restoredTables = new LinkedHashMap<>();
         for (KeyGroupStatePartitionStreamProvider partition : context.getRawKeyedStateInputs()) {
             int keyGroup = partition.getKeyGroupId();
             try (InputStream stream = partition.getStream()) {
@@ -169,9 +152,68 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         }
     }
 
-    @Override
+    /** Prepares for states to be declared (call before the operator's function opens). */
+    @SuppressWarnings("unchecked")
+    public void open() {
+        CheckpointSettings.check(
+                host.runtimeContext().getJobConfiguration(),
+                settings.guarantee(),
+                settings.transactionTimeout());
+        KeyedStateBackend<K> backend = host.keyedStateBackend();
+        keySerializer = (TypeSerializer<K>) backend.getKeySerializer();
+        DeterministicKeys.check(keySerializer, scope);
+        RawKeyedStateTimers.check(backend, "Kafka-backed state");
+        buffer = new DataOutputSerializer(64);
+        maxParallelism = host.runtimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
+        keyGroupRange =
+                KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
+                        maxParallelism,
+                        host.runtimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
+                        host.runtimeContext().getTaskInfo().getIndexOfThisSubtask());
+        if (backend instanceof AbstractKeyedStateBackend) {
+            keyContext = (AbstractKeyedStateBackend<K>) backend;
+        }
+        var group = host.metricGroup().addGroup("fkk").addGroup("changelog");
+        changesWritten = group.counter("changesWritten");
+        writesSaved = group.counter("writesSaved");
+        restoredRecords = group.counter("restoredRecords");
+        group.gauge("restoreMillis", () -> restoreMillis);
+        ttlTimers =
+                host.flinkTimerService(
+                        "fkk-changelog-ttl", VoidNamespaceSerializer.INSTANCE, new TtlTrigger());
+    }
+
+    /**
+     * After the operator's function declared its states: rebuilds them from the changelog when the
+     * job started without Flink state, else adopts what Flink restored.
+     */
+    public void restore() throws Exception {
+        if (restoredFromFlink) {
+            adoptFlinkRestoredState();
+        } else {
+            restoreFromKafka();
+        }
+        restored = true;
+    }
+
+    /** Whether the operator restored its state from Flink's checkpoint (not from Kafka). */
+    public boolean isRestoredFromFlink() {
+        return restoredFromFlink;
+    }
+
+    /** The declared value states that keep their values in a {@link StringValueTable}. */
+    private List<ChangelogValueState<K, ?>> tableStates() {
+        List<ChangelogValueState<K, ?>> tables = new ArrayList<>();
+        for (ChangelogState state : states.values()) {
+            if (isTable(state)) {
+                tables.add((ChangelogValueState<K, ?>) state);
+            }
+        }
+        return tables;
+    }
+
+    /** Writes the table states to the operator's raw keyed state, key group by key group. */
     public void snapshotState(StateSnapshotContext context) throws Exception {
-        super.snapshotState(context);
         List<ChangelogValueState<K, ?>> tables = tableStates();
         if (tables.isEmpty()) {
             return;
@@ -199,31 +241,186 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         }
     }
 
-    /** The declared value states that keep their values in a {@link StringValueTable}. */
-    private List<ChangelogValueState<K, ?>> tableStates() {
-        List<ChangelogValueState<K, ?>> tables = new ArrayList<>();
-        for (ChangelogState state : states.values()) {
-            if (isTable(state)) {
-                tables.add((ChangelogValueState<K, ?>) state);
+    // ---------------------------------------------------------------- declaring states
+
+    /** Registers a declared state (a second declaration of the same name returns the first). */
+    @SuppressWarnings("unchecked")
+    <S extends ChangelogState> S register(S state) throws Exception {
+        ChangelogState existing = states.get(state.name);
+        if (existing != null) {
+            if (existing.getClass() != state.getClass()) {
+                throw new IllegalStateException(
+                        "State '"
+                                + state.name
+                                + "' of operator '"
+                                + scope
+                                + "' is declared twice, as two kinds of state");
             }
+            return (S) existing;
         }
-        return tables;
+        states.put(state.name, state);
+        if (restored) {
+            applyUndeclared(state);
+        }
+        return state;
+    }
+
+    /** The changelog name of a state: scoped by the operator's uid. */
+    String changelogName(String stateName) {
+        return scope + "/" + stateName;
+    }
+
+    <T> ValueState<T> value(
+            String name,
+            ValueState<T> flinkState,
+            TypeSerializer<T> serializer,
+            Duration ttl,
+            boolean touchOnRead,
+            ValueState<Long> lastUpdate)
+            throws Exception {
+        return register(
+                new ChangelogValueState<>(
+                        name,
+                        changelogName(name),
+                        flinkState,
+                        serializer,
+                        this,
+                        ttl == null ? 0 : ttl.toMillis(),
+                        touchOnRead,
+                        lastUpdate));
+    }
+
+    <UK, UV> MapState<UK, UV> map(
+            String name,
+            MapState<UK, UV> flinkState,
+            TypeSerializer<UK> keySerializer,
+            TypeSerializer<UV> valueSerializer)
+            throws Exception {
+        return register(
+                new ChangelogMapState<>(
+                        name,
+                        changelogName(name),
+                        flinkState,
+                        keySerializer,
+                        valueSerializer,
+                        this));
+    }
+
+    <T> ListState<T> list(String name, ListState<T> flinkState, TypeSerializer<T> serializer)
+            throws Exception {
+        return register(
+                new ChangelogListState<>(name, changelogName(name), flinkState, serializer, this));
+    }
+
+    /** Registers a state of the kit's own (timers), not declared by the function. */
+    void registerInternal(ChangelogState state) throws Exception {
+        register(state);
+    }
+
+    // ---------------------------------------------------------------- flush
+
+    /** Told each key whose state changed, during {@link #flush}, with that key current. */
+    @FunctionalInterface
+    public interface FlushListener {
+        void changed(Object key) throws Exception;
     }
 
     /**
-     * After the function declared its states: table states restored from a Flink checkpoint go to
-     * the states that now declare them (into their table, or into Flink's state when the state is
-     * no longer kept in a table, e.g. now with a TTL); values of table states that a checkpoint
-     * kept in Flink's state move into the table.
+     * Writes each changed key's latest values, one key at a time (one {@code setCurrentKey} per
+     * key), telling {@code listener} after each key's values were written. Changes the listener
+     * makes are written in the same flush, without telling it again.
+     */
+    @SuppressWarnings("unchecked")
+    public void flush(FlushListener listener) throws Exception {
+        List<ChangelogState> dirty = new ArrayList<>(states.size());
+        for (ChangelogState state : states.values()) {
+            if (state.isDirty()) {
+                dirty.add(state);
+            }
+        }
+        if (dirty.isEmpty()) {
+            return;
+        }
+        int n = dirty.size();
+        Set<Object>[] changed = new Set[n];
+        long[] writesBefore = new long[n];
+        for (int i = 0; i < n; i++) {
+            changed[i] = dirty.get(i).takeChangedKeys();
+            writesBefore[i] = dirty.get(i).writes;
+        }
+        Set<Object> keys = changed[0];
+        if (n > 1) {
+            keys = new LinkedHashSet<>();
+            for (Set<Object> c : changed) {
+                keys.addAll(c);
+            }
+        }
+        for (Object key : keys) {
+            host.setCurrentKey(key);
+            for (int i = 0; i < n; i++) {
+                if (n == 1 || changed[i].contains(key)) {
+                    dirty.get(i).flushCurrentKey(key);
+                }
+            }
+            if (listener != null) {
+                listener.changed(key);
+            }
+            for (int i = 0; i < n; i++) {
+                dirty.get(i).endKey();
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            ChangelogState state = dirty.get(i);
+            account(state, state.writes - writesBefore[i]);
+            state.endFlush();
+        }
+        // State that the listener changed belongs to this checkpoint as well (Flink's snapshot,
+        // taken right after, holds it): write it now, without telling the listener again.
+        for (ChangelogState state : states.values()) {
+            if (!state.isDirty()) {
+                continue;
+            }
+            long before = state.writes;
+            for (Object key : state.takeChangedKeys()) {
+                host.setCurrentKey(key);
+                state.flushCurrentKey(key);
+                state.endKey();
+            }
+            account(state, state.writes - before);
+            state.endFlush();
+        }
+        if (!undeclared.isEmpty()) {
+            LOG.warn(
+                    "Operator '{}' restored changelog records of states it has not declared: {}."
+                            + " They are applied when the states are declared",
+                    scope,
+                    undeclared.keySet());
+        }
+    }
+
+    private void account(ChangelogState state, long written) {
+        changesWritten.inc(written);
+        writesSaved.inc(Math.max(0, state.updates - written));
+        state.updates = 0;
+    }
+
+    // ---------------------------------------------------------------- restore
+
+    /**
+     * After the states were declared: table states restored from a Flink checkpoint go to the
+     * states that now declare them (into their table, or into Flink's state when the state is no
+     * longer kept in a table, e.g. now with a TTL); values of table states that a checkpoint kept
+     * in Flink's state move into the table.
      */
     private void adoptFlinkRestoredState() throws Exception {
         for (Map.Entry<String, DataOutputSerializer> restored : restoredTables.entrySet()) {
             ChangelogState state = states.get(restored.getKey());
             if (!(state instanceof ChangelogValueState)) {
                 LOG.warn(
-                        "Dropping state '{}' of the checkpoint: the function declares no value"
+                        "Dropping state '{}' of the checkpoint: operator '{}' declares no value"
                                 + " state of that name",
-                        restored.getKey());
+                        restored.getKey(),
+                        scope);
                 continue;
             }
             ChangelogValueState<K, ?> value = (ChangelogValueState<K, ?>) state;
@@ -240,91 +437,46 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
             if (table == null) {
                 target.forEach(
                         (key, v) -> {
-                            setCurrentKey(key);
+                            host.setCurrentKey(key);
                             value.restoreDecoded(v);
                         });
             }
         }
         restoredTables = null;
-        KeyedStateBackend<K> backend = getKeyedStateBackend();
+        KeyedStateBackend<K> backend = host.keyedStateBackend();
         for (ChangelogValueState<K, ?> state : tableStates()) {
             List<K> keys = new ArrayList<>();
             backend.getKeys(state.name, VoidNamespace.INSTANCE)
                     .forEach(key -> keys.add(keySerializer.copy(key)));
             for (K key : keys) {
-                setCurrentKey(key);
+                host.setCurrentKey(key);
                 state.moveCurrentKeyToTable();
             }
         }
     }
 
-    @Override
-    @SuppressWarnings("unchecked")
-    public void open() throws Exception {
-        CheckpointSettings.check(
-                getContainingTask().getJobConfiguration(),
-                settings.guarantee(),
-                settings.transactionTimeout());
-        states = new LinkedHashMap<>();
-        keySerializer = (TypeSerializer<K>) getKeyedStateBackend().getKeySerializer();
-        buffer = new DataOutputSerializer(64);
-        checkpointOutput =
-                new Collector<>() {
-                    @Override
-                    public void collect(OUT record) {
-                        output.collect(new StreamRecord<>(record));
-                    }
-
-                    @Override
-                    public void close() {}
-                };
-        writeRecord = new StreamRecord<>(null);
-        maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
-        keyGroupRange =
-                KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
-                        maxParallelism,
-                        getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
-                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
-        if (getKeyedStateBackend() instanceof AbstractKeyedStateBackend) {
-            keyContext = (AbstractKeyedStateBackend<K>) getKeyedStateBackend();
-        }
-        var group = getMetricGroup().addGroup("fkk").addGroup("changelog");
-        changesWritten = group.counter("changesWritten");
-        writesSaved = group.counter("writesSaved");
-        restoredRecords = group.counter("restoredRecords");
-        group.gauge("restoreMillis", () -> restoreMillis);
-        ttlTimers =
-                getInternalTimerService(
-                        "fkk-changelog-ttl", VoidNamespaceSerializer.INSTANCE, new TtlTrigger());
-        ((ChangelogFunction<K, IN, OUT>) userFunction).attach(new Context());
-        super.open();
-        RawKeyedStateTimers.check(getKeyedStateBackend(), "Changelog state");
-        if (restoredFromFlink) {
-            adoptFlinkRestoredState();
-        } else {
-            restoreFromKafka();
-        }
-    }
-
     private void restoreFromKafka() throws Exception {
-        if (states.isEmpty()) {
-            return;
-        }
+        restoredTables = null;
         // Once this job's writer owns the changelog, nothing else commits: every subtask reads
         // the same, final commit.
         PositionsTopic.Snapshot positions =
                 PositionsTopic.awaitOwner(
-                        connection,
+                        settings.connection(),
                         settings.positionsTopic(),
-                        getRuntimeContext().getJobInfo().getJobId().toString(),
+                        host.runtimeContext().getJobInfo().getJobId().toString(),
                         ChangelogSettings.OWNER_TIMEOUT);
         long start = System.nanoTime();
-        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        int subtask = host.runtimeContext().getTaskInfo().getIndexOfThisSubtask();
         KeyGroupRange range = keyGroupRange;
         ChangelogState[] declared = states.values().toArray(new ChangelogState[0]);
         ChangelogRestorer restorer =
-                new ChangelogRestorer(connection, topic, partitions, maxParallelism, range);
-        if (tableStates().size() == states.size()) {
+                new ChangelogRestorer(
+                        settings.connection(),
+                        settings.changelogTopic(),
+                        settings.changelogPartitions(),
+                        maxParallelism,
+                        range);
+        if (declared.length > 0 && tableStates().size() == declared.length) {
             restorer.inPartitionOrder(); // no heap state maps to fill one at a time
         }
         // Keys and values are decoded on the restorer's fetch threads (with serializer copies);
@@ -335,12 +487,18 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                 restorer.<Restored<K>>restore(
                         () -> decoder(declared),
                         restored -> {
+                            if (restored.state == null) { // a state not declared yet
+                                undeclared
+                                        .computeIfAbsent(restored.name, n -> new ArrayList<>())
+                                        .add(restored.record);
+                                return;
+                            }
                             // the key's hash is left to the state map
                             if (keyContext != null) {
                                 keyContext.setCurrentKeyAndKeyGroup(
                                         restored.key, restored.keyGroup);
                             } else {
-                                setCurrentKey(restored.key);
+                                host.setCurrentKey(restored.key);
                             }
                             restored.state.restoreDecoded(restored.decoded);
                         },
@@ -359,11 +517,32 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
             listener.onRestored(subtask, read, restoreMillis);
         }
         LOG.info(
-                "Restored {} changelog records of key groups {} from '{}' in {} ms",
+                "Restored {} changelog records of operator '{}', key groups {}, from '{}' in {} ms",
                 read,
+                scope,
                 range,
-                topic,
+                settings.changelogTopic(),
                 restoreMillis);
+    }
+
+    /** Applies the restored records of a state declared after the restore. */
+    private void applyUndeclared(ChangelogState state) throws Exception {
+        List<byte[][]> records = undeclared.remove(state.changelogName);
+        if (records == null) {
+            return;
+        }
+        Object current = host.getCurrentKey();
+        Object decoding = state.newDecoding();
+        DataInputDeserializer keyInput = new DataInputDeserializer();
+        for (byte[][] record : records) {
+            int[] bounds = ChangelogKeys.userKeyBounds(record[0]);
+            keyInput.setBuffer(record[0], bounds[0], bounds[1] - bounds[0]);
+            host.setCurrentKey(keySerializer.deserialize(keyInput));
+            state.restoreDecoded(state.decode(decoding, record[0], bounds[1], record[1]));
+        }
+        if (current != null) {
+            host.setCurrentKey(current);
+        }
     }
 
     /**
@@ -380,7 +559,33 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         return (recordKey, value) -> {
             int index = stateOf(recordKey, declared);
             if (index < 0) {
-                return null; // a state this function no longer declares
+                if (!ChangelogKeys.hasNamePrefix(recordKey, scopeBytes)) {
+                    return null; // another operator's
+                }
+                for (ChangelogState state : declared) {
+                    if (state.isOtherVersion(recordKey)) {
+                        throw new SuppressRestartsException(
+                                new IllegalStateException(
+                                        String.format(
+                                                "State '%s' of operator '%s' is declared %s a"
+                                                        + " TTL, but the changelog holds it %s"
+                                                        + " one: give the state with the changed"
+                                                        + " TTL another name, or start a new"
+                                                        + " changelog topic",
+                                                state.name,
+                                                scope,
+                                                state.changelogName.endsWith(
+                                                                ChangelogValueState.TTL_SUFFIX)
+                                                        ? "with"
+                                                        : "without",
+                                                state.changelogName.endsWith(
+                                                                ChangelogValueState.TTL_SUFFIX)
+                                                        ? "without"
+                                                        : "with")));
+                    }
+                }
+                return new Restored<>(
+                        ChangelogKeys.stateName(recordKey), new byte[][] {recordKey, value});
             }
             ChangelogState state = declared[index];
             int[] bounds = ChangelogKeys.userKeyBounds(recordKey);
@@ -447,7 +652,7 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                                                 + " re-created, truncated or written by something"
                                                 + " else). Restore both topics, or delete both"
                                                 + " to start over",
-                                        topic,
+                                        settings.changelogTopic(),
                                         partition.partition(),
                                         problem,
                                         settings.positionsTopic(),
@@ -489,18 +694,34 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         return at;
     }
 
-    /** A changelog record decoded on the restore's fetch thread. */
+    /**
+     * A changelog record decoded on the restore's fetch thread: for a declared state, or (state
+     * null) the raw record of one not declared yet.
+     */
     private static final class Restored<K> {
         final ChangelogState state;
         final K key;
         final int keyGroup;
         final Object decoded;
+        final String name;
+        final byte[][] record;
 
         Restored(ChangelogState state, K key, int keyGroup, Object decoded) {
             this.state = state;
             this.key = key;
             this.keyGroup = keyGroup;
             this.decoded = decoded;
+            this.name = null;
+            this.record = null;
+        }
+
+        Restored(String name, byte[][] record) {
+            this.state = null;
+            this.key = null;
+            this.keyGroup = -1;
+            this.decoded = null;
+            this.name = name;
+            this.record = record;
         }
     }
 
@@ -517,92 +738,10 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         return -1;
     }
 
-    @Override
-    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
-        flush();
-        super.prepareSnapshotPreBarrier(checkpointId);
-    }
-
-    @Override
-    public void finish() throws Exception {
-        flush();
-        super.finish();
-    }
-
-    /**
-     * Writes each changed key's latest values and runs {@link ChangelogFunction#onCheckpoint} for
-     * it, one key at a time: one {@code setCurrentKey} per key, and the function reads the values
-     * just written without a second state lookup. Changes {@code onCheckpoint} makes are written in
-     * the same checkpoint.
-     */
-    @SuppressWarnings("unchecked")
-    private void flush() throws Exception {
-        List<ChangelogState> dirty = new ArrayList<>(states.size());
-        for (ChangelogState state : states.values()) {
-            if (state.isDirty()) {
-                dirty.add(state);
-            }
-        }
-        if (dirty.isEmpty()) {
-            return;
-        }
-        int n = dirty.size();
-        Set<Object>[] changed = new Set[n];
-        long[] writesBefore = new long[n];
-        for (int i = 0; i < n; i++) {
-            changed[i] = dirty.get(i).takeChangedKeys();
-            writesBefore[i] = dirty.get(i).writes;
-        }
-        Set<Object> keys = changed[0];
-        if (n > 1) {
-            keys = new LinkedHashSet<>();
-            for (Set<Object> c : changed) {
-                keys.addAll(c);
-            }
-        }
-        ChangelogFunction<K, IN, OUT> function = (ChangelogFunction<K, IN, OUT>) userFunction;
-        for (Object key : keys) {
-            setCurrentKey(key);
-            for (int i = 0; i < n; i++) {
-                if (n == 1 || changed[i].contains(key)) {
-                    dirty.get(i).flushCurrentKey(key);
-                }
-            }
-            function.onCheckpoint((K) key, checkpointOutput);
-            for (int i = 0; i < n; i++) {
-                dirty.get(i).endKey();
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            ChangelogState state = dirty.get(i);
-            account(state, state.writes - writesBefore[i]);
-            state.endFlush();
-        }
-        // State that onCheckpoint itself changed belongs to this checkpoint as well (Flink's
-        // snapshot, taken right after, holds it): write it now, without calling onCheckpoint again.
-        for (ChangelogState state : states.values()) {
-            if (!state.isDirty()) {
-                continue;
-            }
-            long before = state.writes;
-            for (Object key : state.takeChangedKeys()) {
-                setCurrentKey(key);
-                state.flushCurrentKey(key);
-                state.endKey();
-            }
-            account(state, state.writes - before);
-            state.endFlush();
-        }
-    }
-
-    private void account(ChangelogState state, long written) {
-        changesWritten.inc(written);
-        writesSaved.inc(Math.max(0, state.updates - written));
-        state.updates = 0;
-    }
+    // ---------------------------------------------------------------- for the states
 
     long now() {
-        return getProcessingTimeService().getCurrentProcessingTime();
+        return host.currentProcessingTime();
     }
 
     void registerTtlTimer(long time) {
@@ -633,7 +772,7 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
 
     /** Whether state lives in Flink's heap backend (where a table holds it more compactly). */
     boolean hasHeapBackend() {
-        return getKeyedStateBackend() instanceof HeapKeyedStateBackend;
+        return host.keyedStateBackend() instanceof HeapKeyedStateBackend;
     }
 
     /**
@@ -643,6 +782,7 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
      */
     StringValueTable newTable(TypeSerializer<?> serializer) {
         int first = keyGroupRange.getStartKeyGroup();
+        int partitions = settings.changelogPartitions();
         int firstPartition = ChangelogKeys.partitionOf(first, maxParallelism, partitions);
         int[] segmentOf = new int[keyGroupRange.getNumberOfKeyGroups()];
         for (int i = 0; i < segmentOf.length; i++) {
@@ -664,12 +804,17 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
 
     /** The current key, when {@link #hasStringKeys()}. */
     String currentStringKey() {
-        return (String) getCurrentKey();
+        return (String) host.getCurrentKey();
     }
 
     @SuppressWarnings("unchecked")
     K currentKeyCopy() {
-        return keySerializer.copy((K) getCurrentKey());
+        return keySerializer.copy((K) host.getCurrentKey());
+    }
+
+    /** Sets {@code key} as the operator's current key (a key a state's flush is about). */
+    void setCurrentKey(Object key) {
+        host.setCurrentKey(key);
     }
 
     <T> byte[] serializeValue(TypeSerializer<T> serializer, T value) throws IOException {
@@ -680,8 +825,9 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
         byte[] keyBytes = ChangelogState.serialize(keySerializer, key, buffer);
         int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(key, maxParallelism);
         KafkaWrite write = new KafkaWrite();
-        write.topic = topic;
-        write.partition = ChangelogKeys.partitionOf(keyGroup, maxParallelism, partitions);
+        write.topic = settings.changelogTopic();
+        write.partition =
+                ChangelogKeys.partitionOf(keyGroup, maxParallelism, settings.changelogPartitions());
         write.key = ChangelogKeys.recordKey(keyGroup, prefix, keyBytes, mapKey);
         write.value = value;
         int bytes = write.key.length + (value == null ? 0 : value.length);
@@ -695,103 +841,24 @@ public final class ChangelogOperator<K, IN, OUT> extends KeyedProcessOperator<K,
                                     + " more than the changelog writer sends (max.request.size less"
                                     + " %d): keep keys and state values smaller, or raise"
                                     + " max.request.size on the connection and max.message.bytes"
-                                    + " of topic '%s'",
-                            ChangelogKeys.stateName(write.key),
+                                    + " of topic '%s' (operator '%s')",
+                            declaredName(ChangelogKeys.stateName(write.key)),
                             bytes,
                             write.key.length,
                             value == null ? 0 : value.length,
                             RECORD_FRAMING,
-                            topic));
+                            settings.changelogTopic(),
+                            scope));
         }
-        output.collect(writesTag, writeRecord.replace(write));
+        host.write(write);
     }
 
-    /** What {@link ChangelogFunction} uses to create its state handles. */
-    private final class Context implements ChangelogFunction.ChangelogContext {
-
-        private void register(ChangelogState state) {
-            if (states.putIfAbsent(state.name, state) != null) {
-                throw new IllegalStateException(
-                        "Changelog state '" + state.name + "' is declared twice");
-            }
-        }
-
-        @Override
-        public <T> ValueState<T> value(
-                String name,
-                ValueState<T> flinkState,
-                TypeSerializer<T> serializer,
-                Duration ttl,
-                ValueState<Long> lastUpdate) {
-            ChangelogValueState<K, T> state =
-                    new ChangelogValueState<>(
-                            name,
-                            flinkState,
-                            serializer,
-                            ChangelogOperator.this,
-                            ttl == null ? 0 : ttl.toMillis(),
-                            lastUpdate);
-            register(state);
-            return state;
-        }
-
-        @Override
-        public <UK, UV> MapState<UK, UV> map(
-                String name,
-                MapState<UK, UV> flinkState,
-                TypeSerializer<UK> keySerializer,
-                TypeSerializer<UV> valueSerializer) {
-            ChangelogMapState<K, UK, UV> state =
-                    new ChangelogMapState<>(
-                            name,
-                            flinkState,
-                            keySerializer,
-                            valueSerializer,
-                            ChangelogOperator.this);
-            register(state);
-            return state;
-        }
-
-        @Override
-        public void deadLetter(byte[] key, byte[] value, Throwable reason) {
-            if (deadLetterTopic == null) {
-                throw new IllegalStateException(
-                        "deadLetter(...) needs a dead-letter topic: give the source"
-                                + " ErrorPolicy.deadLetter(topic)",
-                        reason);
-            }
-            DeadLetter letter = new DeadLetter();
-            letter.key = key;
-            letter.value = value;
-            letter.setFailure(Stage.PROCESS, reason);
-            output.collect(
-                    writesTag, new StreamRecord<>(KafkaWrite.deadLetter(deadLetterTopic, letter)));
-        }
-
-        @Override
-        public ChangelogCounter counter(String name, ValueState<Long> flinkState) {
-            ValueState<Long> value = value(name, flinkState, LongSerializer.INSTANCE, null, null);
-            return new ChangelogCounter() {
-                @Override
-                public long add(long delta) throws Exception {
-                    Long current = value.value();
-                    long next = Math.addExact(current == null ? 0 : current, delta);
-                    value.update(next);
-                    return next;
-                }
-
-                @Override
-                public long get() throws Exception {
-                    Long current = value.value();
-                    return current == null ? 0 : current;
-                }
-
-                @Override
-                public void clear() {
-                    value.clear();
-                }
-            };
-        }
+    /** A state's declared name from its changelog name ({@code <uid>/<name>[@ttl]}). */
+    private String declaredName(String changelogName) {
+        String name = changelogName.substring(scope.length() + 1);
+        return name.endsWith(ChangelogValueState.TTL_SUFFIX)
+                ? name.substring(0, name.length() - ChangelogValueState.TTL_SUFFIX.length())
+                : name;
     }
 
     /** For tests: names of the declared states. */

@@ -1,0 +1,211 @@
+package io.github.flinkkafkakit.state.internal;
+
+import io.github.flinkkafkakit.core.errors.DeadLetter;
+import io.github.flinkkafkakit.state.RestoreListener;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.metrics.groups.OperatorMetricGroup;
+import org.apache.flink.runtime.state.DefaultKeyedStateStore;
+import org.apache.flink.runtime.state.KeyedStateBackend;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.InternalTimerService;
+import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
+import org.apache.flink.streaming.api.operators.Triggerable;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+
+import java.io.Serializable;
+
+/**
+ * What makes one of Flink's keyed operators Kafka-backed: the kit's operators (a subclass of {@code
+ * KeyedProcessOperator}, {@code KeyedCoProcessOperator}, …) each own one and forward their
+ * lifecycle to it. It installs the {@link ChangelogKeyedStateStore} the operator's function gets
+ * its state from, logs the operator's timers ({@link ChangelogTimers}), and runs the {@link
+ * ChangelogStates}: restore at open, flush before each barrier, raw keyed state at snapshots.
+ *
+ * <p>This is the one place the kit reaches into Flink's operator internals: replacing the keyed
+ * state store of the operator's {@code StreamingRuntimeContext} before the function opens, and
+ * wrapping the operator's internal timer services. {@code KafkaStateSupportTest} pins both.
+ *
+ * @param <K> the key type
+ */
+@Internal
+public final class KafkaStateSupport<K> implements StateHost<K>, Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Flink's own {@code getInternalTimerService} of the operator. */
+    @FunctionalInterface
+    public interface FlinkTimers<K> {
+        <N> InternalTimerService<N> get(
+                String name, TypeSerializer<N> namespaceSerializer, Triggerable<K, N> triggerable);
+    }
+
+    private final ChangelogSettings settings;
+    private final String uid;
+    private final OutputTag<KafkaWrite> writesTag;
+
+    /** The dead-letter topic of the job's sources, or null. */
+    private final String deadLetterTopic;
+
+    private final RestoreListener listener;
+
+    /** Set when the job's changelog writer exists (the job was completed with its writer). */
+    private boolean writerAttached;
+
+    private transient AbstractStreamOperator<?> operator;
+    private transient FlinkTimers<K> flinkTimers;
+    private transient WriteOutput writes;
+    private transient ChangelogStates<K> states;
+    private transient ChangelogTimers<K> timers;
+
+    /** Emits to the operator's side output to the writer. */
+    @FunctionalInterface
+    public interface WriteOutput {
+        void emit(OutputTag<KafkaWrite> tag, StreamRecord<KafkaWrite> record);
+    }
+
+    public KafkaStateSupport(
+            ChangelogSettings settings,
+            String uid,
+            OutputTag<KafkaWrite> writesTag,
+            String deadLetterTopic,
+            RestoreListener listener) {
+        this.settings = settings;
+        this.uid = uid;
+        this.writesTag = writesTag;
+        this.deadLetterTopic = deadLetterTopic;
+        this.listener = listener;
+    }
+
+    /** The job was completed with its changelog writer. */
+    public void writerAttached() {
+        this.writerAttached = true;
+    }
+
+    public String uid() {
+        return uid;
+    }
+
+    /** From the operator's {@code initializeState}, after Flink's. */
+    public void initializeState(
+            AbstractStreamOperator<?> operator,
+            StateInitializationContext context,
+            FlinkTimers<K> flinkTimers,
+            WriteOutput writes)
+            throws Exception {
+        this.operator = operator;
+        this.flinkTimers = flinkTimers;
+        this.writes = writes;
+        this.states = new ChangelogStates<>(this, settings, uid, listener);
+        this.timers = new ChangelogTimers<>(states, this);
+        states.initializeState(context);
+    }
+
+    /** From the operator's {@code open}, before its function opens. */
+    public void beforeOpen() {
+        if (!writerAttached) {
+            throw new org.apache.flink.runtime.execution.SuppressRestartsException(
+                    new IllegalStateException(
+                            "Kafka-backed operator '"
+                                    + uid
+                                    + "' runs in a job without its changelog writer: complete the"
+                                    + " job with KafkaStateJob.execute(...) or attach() before"
+                                    + " env.execute(...)"));
+        }
+        states.open();
+        StreamingRuntimeContext context = operator.getRuntimeContext();
+        context.setKeyedStateStore(
+                new ChangelogKeyedStateStore(
+                        new DefaultKeyedStateStore(
+                                operator.getKeyedStateBackend(), context::createSerializer),
+                        states,
+                        context::createSerializer,
+                        uid));
+    }
+
+    /** From the operator's {@code open}, after it and its function opened. */
+    public void afterOpen() throws Exception {
+        states.restore();
+        timers.restored();
+    }
+
+    /** From the operator's {@code prepareSnapshotPreBarrier} and {@code finish}. */
+    public void flush(ChangelogStates.FlushListener listener) throws Exception {
+        states.flush(listener);
+    }
+
+    /** From the operator's {@code snapshotState}, after Flink's. */
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        states.snapshotState(context);
+    }
+
+    /**
+     * From the operator's {@code getInternalTimerService}: the timer service its function uses,
+     * whose timers are logged to the changelog (and restored from it).
+     */
+    public <N> InternalTimerService<N> timerService(
+            String name, TypeSerializer<N> namespaceSerializer, Triggerable<K, N> triggerable) {
+        return timers.service(name, namespaceSerializer, triggerable);
+    }
+
+    /** Sends a dead letter through the changelog writer. */
+    public void deadLetter(DeadLetter letter) {
+        if (deadLetterTopic == null) {
+            throw new IllegalStateException(
+                    "deadLetter(...) needs a dead-letter topic: give the source"
+                            + " ErrorPolicy.deadLetter(topic)");
+        }
+        write(KafkaWrite.deadLetter(deadLetterTopic, letter));
+    }
+
+    public boolean isRestoredFromFlink() {
+        return states.isRestoredFromFlink();
+    }
+
+    // ---------------------------------------------------------------- StateHost
+
+    @Override
+    public KeyedStateBackend<K> keyedStateBackend() {
+        return operator.getKeyedStateBackend();
+    }
+
+    @Override
+    public void setCurrentKey(Object key) {
+        operator.setCurrentKey(key);
+    }
+
+    @Override
+    public Object getCurrentKey() {
+        return operator.getCurrentKey();
+    }
+
+    @Override
+    public StreamingRuntimeContext runtimeContext() {
+        return operator.getRuntimeContext();
+    }
+
+    @Override
+    public OperatorMetricGroup metricGroup() {
+        return operator.getMetricGroup();
+    }
+
+    @Override
+    public long currentProcessingTime() {
+        return operator.getProcessingTimeService().getCurrentProcessingTime();
+    }
+
+    @Override
+    public <N> InternalTimerService<N> flinkTimerService(
+            String name, TypeSerializer<N> namespaceSerializer, Triggerable<K, N> triggerable) {
+        return flinkTimers.get(name, namespaceSerializer, triggerable);
+    }
+
+    @Override
+    public void write(KafkaWrite write) {
+        writes.emit(writesTag, new StreamRecord<>(write));
+    }
+}
