@@ -39,6 +39,7 @@ import java.util.List;
         subcommands = {
             CountExample.class,
             StatefulTotalExample.class,
+            EnrichExample.class,
             LogAnalyticsExample.class,
             PageViewsExample.class,
             CommandLine.HelpCommand.class
