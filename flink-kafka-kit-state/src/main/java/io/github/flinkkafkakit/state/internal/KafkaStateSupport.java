@@ -28,7 +28,8 @@ import java.io.Serializable;
  *
  * <p>This is the one place the kit reaches into Flink's operator internals: replacing the keyed
  * state store of the operator's {@code StreamingRuntimeContext} before the function opens, and
- * wrapping the operator's internal timer services. {@code KafkaStateSupportTest} pins both.
+ * wrapping the operator's internal timer services. {@code KafkaStateJobITCase} pins both (every
+ * kind of state, and timers, back from Kafka alone).
  *
  * @param <K> the key type
  */
