@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 class CommandLineValidationTest {
 
     private static final List<String> EXAMPLES =
-            List.of("count", "stateful-total", "log-analytics", "page-views");
+            List.of("count", "stateful-total", "enrich", "log-analytics", "page-views");
 
     @TempDir static Path dir;
 
@@ -151,7 +151,7 @@ class CommandLineValidationTest {
                         List.of(),
                         List.of(
                                 "unknown example 'nope' (expected one of: count, stateful-total,"
-                                        + " log-analytics, page-views)")));
+                                        + " enrich, log-analytics, page-views)")));
         cases.add(Arguments.of("", List.of(), List.of("Missing example name, e.g. 'count'")));
         cases.add(
                 Arguments.of(
