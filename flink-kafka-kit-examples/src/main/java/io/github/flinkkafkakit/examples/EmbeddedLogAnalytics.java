@@ -13,7 +13,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -78,7 +80,10 @@ final class EmbeddedLogAnalytics {
 
     private Expected writeSampleLogs(KafkaTestClient kafka, String topic) {
         Random random = new Random(5);
-        Instant base = Instant.parse("2026-11-24T10:00:00Z");
+        Instant base =
+                Instant.now()
+                        .truncatedTo(ChronoUnit.HOURS)
+                        .minus(Duration.ofHours(2)); // recent: see EnrichData
         Map<String, long[]> windows = new TreeMap<>();
         long malformed = 0;
         String[] levels = {"INFO", "INFO", "INFO", "WARN", "ERROR"};

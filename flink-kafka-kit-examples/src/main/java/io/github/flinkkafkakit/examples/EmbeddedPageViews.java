@@ -13,7 +13,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -111,7 +113,11 @@ final class EmbeddedPageViews {
     /** Writes the views and returns the expected count per "page|window start". */
     private Map<String, Long> writeViews(KafkaTestClient kafka, String topic) {
         SampleData data = new SampleData(200, 1.0, 11);
-        long base = Instant.parse("2026-11-24T10:00:00Z").toEpochMilli();
+        long base =
+                Instant.now()
+                        .truncatedTo(ChronoUnit.HOURS)
+                        .minus(Duration.ofHours(2))
+                        .toEpochMilli(); // recent: see EnrichData
         long window = PageViewsExample.WINDOW.toMillis();
         long slide = PageViewsExample.SLIDE.toMillis();
         Map<String, Long> expected = new TreeMap<>();

@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -51,7 +53,10 @@ final class EnrichData {
     /** Malformed records generated: each must be a dead letter. */
     private long malformed;
 
-    private long nextTime = Instant.parse("2026-11-24T10:00:00Z").toEpochMilli();
+    // Recent: output records carry their event time, and the broker deletes records older than
+    // its retention (7 days by default) once their segment rolls, which an old time makes happen.
+    private long nextTime =
+            Instant.now().truncatedTo(ChronoUnit.HOURS).minus(Duration.ofHours(2)).toEpochMilli();
     private int batches;
 
     EnrichData(long seed) {
