@@ -19,6 +19,8 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.runtime.state.ttl.TtlStateFactory;
+import org.apache.flink.runtime.state.ttl.TtlValue;
 
 /**
  * The keyed state store a function on a Kafka-backed operator gets from {@code
@@ -27,8 +29,9 @@ import org.apache.flink.api.common.typeutils.base.LongSerializer;
  * their latest values to the changelog at each checkpoint barrier.
  *
  * <ul>
- *   <li>{@code ValueState}, {@code MapState}, {@code ListState}: Flink's state with change tracking
- *       ({@link ChangelogValueState}, {@link ChangelogMapState}, {@link ChangelogListState});
+ *   <li>{@code ValueState}: layers stacked on a store, see {@link #getState}; {@code MapState},
+ *       {@code ListState}: Flink's state with change tracking ({@link ChangelogMapState}, {@link
+ *       ChangelogListState});
  *   <li>{@code ReducingState}, {@code AggregatingState}: a tracked value state of the reduced value
  *       or the accumulator (its serializer is the descriptor's), which the changelog can hold;
  *   <li>TTL ({@code StateTtlConfig}) on value, reducing and aggregating states: kept by the kit
@@ -77,24 +80,79 @@ public final class ChangelogKeyedStateStore implements KeyedStateStore {
         return value(descriptor.getName(), descriptor.getSerializer(), descriptor.getTtlConfig());
     }
 
-    /** A tracked value state named {@code name} (the kit keeps a TTL itself). */
+    /**
+     * A Kafka-backed value state named {@code name}, stacked from its layers: the store (the kit's
+     * table for String keys on the heap backend, else Flink's state), the change layer above it
+     * (write-behind for String keys on other backends, else change tracking), and the TTL layer on
+     * top when the descriptor has one (then the store holds each value with its last update).
+     */
+    @SuppressWarnings("unchecked")
     private <T> ValueState<T> value(String name, TypeSerializer<T> serializer, StateTtlConfig ttl) {
         try {
-            ValueState<T> inner = flink.getState(new ValueStateDescriptor<>(name, serializer));
-            if (!ttl.isEnabled()) {
-                return states.value(name, inner, serializer, null, false, null);
+            StateRegistry<?> registry = states.registry();
+            if (ttl.isEnabled()) {
+                TypeSerializer<TtlValue<T>> stamped =
+                        new TtlStateFactory.TtlSerializer<>(LongSerializer.INSTANCE, serializer);
+                LoggedValueState<?, TtlValue<T>> inner =
+                        registry.register(
+                                new TrackedValueState<>(
+                                        name,
+                                        registry.changelogName(name, true),
+                                        registry.changelogName(name, false),
+                                        new FlinkValueStore<>(
+                                                flink.getState(
+                                                        new ValueStateDescriptor<>(name, stamped))),
+                                        stamped,
+                                        states.context()));
+                if (inner.hook() instanceof TtlValueState) {
+                    return (TtlValueState<T>) inner.hook(); // declared before
+                }
+                TtlValueState<T> state =
+                        new TtlValueState<>(
+                                inner,
+                                serializer,
+                                states.ttlTimers(),
+                                ttl.getTimeToLive().toMillis(),
+                                ttl.getUpdateType() == StateTtlConfig.UpdateType.OnReadAndWrite);
+                inner.setHook(state);
+                states.ttlTimers().add(state);
+                return state;
             }
-            ValueState<Long> lastUpdate =
-                    flink.getState(
-                            new ValueStateDescriptor<>(
-                                    RESERVED_PREFIX + "_ttl_" + name, LongSerializer.INSTANCE));
-            return states.value(
-                    name,
-                    inner,
-                    serializer,
-                    ttl.getTimeToLive(),
-                    ttl.getUpdateType() == StateTtlConfig.UpdateType.OnReadAndWrite,
-                    lastUpdate);
+            ValueState<T> flinkState = flink.getState(new ValueStateDescriptor<>(name, serializer));
+            String changelogName = registry.changelogName(name, false);
+            String ttlName = registry.changelogName(name, true);
+            ChangeContext<?> context = states.context();
+            if (!context.hasStringKeys()) {
+                return registry.register(
+                        new TrackedValueState<>(
+                                name,
+                                changelogName,
+                                ttlName,
+                                new FlinkValueStore<>(flinkState),
+                                serializer,
+                                context));
+            }
+            if (states.runtime().isHeapBackend()) {
+                return registry.register(
+                        new TrackedValueState<>(
+                                name,
+                                changelogName,
+                                ttlName,
+                                new TableValueStore<>(
+                                        states.tables().newTable(serializer),
+                                        flinkState,
+                                        states.runtime()),
+                                serializer,
+                                context));
+            }
+            return registry.register(
+                    new WriteBehindValueState<>(
+                            name,
+                            changelogName,
+                            ttlName,
+                            new FlinkValueStore<>(flinkState),
+                            serializer,
+                            context));
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -107,8 +165,15 @@ public final class ChangelogKeyedStateStore implements KeyedStateStore {
         checkName(descriptor);
         refuseTtl(descriptor, "ListState");
         try {
-            ListState<T> inner = flink.getListState(descriptor);
-            return states.list(descriptor.getName(), inner, descriptor.getElementSerializer());
+            String name = descriptor.getName();
+            return states.registry()
+                    .register(
+                            new ChangelogListState<>(
+                                    name,
+                                    states.registry().changelogName(name, false),
+                                    flink.getListState(descriptor),
+                                    descriptor.getElementSerializer(),
+                                    states.context()));
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -122,12 +187,16 @@ public final class ChangelogKeyedStateStore implements KeyedStateStore {
         checkName(descriptor);
         refuseTtl(descriptor, "MapState");
         try {
-            MapState<UK, UV> inner = flink.getMapState(descriptor);
-            return states.map(
-                    descriptor.getName(),
-                    inner,
-                    descriptor.getKeySerializer(),
-                    descriptor.getValueSerializer());
+            String name = descriptor.getName();
+            return states.registry()
+                    .register(
+                            new ChangelogMapState<>(
+                                    name,
+                                    states.registry().changelogName(name, false),
+                                    flink.getMapState(descriptor),
+                                    descriptor.getKeySerializer(),
+                                    descriptor.getValueSerializer(),
+                                    states.context()));
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {

@@ -19,7 +19,7 @@ final class ChangelogListState<K, T> extends ChangelogState implements ListState
 
     private final ListState<T> inner;
     private final ListSerializer<T> listSerializer;
-    private final ChangelogStates<K> operator;
+    private final ChangeContext<K> context;
     private Set<Object> dirty;
     private Set<Object> flushing;
 
@@ -28,18 +28,18 @@ final class ChangelogListState<K, T> extends ChangelogState implements ListState
             String changelogName,
             ListState<T> inner,
             TypeSerializer<T> elementSerializer,
-            ChangelogStates<K> operator) {
+            ChangeContext<K> context) {
         super(name, changelogName);
         this.inner = inner;
         this.listSerializer = new ListSerializer<>(elementSerializer);
-        this.operator = operator;
-        this.dirty = operator.newChangedKeys();
-        this.flushing = operator.newChangedKeys();
+        this.context = context;
+        this.dirty = context.newChangedKeys();
+        this.flushing = context.newChangedKeys();
     }
 
     private void markDirty() {
         updates++;
-        dirty.add(operator.currentKeyCopy());
+        dirty.add(context.currentKeyCopy());
     }
 
     @Override
@@ -92,11 +92,11 @@ final class ChangelogListState<K, T> extends ChangelogState implements ListState
         if (elements != null) {
             elements.forEach(list::add);
         }
-        operator.writeChange(
+        context.write(
                 prefix,
                 (K) key,
                 null,
-                list.isEmpty() ? null : operator.serializeValue(listSerializer, list));
+                list.isEmpty() ? null : context.serialize(listSerializer, list));
         writes++;
     }
 

@@ -20,7 +20,7 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
     private final MapState<UK, UV> inner;
     private final TypeSerializer<UK> mapKeySerializer;
     private final TypeSerializer<UV> valueSerializer;
-    private final ChangelogStates<K> operator;
+    private final ChangeContext<K> context;
 
     /** Changed map keys per key (a clear() marks every map key present). */
     private Map<K, Set<UK>> dirty = new LinkedHashMap<>();
@@ -33,17 +33,17 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
             MapState<UK, UV> inner,
             TypeSerializer<UK> mapKeySerializer,
             TypeSerializer<UV> valueSerializer,
-            ChangelogStates<K> operator) {
+            ChangeContext<K> context) {
         super(name, changelogName);
         this.inner = inner;
         this.mapKeySerializer = mapKeySerializer;
         this.valueSerializer = valueSerializer;
-        this.operator = operator;
+        this.context = context;
     }
 
     private void changed(UK mapKey) {
         updates++;
-        dirty.computeIfAbsent(operator.currentKeyCopy(), k -> new LinkedHashSet<>())
+        dirty.computeIfAbsent(context.currentKeyCopy(), k -> new LinkedHashSet<>())
                 .add(mapKeySerializer.copy(mapKey));
     }
 
@@ -190,11 +190,11 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
     void flushCurrentKey(Object key) throws Exception {
         for (UK mapKey : flushing.get(key)) {
             UV value = inner.get(mapKey);
-            operator.writeChange(
+            context.write(
                     prefix,
                     (K) key,
-                    operator.serializeValue(mapKeySerializer, mapKey),
-                    value == null ? null : operator.serializeValue(valueSerializer, value));
+                    context.serialize(mapKeySerializer, mapKey),
+                    value == null ? null : context.serialize(valueSerializer, value));
             writes++;
         }
     }

@@ -34,23 +34,31 @@ final class ChangelogTimers<K> {
     private static final byte EVENT_TIME = 0;
     private static final byte PROCESSING_TIME = 1;
 
-    private final ChangelogStates<K> states;
-    private final StateHost<K> host;
+    private final StateRegistry<K> registry;
+    private final ChangeContext<K> context;
 
-    ChangelogTimers(ChangelogStates<K> states, StateHost<K> host) {
-        this.states = states;
-        this.host = host;
+    ChangelogTimers(StateRegistry<K> registry, ChangeContext<K> context) {
+        this.registry = registry;
+        this.context = context;
     }
 
     /** A logged timer service named {@code name} (Flink creates it on first request). */
     <N> InternalTimerService<N> service(
             String name, TypeSerializer<N> namespaceSerializer, Triggerable<K, N> triggerable) {
-        TimerLog<K, N> log = new TimerLog<>(STATE_PREFIX + name, states, namespaceSerializer);
+        String stateName = STATE_PREFIX + name;
+        TimerLog<K, N> log =
+                new TimerLog<>(
+                        stateName,
+                        registry.changelogName(stateName, false),
+                        context,
+                        namespaceSerializer);
         InternalTimerService<N> flink =
-                host.flinkTimerService(name, namespaceSerializer, new Firing<>(triggerable, log));
+                context.runtime()
+                        .flinkTimerService(
+                                name, namespaceSerializer, new Firing<>(triggerable, log));
         log.flink = flink;
         try {
-            TimerLog<K, N> registered = states.register(log);
+            TimerLog<K, N> registered = registry.register(log);
             if (registered != log) {
                 return new LoggedService<>(flink, registered);
             }
@@ -59,9 +67,6 @@ final class ChangelogTimers<K> {
         }
         return new LoggedService<>(flink, log);
     }
-
-    /** After the restore: nothing more to do (timers were registered as their records came). */
-    void restored() {}
 
     /** A timer of one service: kind, time and namespace, as the changelog map key holds it. */
     private static byte[] entry(byte kind, long time, byte[] namespace) {
@@ -97,7 +102,7 @@ final class ChangelogTimers<K> {
 
     /** The changelog state of one timer service: which timers of which keys changed. */
     static final class TimerLog<K, N> extends ChangelogState {
-        private final ChangelogStates<K> states;
+        private final ChangeContext<K> context;
         private final TypeSerializer<N> namespaceSerializer;
         private final DataOutputSerializer buffer = new DataOutputSerializer(16);
         InternalTimerService<N> flink;
@@ -107,9 +112,13 @@ final class ChangelogTimers<K> {
 
         private Map<Object, Map<Entry, Boolean>> flushing = new LinkedHashMap<>();
 
-        TimerLog(String name, ChangelogStates<K> states, TypeSerializer<N> namespaceSerializer) {
-            super(name, states.changelogName(name));
-            this.states = states;
+        TimerLog(
+                String name,
+                String changelogName,
+                ChangeContext<K> context,
+                TypeSerializer<N> namespaceSerializer) {
+            super(name, changelogName);
+            this.context = context;
             this.namespaceSerializer = namespaceSerializer;
         }
 
@@ -119,7 +128,7 @@ final class ChangelogTimers<K> {
                 namespaceSerializer.serialize(namespace, buffer);
                 byte[] entry = entry(kind, time, buffer.getCopyOfBuffer());
                 updates++;
-                dirty.computeIfAbsent(states.currentKeyCopy(), k -> new LinkedHashMap<>())
+                dirty.computeIfAbsent(context.currentKeyCopy(), k -> new LinkedHashMap<>())
                         .put(new Entry(entry), registered);
             } catch (IOException e) {
                 throw new IllegalStateException("Cannot log timer of state " + name, e);
@@ -143,7 +152,7 @@ final class ChangelogTimers<K> {
         @SuppressWarnings("unchecked")
         void flushCurrentKey(Object key) throws Exception {
             for (Map.Entry<Entry, Boolean> timer : flushing.get(key).entrySet()) {
-                states.writeChange(
+                context.write(
                         prefix,
                         (K) key,
                         timer.getKey().bytes,

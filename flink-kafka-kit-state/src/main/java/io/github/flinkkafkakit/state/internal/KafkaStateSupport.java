@@ -5,14 +5,10 @@ import io.github.flinkkafkakit.state.RestoreListener;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.metrics.groups.OperatorMetricGroup;
-import org.apache.flink.runtime.state.DefaultKeyedStateStore;
-import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.InternalTimerService;
-import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
 import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
@@ -26,24 +22,15 @@ import java.io.Serializable;
  * its state from, logs the operator's timers ({@link ChangelogTimers}), and runs the {@link
  * ChangelogStates}: restore at open, flush before each barrier, raw keyed state at snapshots.
  *
- * <p>This is the one place the kit reaches into Flink's operator internals: replacing the keyed
- * state store of the operator's {@code StreamingRuntimeContext} before the function opens, and
- * wrapping the operator's internal timer services. {@code KafkaStateJobITCase} pins both (every
- * kind of state, and timers, back from Kafka alone).
+ * <p>It reaches Flink's runtime only through {@link FlinkKeyedRuntime}, which {@code
+ * FlinkKeyedRuntimeTest} pins.
  *
  * @param <K> the key type
  */
 @Internal
-public final class KafkaStateSupport<K> implements StateHost<K>, Serializable {
+public final class KafkaStateSupport<K> implements Serializable {
 
     private static final long serialVersionUID = 1L;
-
-    /** Flink's own {@code getInternalTimerService} of the operator. */
-    @FunctionalInterface
-    public interface FlinkTimers<K> {
-        <N> InternalTimerService<N> get(
-                String name, TypeSerializer<N> namespaceSerializer, Triggerable<K, N> triggerable);
-    }
 
     private final ChangelogSettings settings;
     private final String uid;
@@ -57,9 +44,7 @@ public final class KafkaStateSupport<K> implements StateHost<K>, Serializable {
     /** Set when the job's changelog writer exists (the job was completed with its writer). */
     private boolean writerAttached;
 
-    private transient AbstractStreamOperator<?> operator;
-    private transient FlinkTimers<K> flinkTimers;
-    private transient WriteOutput writes;
+    private transient FlinkKeyedRuntime<K> runtime;
     private transient ChangelogStates<K> states;
     private transient ChangelogTimers<K> timers;
 
@@ -95,14 +80,15 @@ public final class KafkaStateSupport<K> implements StateHost<K>, Serializable {
     public void initializeState(
             AbstractStreamOperator<?> operator,
             StateInitializationContext context,
-            FlinkTimers<K> flinkTimers,
+            FlinkKeyedRuntime.FlinkTimers<K> flinkTimers,
             WriteOutput writes)
             throws Exception {
-        this.operator = operator;
-        this.flinkTimers = flinkTimers;
-        this.writes = writes;
-        this.states = new ChangelogStates<>(this, settings, uid, listener);
-        this.timers = new ChangelogTimers<>(states, this);
+        this.runtime =
+                new FlinkKeyedRuntime<>(
+                        operator,
+                        flinkTimers,
+                        write -> writes.emit(writesTag, new StreamRecord<>(write)));
+        this.states = new ChangelogStates<>(runtime, settings, uid, listener);
         states.initializeState(context);
     }
 
@@ -118,20 +104,15 @@ public final class KafkaStateSupport<K> implements StateHost<K>, Serializable {
                                     + " env.execute(...)"));
         }
         states.open();
-        StreamingRuntimeContext context = operator.getRuntimeContext();
-        context.setKeyedStateStore(
-                new ChangelogKeyedStateStore(
-                        new DefaultKeyedStateStore(
-                                operator.getKeyedStateBackend(), context::createSerializer),
-                        states,
-                        context::createSerializer,
-                        uid));
+        timers = new ChangelogTimers<>(states.registry(), states.context());
+        runtime.installKeyedStateStore(
+                (flink, serializers) ->
+                        new ChangelogKeyedStateStore(flink, states, serializers, uid));
     }
 
     /** From the operator's {@code open}, after it and its function opened. */
     public void afterOpen() throws Exception {
         states.restore();
-        timers.restored();
     }
 
     /** From the operator's {@code prepareSnapshotPreBarrier} and {@code finish}. */
@@ -160,53 +141,10 @@ public final class KafkaStateSupport<K> implements StateHost<K>, Serializable {
                     "deadLetter(...) needs a dead-letter topic: give the source"
                             + " ErrorPolicy.deadLetter(topic)");
         }
-        write(KafkaWrite.deadLetter(deadLetterTopic, letter));
+        runtime.write(KafkaWrite.deadLetter(deadLetterTopic, letter));
     }
 
     public boolean isRestoredFromFlink() {
         return states.isRestoredFromFlink();
-    }
-
-    // ---------------------------------------------------------------- StateHost
-
-    @Override
-    public KeyedStateBackend<K> keyedStateBackend() {
-        return operator.getKeyedStateBackend();
-    }
-
-    @Override
-    public void setCurrentKey(Object key) {
-        operator.setCurrentKey(key);
-    }
-
-    @Override
-    public Object getCurrentKey() {
-        return operator.getCurrentKey();
-    }
-
-    @Override
-    public StreamingRuntimeContext runtimeContext() {
-        return operator.getRuntimeContext();
-    }
-
-    @Override
-    public OperatorMetricGroup metricGroup() {
-        return operator.getMetricGroup();
-    }
-
-    @Override
-    public long currentProcessingTime() {
-        return operator.getProcessingTimeService().getCurrentProcessingTime();
-    }
-
-    @Override
-    public <N> InternalTimerService<N> flinkTimerService(
-            String name, TypeSerializer<N> namespaceSerializer, Triggerable<K, N> triggerable) {
-        return flinkTimers.get(name, namespaceSerializer, triggerable);
-    }
-
-    @Override
-    public void write(KafkaWrite write) {
-        writes.emit(writesTag, new StreamRecord<>(write));
     }
 }

@@ -188,7 +188,7 @@ class StringValueTableTest {
             out.writeByte(9); // bytes before the key, as in a record key
             StringSerializer.INSTANCE.serialize(key, out);
             byte[] bytes = out.getCopyOfBuffer();
-            int start = ChangelogStates.asciiStart(bytes, 1, bytes.length);
+            int start = StateRestore.asciiStart(bytes, 1, bytes.length);
             boolean ascii = key.chars().allMatch(c -> c < 0x80);
             if (ascii) {
                 assertThat(new String(bytes, start, bytes.length - start, StandardCharsets.UTF_8))
