@@ -7,6 +7,7 @@ import io.github.flinkkafkakit.core.serde.Serdes;
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 import io.github.flinkkafkakit.testing.KeyValue;
+import io.github.flinkkafkakit.testing.Seeds;
 
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
@@ -46,14 +47,17 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (exactly once, with its original bytes) and every valid one in the output (read_committed).
  *
  * <p>The generator knows by construction whether a record is valid for {@link Event}, so the
- * expectation does not depend on the code under test. The seed is fixed; a failure names the
- * records by key ({@code r<index>}) and category.
+ * expectation does not depend on the code under test. Each run draws a new seed ({@link Seeds}:
+ * {@code -Dfkk.seed=N} replays one, a failure prints it); a failure names the records by key
+ * ({@code r<index>}) and category.
  */
 class JsonSourceFuzzITCase {
 
     @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
-    private static final long SEED = 20_260_409L;
+    /** A fresh seed per run; {@code -Dfkk.seed=N} replays one (printed on failure). */
+    @RegisterExtension final Seeds seeds = new Seeds();
+
     private static final int RECORDS = 3_000;
 
     /** The target type of the source. */
@@ -262,7 +266,7 @@ class JsonSourceFuzzITCase {
 
     @Test
     void shouldDeadLetterExactlyTheInvalidRecordsWithoutARestart() throws Exception {
-        List<Input> inputs = generate(new Random(SEED));
+        List<Input> inputs = generate(seeds.random());
         KafkaTestClient kafka = KAFKA.client();
         String in = kafka.createUniqueTopic("fuzz", 3);
         String out = kafka.createUniqueTopic("fuzz-out", 2);

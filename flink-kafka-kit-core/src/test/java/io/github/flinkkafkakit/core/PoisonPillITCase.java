@@ -7,6 +7,7 @@ import io.github.flinkkafkakit.core.serde.Serdes;
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 import io.github.flinkkafkakit.testing.KeyValue;
+import io.github.flinkkafkakit.testing.Seeds;
 import io.github.flinkkafkakit.testing.reliability.ReliabilityResult;
 
 import org.apache.flink.configuration.Configuration;
@@ -45,6 +46,9 @@ class PoisonPillITCase {
 
     @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
+    /** A fresh seed per run; {@code -Dfkk.seed=N} replays one (printed on failure). */
+    @RegisterExtension final Seeds seeds = new Seeds();
+
     private static final int GOOD = 10_000;
 
     /** Input values just below what the producer and broker accept (1 MiB). */
@@ -58,12 +62,12 @@ class PoisonPillITCase {
     }
 
     /** The bad input values by name (the name is also the record key). */
-    private static Map<String, byte[]> pills() {
+    private static Map<String, byte[]> pills(Random random) {
         Map<String, byte[]> pills = new LinkedHashMap<>();
         pills.put(
                 "invalid-utf8",
                 new byte[] {'{', '"', 'i', 'd', '"', ':', '"', (byte) 0xC3, 0x28, '"', '}'});
-        pills.put("random-bytes", randomBytes(512));
+        pills.put("random-bytes", randomBytes(random, 512));
         pills.put("malformed-json", utf8("{\"id\": \"e1\", amount: }"));
         pills.put("truncated-json", utf8("{\"id\":\"e2\",\"amo"));
         pills.put("wrong-type", utf8("{\"id\":\"e3\",\"amount\":\"lots\"}"));
@@ -76,9 +80,9 @@ class PoisonPillITCase {
         return pills;
     }
 
-    private static byte[] randomBytes(int n) {
+    private static byte[] randomBytes(Random random, int n) {
         byte[] bytes = new byte[n];
-        new Random(9).nextBytes(bytes);
+        random.nextBytes(bytes);
         bytes[0] = (byte) 0xFF; // never valid UTF-8 / JSON
         return bytes;
     }
@@ -98,8 +102,8 @@ class PoisonPillITCase {
                     KeyValue.of(
                             utf8("k" + i), utf8("{\"id\":\"e" + i + "\",\"amount\":" + i + "}")));
         }
-        Map<String, byte[]> pills = pills();
-        Random random = new Random(5);
+        Random random = seeds.random();
+        Map<String, byte[]> pills = pills(random);
         pills.forEach(
                 (name, value) ->
                         records.add(

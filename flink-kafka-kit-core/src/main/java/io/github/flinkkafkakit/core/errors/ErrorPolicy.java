@@ -13,8 +13,9 @@ import java.util.Objects;
  *       partition, offset) and the cause — without restarts, since the same record would fail
  *       again;
  *   <li>{@link #skip()}: the record is dropped and counted;
- *   <li>{@link #log()}: the record is dropped, counted and logged (position and cause, never its
- *       content);
+ *   <li>{@link #log()}: the record is dropped, counted and logged (position and the cause's type,
+ *       never its content nor the cause's message, which parsers fill with the input they
+ *       rejected);
  *   <li>{@link #deadLetter(String)}: the record's original key, value and headers go to a
  *       dead-letter topic with {@code __fkk.errors.*} context headers, in the same transaction
  *       scheme as the job's output.

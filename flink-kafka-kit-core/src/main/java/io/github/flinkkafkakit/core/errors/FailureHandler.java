@@ -12,9 +12,10 @@ import java.io.Serializable;
 
 /**
  * Applies an {@link ErrorPolicy} to failures of one parallel instance: counts every outcome as a
- * Flink metric ({@code fkk.errors.skipped|logged|deadLettered}), logs (position and cause, never
- * content), tracks the {@link ErrorBudget}, and fails the job without restarts when the policy is
- * {@code fail} or the budget is exceeded — the same record would only fail again after a restart.
+ * Flink metric ({@code fkk.errors.skipped|logged|deadLettered}), logs (position and the cause's
+ * type, never content nor the cause's message, which may quote it), tracks the {@link ErrorBudget},
+ * and fails the job without restarts when the policy is {@code fail} or the budget is exceeded —
+ * the same record would only fail again after a restart.
  */
 @Internal
 public final class FailureHandler implements Serializable {
@@ -101,13 +102,34 @@ public final class FailureHandler implements Serializable {
                 return ErrorPolicy.Action.SKIP;
             case LOG:
                 logged.inc();
-                LOG.warn("Skipping record {} (stage {}): {}", where, stage, describe(cause));
+                // The cause's type only: parsers quote the offending input in their messages
+                // (Jackson's "Unrecognized token 'secret'", Long.parseLong's "For input string").
+                LOG.warn(
+                        "Skipping record {} (stage {}): {} (the message is not logged: it may"
+                                + " quote the record)",
+                        where,
+                        stage,
+                        types(cause));
                 return ErrorPolicy.Action.SKIP;
             case DEAD_LETTER:
             default:
                 deadLettered.inc();
                 return ErrorPolicy.Action.DEAD_LETTER;
         }
+    }
+
+    /** The class names of {@code cause} and its causes, e.g. {@code A caused by B}. */
+    static String types(Throwable cause) {
+        StringBuilder types = new StringBuilder();
+        java.util.Set<Throwable> seen =
+                java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Throwable t = cause; t != null && seen.add(t); t = t.getCause()) {
+            if (types.length() > 0) {
+                types.append(" caused by ");
+            }
+            types.append(t.getClass().getName());
+        }
+        return types.toString();
     }
 
     private static String describe(Throwable cause) {

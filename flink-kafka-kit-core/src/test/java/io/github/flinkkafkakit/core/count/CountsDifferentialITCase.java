@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.core.count;
 
+import io.github.flinkkafkakit.testing.Seeds;
+
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -13,6 +15,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -30,6 +33,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the exact counts.
  */
 class CountsDifferentialITCase {
+
+    /** A fresh seed per test; {@code -Dfkk.seed=N} replays one (printed on failure). */
+    @RegisterExtension final Seeds seeds = new Seeds();
 
     private static List<String> keys(boolean skewed, long seed) {
         Random random = new Random(seed);
@@ -75,7 +81,7 @@ class CountsDifferentialITCase {
     })
     void shouldMatchTheHandWrittenValueStateJob(
             int parallelism, boolean skewed, CheckpointingMode mode) throws Exception {
-        List<String> input = keys(skewed, parallelism);
+        List<String> input = keys(skewed, seeds.seed());
 
         StreamExecutionEnvironment kitEnv = env(parallelism, mode);
         Map<String, List<Long>> kit =

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.core.count;
 
+import io.github.flinkkafkakit.testing.Seeds;
+
 import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
@@ -19,6 +21,7 @@ import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +35,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Windowed counts against Flink's own window count, and late records in the side output. */
 class WindowedCountsITCase {
 
+    /** A fresh seed per test; {@code -Dfkk.seed=N} replays one (printed on failure). */
+    @RegisterExtension final Seeds seeds = new Seeds();
+
     private static StreamExecutionEnvironment env(int parallelism) {
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
@@ -41,8 +47,8 @@ class WindowedCountsITCase {
     }
 
     /** (key, event time) pairs in random order over ten minutes. */
-    private static List<Tuple2<String, Long>> events() {
-        Random random = new Random(9);
+    private static List<Tuple2<String, Long>> events(long seed) {
+        Random random = new Random(seed);
         List<Tuple2<String, Long>> events = new ArrayList<>();
         for (int i = 0; i < 20_000; i++) {
             events.add(
@@ -80,11 +86,11 @@ class WindowedCountsITCase {
         return result;
     }
 
-    private static Set<String> flinkWindowCount(WindowAssigner<Object, TimeWindow> assigner)
-            throws Exception {
+    private static Set<String> flinkWindowCount(
+            WindowAssigner<Object, TimeWindow> assigner, long seed) throws Exception {
         StreamExecutionEnvironment env = env(3);
         return collect(
-                keysWithTime(env, events())
+                keysWithTime(env, events(seed))
                         .keyBy(k -> k, Types.STRING)
                         .window(assigner)
                         .aggregate(
@@ -131,24 +137,27 @@ class WindowedCountsITCase {
 
     @Test
     void shouldEqualFlinksTumblingWindowCount() throws Exception {
+        long seed = seeds.seed();
         StreamExecutionEnvironment env = env(3);
         Set<String> kit =
                 collect(
-                        Counts.windowed(keysWithTime(env, events()))
+                        Counts.windowed(keysWithTime(env, events(seed)))
                                 .tumbling(Duration.ofMinutes(1))
                                 .build()
                                 .counts());
         assertThat(kit)
                 .isNotEmpty()
-                .isEqualTo(flinkWindowCount(TumblingEventTimeWindows.of(Duration.ofMinutes(1))));
+                .isEqualTo(
+                        flinkWindowCount(TumblingEventTimeWindows.of(Duration.ofMinutes(1)), seed));
     }
 
     @Test
     void shouldEqualFlinksSlidingWindowCount() throws Exception {
+        long seed = seeds.seed();
         StreamExecutionEnvironment env = env(2);
         Set<String> kit =
                 collect(
-                        Counts.windowed(keysWithTime(env, events()))
+                        Counts.windowed(keysWithTime(env, events(seed)))
                                 .sliding(Duration.ofMinutes(1), Duration.ofSeconds(20))
                                 .build()
                                 .counts());
@@ -157,7 +166,8 @@ class WindowedCountsITCase {
                 .isEqualTo(
                         flinkWindowCount(
                                 SlidingEventTimeWindows.of(
-                                        Duration.ofMinutes(1), Duration.ofSeconds(20))));
+                                        Duration.ofMinutes(1), Duration.ofSeconds(20)),
+                                seed));
     }
 
     @Test

@@ -1,6 +1,9 @@
 package io.github.flinkkafkakit.state.internal;
 
+import io.github.flinkkafkakit.testing.Seeds;
+
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.HashMap;
 import java.util.HashSet;
@@ -13,10 +16,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class ChangedStringKeysTest {
 
+    /** A fresh seed per test; {@code -Dfkk.seed=N} replays one (printed on failure). */
+    @RegisterExtension final Seeds seeds = new Seeds();
+
     @Test
     void shouldHoldTheSameKeysAsAHashSetAcrossGrowthAndClears() {
         ChangedStringKeys keys = new ChangedStringKeys();
-        Random random = new Random(7);
+        Random random = seeds.random();
         for (int round = 0; round < 3; round++) {
             Set<String> expected = new HashSet<>();
             for (int i = 0; i < 50_000; i++) {
@@ -74,7 +80,7 @@ class ChangedStringKeysTest {
     void shouldKeepEachKeysLatestValueAcrossGrowthWithOrWithoutALookUpFirst() {
         ChangedStringKeys changed = ChangedStringKeys.withValues();
         Map<String, Object> expected = new HashMap<>();
-        Random random = new Random(3);
+        Random random = seeds.random();
         for (int i = 0; i < 200_000; i++) {
             int id = (int) (Math.pow(random.nextDouble(), 2) * 30_000);
             String key = id % 5 == 0 ? "a long key, number " + id : "k" + id;

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.state.internal;
 
+import io.github.flinkkafkakit.testing.Seeds;
+
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
@@ -7,6 +9,7 @@ import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -18,6 +21,9 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class StringValueTableTest {
+
+    /** A fresh seed per test; {@code -Dfkk.seed=N} replays one (printed on failure). */
+    @RegisterExtension final Seeds seeds = new Seeds();
 
     private static final int MAX_PARALLELISM = 128;
 
@@ -55,7 +61,7 @@ class StringValueTableTest {
     void shouldHoldTheSameValuesAsAHashMap(boolean longs) throws Exception {
         StringValueTable table = table(longs);
         Map<String, Long> expected = new HashMap<>();
-        Random random = new Random(11);
+        Random random = seeds.random();
         for (int i = 0; i < 200_000; i++) {
             String key = key(random);
             int op = random.nextInt(10);
@@ -83,7 +89,7 @@ class StringValueTableTest {
     void shouldRoundTripThroughKeyGroupsAndRestoreFromBytes(boolean longs) throws Exception {
         StringValueTable table = table(longs);
         Map<String, Long> expected = new HashMap<>();
-        Random random = new Random(3);
+        Random random = seeds.random();
         for (int i = 0; i < 20_000; i++) {
             String key = key(random);
             table.put(key, keyGroup(key), (long) i);
@@ -159,7 +165,7 @@ class StringValueTableTest {
     @ValueSource(booleans = {false, true})
     void shouldGiveClearedKeysMemoryBackWhenCompacted(boolean longs) throws Exception {
         StringValueTable table = table(longs);
-        Random random = new Random(5);
+        Random random = seeds.random();
         Map<String, Long> kept = new HashMap<>();
         for (int i = 0; i < 30_000; i++) {
             String key = key(random);

@@ -1,6 +1,9 @@
 package io.github.flinkkafkakit.core.count.internal;
 
+import io.github.flinkkafkakit.testing.Seeds;
+
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -10,11 +13,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class KeyCountTableTest {
 
+    /** A fresh seed per test; {@code -Dfkk.seed=N} replays one (printed on failure). */
+    @RegisterExtension final Seeds seeds = new Seeds();
+
     @Test
     void shouldCountLikeAHashMapAcrossGrowthAndRehashing() {
         KeyCountTable table = new KeyCountTable();
         Map<String, Long> expected = new HashMap<>();
-        Random random = new Random(1);
+        Random random = seeds.random();
         for (int i = 0; i < 300_000; i++) {
             String key = "k" + (int) (Math.pow(random.nextDouble(), 3) * 50_000);
             table.add(key, 1, 0);
