@@ -8,7 +8,9 @@ import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 import io.github.flinkkafkakit.testing.KeyValue;
 import io.github.flinkkafkakit.testing.Seeds;
+import io.github.flinkkafkakit.testing.history.CommittedOutput;
 import io.github.flinkkafkakit.testing.reliability.ReliabilityResult;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityScenario;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -23,7 +25,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -140,7 +141,9 @@ class PoisonPillITCase {
                 .writeTo(events);
         env.execute("poison pills"); // restart strategy none: any failure throws here
 
-        List<ConsumerRecord<String, String>> written = kafka.consumeAll(out);
+        // The job has ended: all it committed is below the last stable offsets.
+        List<ConsumerRecord<String, String>> written =
+                CommittedOutput.read(KAFKA.bootstrapServers(), out);
         Map<String, Long> perId =
                 written.stream()
                         .collect(Collectors.groupingBy(ConsumerRecord::key, Collectors.counting()));
@@ -149,9 +152,9 @@ class PoisonPillITCase {
                 perId.values().stream().mapToLong(n -> n - 1).sum()
                         + perId.keySet().stream().filter(id -> !goodIds.contains(id)).count();
         List<ConsumerRecord<byte[], byte[]>> inLetters =
-                kafka.consumeAllBytes(inDlq, Duration.ofSeconds(2));
+                CommittedOutput.readBytes(KAFKA.bootstrapServers(), inDlq);
         List<ConsumerRecord<byte[], byte[]>> outLetters =
-                kafka.consumeAllBytes(outDlq, Duration.ofSeconds(2));
+                CommittedOutput.readBytes(KAFKA.bootstrapServers(), outDlq);
         Map<String, ConsumerRecord<byte[], byte[]>> byKey =
                 inLetters.stream()
                         .collect(
@@ -160,46 +163,60 @@ class PoisonPillITCase {
         long lettersMissing =
                 pills.keySet().stream().filter(p -> !byKey.containsKey(p)).count()
                         + (outLetters.size() == 1 ? 0 : 1);
-        new ReliabilityResult(
+        long lostAll = lost + lettersMissing;
+        long duplicatedAll = duplicated + Math.max(0, inLetters.size() - pills.size());
+        ReliabilityResult.of(
+                        ReliabilityScenario.POISON_PILLS,
                         String.format(
                                 "poison pills (%d kinds incl. a %,d-byte value) and an oversized"
                                         + " output record, dead-letter policy, exactly-once",
-                                pills.size(), NEAR_LIMIT),
-                        records.size(),
-                        lost + lettersMissing,
-                        duplicated + Math.max(0, inLetters.size() - pills.size()),
-                        0,
-                        ReliabilityResult.verdict(
-                                lost + lettersMissing,
-                                duplicated + Math.max(0, inLetters.size() - pills.size())))
-                .append();
-
-        assertThat(perId.keySet()).as("output ids").isEqualTo(goodIds);
-        assertThat(written).as("each good record written once").hasSize(GOOD);
-        assertThat(byKey.keySet()).as("dead letters of the input").isEqualTo(pills.keySet());
-        assertThat(inLetters).hasSize(pills.size());
-        for (Map.Entry<String, byte[]> pill : pills.entrySet()) {
-            ConsumerRecord<byte[], byte[]> letter = byKey.get(pill.getKey());
-            assertThat(header(letter, DeadLetter.STAGE)).isEqualTo("DESERIALIZE");
-            assertThat(header(letter, DeadLetter.TOPIC)).isEqualTo(in);
-            assertThat(Integer.parseInt(header(letter, DeadLetter.PARTITION))).isBetween(0, 1);
-            assertThat(Long.parseLong(header(letter, DeadLetter.OFFSET))).isNotNegative();
-            assertThat(header(letter, DeadLetter.EXCEPTION)).isNotBlank();
-            assertThat(header(letter, DeadLetter.MESSAGE)).isNotBlank();
-            if (pill.getKey().equals("oversized-value")) {
-                // The letter must fit into the dead-letter topic: the value is cut, not lost.
-                assertThat(letter.value().length).isPositive().isLessThan(NEAR_LIMIT);
-                assertThat(pill.getValue()).startsWith(letter.value());
-            } else {
-                assertThat(letter.value()).as(pill.getKey()).isEqualTo(pill.getValue());
-            }
-        }
-        assertThat(outLetters).hasSize(1);
-        ConsumerRecord<byte[], byte[]> big = outLetters.get(0);
-        assertThat(header(big, DeadLetter.STAGE)).isEqualTo("PRODUCE");
-        assertThat(header(big, DeadLetter.EXCEPTION))
-                .isEqualTo("org.apache.kafka.common.errors.RecordTooLargeException");
-        assertThat(header(big, DeadLetter.TOPIC)).isEqualTo(out);
+                                pills.size(), NEAR_LIMIT))
+                .recordsIn(records.size())
+                .lost(lostAll)
+                .duplicated(duplicatedAll)
+                .restarts(0) // restart strategy none: a restart would have failed the job
+                .deadLetters(inLetters.size() + outLetters.size())
+                .seed(5)
+                .verify(
+                        () -> {
+                            assertThat(perId.keySet()).as("output ids").isEqualTo(goodIds);
+                            assertThat(written).as("each good record written once").hasSize(GOOD);
+                            assertThat(byKey.keySet())
+                                    .as("dead letters of the input")
+                                    .isEqualTo(pills.keySet());
+                            assertThat(inLetters).hasSize(pills.size());
+                            for (Map.Entry<String, byte[]> pill : pills.entrySet()) {
+                                ConsumerRecord<byte[], byte[]> letter = byKey.get(pill.getKey());
+                                assertThat(header(letter, DeadLetter.STAGE))
+                                        .isEqualTo("DESERIALIZE");
+                                assertThat(header(letter, DeadLetter.TOPIC)).isEqualTo(in);
+                                assertThat(Integer.parseInt(header(letter, DeadLetter.PARTITION)))
+                                        .isBetween(0, 1);
+                                assertThat(Long.parseLong(header(letter, DeadLetter.OFFSET)))
+                                        .isNotNegative();
+                                assertThat(header(letter, DeadLetter.EXCEPTION)).isNotBlank();
+                                assertThat(header(letter, DeadLetter.MESSAGE)).isNotBlank();
+                                if (pill.getKey().equals("oversized-value")) {
+                                    // The letter must fit into the dead-letter topic: the value is
+                                    // cut, not lost.
+                                    assertThat(letter.value().length)
+                                            .isPositive()
+                                            .isLessThan(NEAR_LIMIT);
+                                    assertThat(pill.getValue()).startsWith(letter.value());
+                                } else {
+                                    assertThat(letter.value())
+                                            .as(pill.getKey())
+                                            .isEqualTo(pill.getValue());
+                                }
+                            }
+                            assertThat(outLetters).hasSize(1);
+                            ConsumerRecord<byte[], byte[]> big = outLetters.get(0);
+                            assertThat(header(big, DeadLetter.STAGE)).isEqualTo("PRODUCE");
+                            assertThat(header(big, DeadLetter.EXCEPTION))
+                                    .isEqualTo(
+                                            "org.apache.kafka.common.errors.RecordTooLargeException");
+                            assertThat(header(big, DeadLetter.TOPIC)).isEqualTo(out);
+                        });
     }
 
     private static StreamExecutionEnvironment noRestarts() {

@@ -2,8 +2,12 @@ package io.github.flinkkafkakit.examples;
 
 import io.github.flinkkafkakit.testing.BrokerProcess;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
+import io.github.flinkkafkakit.testing.history.CommittedOutput;
+import io.github.flinkkafkakit.testing.history.KeyedHistory;
 import io.github.flinkkafkakit.testing.reliability.ReliabilityResult;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityScenario;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 
 import org.junit.jupiter.api.AfterEach;
@@ -15,13 +19,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -32,12 +33,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The scenario of {@link BrokerRestartITCase} and {@link BrokerRestartJarTest}. Issue #9: a bounded
  * exactly-once {@code count} at parallelism 2 runs in its own JVM against a broker in another
  * process; the broker is SIGKILLed mid-run, stays down about 5 s and comes back on the same port
- * with the same data. The job must finish by itself (exit 0) and the last committed count of every
- * key must equal its number of input records. The 3 min limit is a hang guard, not a timing assert.
+ * with the same data. The job must finish by itself (exit 0) and its whole committed output, read
+ * back to the end offsets, must be an exact history: every key's counts prefix counts at strictly
+ * increasing positions, ending at its number of input records. The 3 min limit is a hang guard, not
+ * a timing assert.
  *
- * <p>Appends one JSON line per run to {@code target/reliability/results.jsonl} (lost/duplicated:
- * sums of the negative/positive differences between output and input counts; restarts: Flink job
- * restarts counted from the job's log, -1 when unknown).
+ * <p>Appends one JSON line per run to {@code target/reliability/results.jsonl} once the assertions
+ * ran (lost/duplicated from the history; restarts: Flink job restarts counted from the job's log,
+ * -1 when unknown).
  */
 abstract class BrokerRestartScenario {
 
@@ -52,6 +55,7 @@ abstract class BrokerRestartScenario {
     private static final int RECORDS = 1_000_000;
 
     private static final int KEYS = 1_000;
+    private static final long SEED = 9;
     private static final long HANG_GUARD_SECONDS = 180;
 
     /** How long the broker stays down before the restart begins (exploration: override it). */
@@ -139,38 +143,54 @@ abstract class BrokerRestartScenario {
             job.destroyForcibly();
             job.waitFor(30, TimeUnit.SECONDS);
         }
-        String log = Files.readString(jobLog, StandardCharsets.UTF_8);
-        Map<String, String> actual = new TreeMap<>();
+        String jobOutput = Files.readString(jobLog, StandardCharsets.UTF_8);
+        List<ConsumerRecord<String, String>> output = List.of();
         try {
-            actual.putAll(kafka.latestValuePerKey(out));
+            // The job has exited: all it committed is below the last stable offsets.
+            output = CommittedOutput.read(broker.bootstrapServers(), out);
         } catch (RuntimeException noOutput) {
-            log += "\n(reading the output failed: " + noOutput + ")";
+            jobOutput += "\n(reading the output failed: " + noOutput + ")";
         }
-        long lost = 0;
-        long duplicated = 0;
-        Set<String> keys = new HashSet<>(expected.keySet());
-        keys.addAll(actual.keySet());
-        for (String key : keys) {
-            long want = expected.getOrDefault(key, 0L);
-            long got = actual.containsKey(key) ? Long.parseLong(actual.get(key)) : 0L;
-            lost += Math.max(0, want - got);
-            duplicated += Math.max(0, got - want);
-        }
-        boolean pass =
-                killedMidRun && exited && job.exitValue() == 0 && lost == 0 && duplicated == 0;
-        writeResult(killPoint, launcher, RECORDS, lost, duplicated, restarts(log), pass);
-
-        assertThat(killedMidRun)
-                .as("the job was still running when the broker was killed\n" + log)
-                .isTrue();
-        assertThat(exited)
-                .as("job ended within %d s (hang guard)\n%s", HANG_GUARD_SECONDS, log)
-                .isTrue();
-        assertThat(job.exitValue()).as(log).isZero();
-        Map<String, String> want = new TreeMap<>();
-        expected.forEach((k, v) -> want.put(k, Long.toString(v)));
-        assertThat(actual).isEqualTo(want);
-        assertThat(lost + duplicated).isZero();
+        KeyedHistory<String> counts = new KeyedHistory<>();
+        expected.forEach(
+                (key, n) -> {
+                    for (long i = 0; i < n; i++) {
+                        counts.input(key, 1);
+                    }
+                });
+        output.forEach(r -> counts.output(r.key(), Long.parseLong(r.value())));
+        KeyedHistory.Verdict history = counts.checkRunningTotals(false);
+        int restarts = restarts(jobOutput);
+        String log = jobOutput;
+        ReliabilityResult.of(scenario(killPoint, launcher), description(killPoint, launcher))
+                .recordsIn(RECORDS)
+                .lost(history.lost())
+                .duplicated(history.duplicatedOrWrong())
+                .restarts(restarts)
+                .seed("input " + SEED)
+                .detail(
+                        String.format(
+                                "broker down %,d ms; %,d committed outputs over %,d keys",
+                                DOWN_MILLIS, history.outputs(), history.keys()))
+                .verify(
+                        () -> {
+                            assertThat(killedMidRun)
+                                    .as(
+                                            "the job was still running when the broker was killed\n"
+                                                    + log)
+                                    .isTrue();
+                            assertThat(exited)
+                                    .as(
+                                            "job ended within %d s (hang guard)\n%s",
+                                            HANG_GUARD_SECONDS, log)
+                                    .isTrue();
+                            assertThat(job.exitValue()).as("job exit code\n" + log).isZero();
+                            assertThat(history.lost()).as("records lost: %s", history).isZero();
+                            assertThat(history.duplicatedOrWrong())
+                                    .as("committed counts replayed or counted twice: %s", history)
+                                    .isZero();
+                            assertThat(history.isExact()).as(history.toString()).isTrue();
+                        });
     }
 
     private static void note(String event) {
@@ -179,7 +199,7 @@ abstract class BrokerRestartScenario {
 
     private static Map<String, Long> produce(KafkaTestClient kafka, String topic) {
         Map<String, Long> expected = new HashMap<>();
-        Random random = new Random(9);
+        Random random = new Random(SEED);
         try (KafkaTestClient.Batch batch = kafka.batch(topic)) {
             for (int i = 0; i < RECORDS; i++) {
                 String key = "key-" + random.nextInt(KEYS);
@@ -307,25 +327,21 @@ abstract class BrokerRestartScenario {
         return n;
     }
 
-    private static void writeResult(
-            KillPoint killPoint,
-            Launcher launcher,
-            long recordsIn,
-            long lost,
-            long duplicated,
-            int restarts,
-            boolean pass) {
-        String scenario =
-                String.format(
-                        Locale.ROOT,
-                        "%s; broker killed when %s; job run %s",
-                        SCENARIO,
-                        killPoint.name().toLowerCase(Locale.ROOT).replace('_', ' '),
-                        launcher == Launcher.RUNNABLE_JAR
-                                ? "with java -jar"
-                                : "from the classpath");
-        new ReliabilityResult(
-                        scenario, recordsIn, lost, duplicated, restarts, pass ? "PASS" : "FAIL")
-                .append();
+    private static ReliabilityScenario scenario(KillPoint killPoint, Launcher launcher) {
+        if (launcher == Launcher.RUNNABLE_JAR) {
+            return ReliabilityScenario.BROKER_RESTART_JAR;
+        }
+        return killPoint == KillPoint.TASKS_RUNNING
+                ? ReliabilityScenario.BROKER_RESTART_TASKS_RUNNING
+                : ReliabilityScenario.BROKER_RESTART_FIRST_COMMIT;
+    }
+
+    private static String description(KillPoint killPoint, Launcher launcher) {
+        return String.format(
+                Locale.ROOT,
+                "%s; broker killed when %s; job run %s",
+                SCENARIO,
+                killPoint.name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                launcher == Launcher.RUNNABLE_JAR ? "with java -jar" : "from the classpath");
     }
 }

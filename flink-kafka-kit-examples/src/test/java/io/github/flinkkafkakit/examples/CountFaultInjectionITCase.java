@@ -4,6 +4,10 @@ import io.github.flinkkafkakit.core.KafkaConnection;
 import io.github.flinkkafkakit.core.count.EmitPolicy;
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
+import io.github.flinkkafkakit.testing.history.CommittedOutput;
+import io.github.flinkkafkakit.testing.history.KeyedHistory;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityResult;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityScenario;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
@@ -12,12 +16,15 @@ import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,8 +37,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * records over 10,000 Zipf-like keys, parallelism 2, and a map before the count that throws at 5
  * record positions drawn with a fixed seed (each position once, in the attempt it belongs to). The
  * restart strategy allows exactly as many restarts as failures, so one unexpected failure fails the
- * job. Exactly-once ⇒ every key's last committed count equals its input count and the job restarted
- * once per failure; at-least-once ⇒ nothing is missing, the excess is reported as duplicates.
+ * job. The whole committed output is read back ({@code read_committed}, to the end offsets) and
+ * checked as a history: exactly-once ⇒ every key's committed counts are prefix counts of its input
+ * at strictly increasing positions ending at its input count (a replayed or double-counted output
+ * fails), and the job restarted once per failure; at-least-once ⇒ nothing is missing, the replayed
+ * outputs seen in the history are reported as duplicates.
  *
  * <p>Scale: {@code -Dfkk.reliability.records=N -Dfkk.reliability.failures=F} (profile {@code
  * reliability-heavy}).
@@ -41,6 +51,9 @@ class CountFaultInjectionITCase {
     @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
     private static final int KEYS = 10_000;
+
+    /** The seed of the failure positions. */
+    private static final long FAILURE_SEED = 42;
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(
@@ -53,7 +66,7 @@ class CountFaultInjectionITCase {
         long records = CountInput.records();
         int failures = CountInput.failures();
         CountInput input = CountInput.produce(kafka, in, records, KEYS);
-        FailAt.arm(failurePoints(records, failures, 42));
+        FailAt.arm(failurePoints(records, failures, FAILURE_SEED));
 
         StreamExecutionEnvironment env = environment(guarantee, failures);
         CountExample.Settings settings =
@@ -66,24 +79,58 @@ class CountFaultInjectionITCase {
                 keys -> keys.map(new FailAt()).name("inject failures"));
         env.execute("count with " + failures + " injected failures");
 
-        CountInput.Outcome outcome = input.compare(kafka.latestValuePerKey(out));
+        // The job has ended: everything it will ever commit is below the last stable offsets.
+        List<ConsumerRecord<String, String>> output =
+                CommittedOutput.read(KAFKA.bootstrapServers(), out);
+        KeyedHistory.Verdict history = input.history(output).checkRunningTotals(false);
         int restarts = FailAt.MAX_ATTEMPT.get();
-        outcome.result(
+        boolean exactlyOnce = guarantee == Guarantee.EXACTLY_ONCE;
+        // Under at-least-once a restored count may also over-count (records after a barrier are
+        // in the snapshot and replayed): loss is then judged by the last counts, which must
+        // reach the input's.
+        CountInput.Outcome last = input.compare(CountInput.lastValues(output));
+        long lost = exactlyOnce ? history.lost() : last.lost();
+        ReliabilityResult.of(
+                        exactlyOnce
+                                ? ReliabilityScenario.COUNT_FAULTS_EXACTLY_ONCE
+                                : ReliabilityScenario.COUNT_FAULTS_AT_LEAST_ONCE,
                         String.format(
                                 "count, %s, parallelism 2, %d injected task failures, %,d keys",
-                                guarantee, failures, KEYS),
-                        records,
-                        restarts,
-                        guarantee == Guarantee.EXACTLY_ONCE)
-                .append();
-
-        assertThat(FailAt.INJECTED.get()).as("failures injected").isEqualTo(failures);
-        assertThat(restarts).as("restarts (= injected failures)").isEqualTo(failures);
-        assertThat(outcome.unexpectedKeys()).as("keys never input").isZero();
-        assertThat(outcome.lost()).as("records lost").isZero();
-        if (guarantee == Guarantee.EXACTLY_ONCE) {
-            assertThat(outcome.duplicated()).as("records counted twice").isZero();
-        }
+                                guarantee, failures, KEYS))
+                .recordsIn(records)
+                .lost(lost)
+                .duplicated(history.duplicatedOrWrong())
+                .restarts(restarts)
+                .seed("failures " + FAILURE_SEED + ", input " + CountInput.SEED)
+                .detail(
+                        String.format(
+                                "%,d committed outputs over %,d keys; %,d repeat a count already"
+                                        + " emitted, %,d are no count of the input so far",
+                                history.outputs(),
+                                history.keys(),
+                                history.duplicated(),
+                                history.wrong()))
+                .verify(
+                        () -> {
+                            assertThat(FailAt.INJECTED.get())
+                                    .as("failures injected")
+                                    .isEqualTo(failures);
+                            assertThat(restarts)
+                                    .as("restarts observed (attempts) = injected failures")
+                                    .isEqualTo(failures);
+                            assertThat(history.unexpectedKeys())
+                                    .as("keys never input: %s", history)
+                                    .isZero();
+                            assertThat(lost).as("records lost: %s", history).isZero();
+                            if (exactlyOnce) {
+                                assertThat(history.duplicatedOrWrong())
+                                        .as(
+                                                "committed counts replayed or counted twice: %s",
+                                                history)
+                                        .isZero();
+                                assertThat(history.isExact()).as(history.toString()).isTrue();
+                            }
+                        });
     }
 
     /** {@code failures} distinct positions in the middle 90 % of the input, sorted. */

@@ -1,15 +1,19 @@
 package io.github.flinkkafkakit.examples;
 
 import io.github.flinkkafkakit.testing.KafkaTestClient;
-import io.github.flinkkafkakit.testing.reliability.ReliabilityResult;
+import io.github.flinkkafkakit.testing.history.KeyedHistory;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Input of the count fault tests: {@code records} keys drawn Zipf-like from {@code keys} distinct
- * keys (fixed seed), produced to a topic, and the comparison of the job's last count per key with
- * the input.
+ * keys (fixed seed {@value #SEED}), produced to a topic; the check of the job's whole committed
+ * output history against it ({@link #history}) and the comparison of its last count per key.
  */
 final class CountInput {
 
@@ -23,6 +27,9 @@ final class CountInput {
         return Integer.getInteger("fkk.reliability.failures", 5);
     }
 
+    /** The seed of the input's keys. */
+    static final long SEED = 11;
+
     final long records;
     final Map<String, Long> expected = new HashMap<>();
 
@@ -33,7 +40,7 @@ final class CountInput {
     /** Produces the input and remembers how often each key occurs. */
     static CountInput produce(KafkaTestClient kafka, String topic, long records, int keys) {
         CountInput input = new CountInput(records);
-        SampleData data = new SampleData(keys, 0.8, 11);
+        SampleData data = new SampleData(keys, 0.8, SEED);
         try (KafkaTestClient.Batch batch = kafka.batch(topic)) {
             for (long i = 0; i < records; i++) {
                 String key = "key-" + data.nextRank();
@@ -42,6 +49,32 @@ final class CountInput {
             }
         }
         return input;
+    }
+
+    /**
+     * The committed output (every record, in partition order) as a history of running counts
+     * against this input: each key's counts must be prefix counts at strictly increasing positions
+     * ending at its number of records.
+     */
+    KeyedHistory<String> history(List<ConsumerRecord<String, String>> output) {
+        KeyedHistory<String> history = new KeyedHistory<>();
+        expected.forEach(
+                (key, n) -> {
+                    for (long i = 0; i < n; i++) {
+                        history.input(key, 1);
+                    }
+                });
+        for (ConsumerRecord<String, String> r : output) {
+            history.output(r.key(), Long.parseLong(r.value()));
+        }
+        return history;
+    }
+
+    /** The last value per key of {@code output}. */
+    static Map<String, String> lastValues(List<ConsumerRecord<String, String>> output) {
+        Map<String, String> last = new LinkedHashMap<>();
+        output.forEach(r -> last.put(r.key(), r.value()));
+        return last;
     }
 
     /** The comparison of the output's last count per key with the input. */
@@ -64,11 +97,5 @@ final class CountInput {
      * @param duplicated excess of the last counts over the input
      * @param unexpectedKeys output keys that were never input
      */
-    record Outcome(long lost, long duplicated, long unexpectedKeys) {
-        ReliabilityResult result(String scenario, long records, long restarts, boolean exact) {
-            boolean pass = lost == 0 && unexpectedKeys == 0 && (!exact || duplicated == 0);
-            return new ReliabilityResult(
-                    scenario, records, lost, duplicated, restarts, pass ? "PASS" : "FAIL");
-        }
-    }
+    record Outcome(long lost, long duplicated, long unexpectedKeys) {}
 }

@@ -2,9 +2,14 @@ package io.github.flinkkafkakit.examples;
 
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
+import io.github.flinkkafkakit.testing.history.CommittedOutput;
+import io.github.flinkkafkakit.testing.history.KeyedHistory;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityResult;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityScenario;
 
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 
@@ -15,7 +20,6 @@ import java.io.File;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,8 +32,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The JVM running the exactly-once count job is killed with SIGKILL after a checkpoint completed; a
  * new run resumes from the latest retained {@code chk-N} ({@code execution.state-recovery.path})
- * and finishes the input: every key's last committed count equals its input count, and the resumed
- * run processed only the records after that checkpoint.
+ * and finishes the input. The whole committed output, read back to the end offsets, is an exact
+ * history (every key's counts are prefix counts at strictly increasing positions, ending at its
+ * input count: a replay from an older position shows as repeated counts), and the resumed run
+ * processed only the records after that checkpoint.
  */
 class CountKillRestoreITCase {
 
@@ -67,6 +73,7 @@ class CountKillRestoreITCase {
         }
         Path restoreFrom = CountJobProcess.latestCheckpoint(checkpoints).orElseThrow();
 
+        int kills = 1;
         long resumed =
                 CountJobProcess.run(
                         KAFKA.bootstrapServers(),
@@ -75,38 +82,67 @@ class CountKillRestoreITCase {
                         checkpoints,
                         0,
                         restoreFrom.toUri().toString(),
-                        () -> awaitCounts(kafka, out, input));
+                        () -> awaitCounts(KAFKA.bootstrapServers(), out, input));
 
-        CountInput.Outcome outcome = input.compare(kafka.latestValuePerKey(out));
-        outcome.result(
+        // The resumed run is cancelled: everything it committed is below the last stable offsets.
+        List<ConsumerRecord<String, String>> output =
+                CommittedOutput.read(KAFKA.bootstrapServers(), out);
+        KeyedHistory.Verdict history = input.history(output).checkRunningTotals(false);
+        ReliabilityResult.of(
+                        ReliabilityScenario.COUNT_KILL_RESTORE,
                         String.format(
                                 "count, exactly-once, job JVM killed (SIGKILL) and resumed from"
                                         + " the latest retained checkpoint, %,d keys",
-                                KEYS),
-                        records,
-                        1,
-                        true)
-                .append();
-        assertThat(resumed).as("records after the checkpoint").isPositive().isLessThan(records);
-        assertThat(outcome.unexpectedKeys()).isZero();
-        assertThat(outcome.lost()).as("records lost").isZero();
-        assertThat(outcome.duplicated()).as("records counted twice").isZero();
+                                KEYS))
+                .recordsIn(records)
+                .lost(history.lost())
+                .duplicated(history.duplicatedOrWrong())
+                .restarts(kills)
+                .seed("input " + CountInput.SEED)
+                .detail(
+                        String.format(
+                                "resumed from %s, the resumed run processed %,d of %,d records;"
+                                        + " %,d committed outputs over %,d keys",
+                                restoreFrom.getFileName(),
+                                resumed,
+                                records,
+                                history.outputs(),
+                                history.keys()))
+                .verify(
+                        () -> {
+                            assertThat(resumed)
+                                    .as("records the resumed run processed (after the checkpoint)")
+                                    .isPositive()
+                                    .isLessThan(records);
+                            assertThat(history.unexpectedKeys()).as(history.toString()).isZero();
+                            assertThat(history.lost()).as("records lost: %s", history).isZero();
+                            assertThat(history.duplicatedOrWrong())
+                                    .as("committed counts replayed or counted twice: %s", history)
+                                    .isZero();
+                            assertThat(history.isExact()).as(history.toString()).isTrue();
+                        });
     }
 
     /**
-     * Waits (bounded, 180 s) until the committed last counts equal the input's; the assertions
-     * afterwards say what differs if they never do.
+     * Waits (bounded, 180 s) until the committed last counts equal the input's, reading only what
+     * was committed since the previous look (to the last stable offsets, no idle wait); the history
+     * check afterwards says what differs if they never do.
      */
-    private static void awaitCounts(KafkaTestClient kafka, String out, CountInput input)
+    private static void awaitCounts(String bootstrap, String out, CountInput input)
             throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        Map<Integer, Long> from = new HashMap<>();
+        Map<String, String> last = new HashMap<>();
         while (System.nanoTime() < deadline) {
-            CountInput.Outcome now =
-                    input.compare(kafka.latestValuePerKey(out, Duration.ofMillis(500)));
+            for (ConsumerRecord<String, String> r : CommittedOutput.read(bootstrap, out, from)) {
+                last.put(r.key(), r.value());
+                from.put(r.partition(), r.offset() + 1);
+            }
+            CountInput.Outcome now = input.compare(last);
             if (now.lost() == 0 && now.duplicated() == 0 && now.unexpectedKeys() == 0) {
                 return;
             }
-            Thread.sleep(500);
+            Thread.sleep(200);
         }
     }
 

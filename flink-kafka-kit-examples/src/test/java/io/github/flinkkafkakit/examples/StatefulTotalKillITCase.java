@@ -3,7 +3,10 @@ package io.github.flinkkafkakit.examples;
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 import io.github.flinkkafkakit.testing.KeyValue;
+import io.github.flinkkafkakit.testing.history.CommittedOutput;
+import io.github.flinkkafkakit.testing.history.KeyedHistory;
 import io.github.flinkkafkakit.testing.reliability.ReliabilityResult;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityScenario;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -11,32 +14,43 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.File;
-import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * stateful-total in its own JVM, killed with SIGKILL mid-stream at several points while input keeps
- * arriving, then finished by a bounded run with no Flink checkpoint: totals are exact and every
- * invalid value is in the dead-letter topic exactly once.
+ * stateful-total in its own JVM, killed with SIGKILL mid-stream in three rounds while input keeps
+ * arriving, then finished by a bounded run with no Flink checkpoint. Each kill comes only after
+ * that round's process committed totals that include input produced in that round (so it restored
+ * and made progress; the previous rounds' output does not count). The whole committed output is
+ * then checked as a history: every account's totals are prefix sums of its deposits at strictly
+ * increasing positions, the last one its exact total, and every invalid value is in the dead-letter
+ * topic exactly once.
  */
 class StatefulTotalKillITCase {
 
     @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
+    private static final long SEED = 3;
+    private static final long ROUND_TIMEOUT_SECONDS = 90;
+
     private final Map<String, Long> expected = new HashMap<>();
-    private final Random random = new Random(3);
+    private final KeyedHistory<String> history = new KeyedHistory<>();
+    private final Random random = new Random(SEED);
     private long invalid;
     private long records;
 
+    /**
+     * Produces {@code records} deposits of 1..99 (never 0: a total that does not move would hide a
+     * replayed one) to 200 accounts, about one in 500 invalid.
+     */
     private void produce(KafkaTestClient kafka, String topic, int records) {
         List<KeyValue<String, String>> batch = new ArrayList<>();
         this.records += records;
@@ -46,9 +60,10 @@ class StatefulTotalKillITCase {
                 batch.add(KeyValue.of(key, "n/a"));
                 invalid++;
             } else {
-                long amount = random.nextInt(100);
+                long amount = 1 + random.nextInt(99);
                 batch.add(KeyValue.of(key, Long.toString(amount)));
                 expected.merge(key, amount, Long::sum);
+                history.input(key, amount);
             }
         }
         kafka.produce(topic, batch);
@@ -77,16 +92,17 @@ class StatefulTotalKillITCase {
             "300ms"
         };
         long[] killAfterMillis = {0, 800, 2500};
+        File log = new File(System.getProperty("java.io.tmpdir"), "kill-run.log");
         for (int round = 0; round < killAfterMillis.length; round++) {
+            // What was committed and what the totals were before this round's input.
+            Map<Integer, Long> roundStart = committedEnds(kafka, out);
+            Map<String, Long> totalsBefore = new HashMap<>(expected);
             produce(kafka, in, 20_000);
             List<String> args = new ArrayList<>(List.of(common));
             args.addAll(List.of("--parallelism", Integer.toString(1 + round % 2)));
-            Process job =
-                    ExampleRun.startProcess(
-                            new File(System.getProperty("java.io.tmpdir"), "kill-run.log"),
-                            args.toArray(new String[0]));
+            Process job = ExampleRun.startProcess(log, args.toArray(new String[0]));
             try {
-                waitForCommittedOutput(kafka, out, job);
+                awaitRoundProgress(round, out, roundStart, totalsBefore, job, log);
                 produce(kafka, in, 5_000); // arrives while the job runs
                 Thread.sleep(killAfterMillis[round]);
             } finally {
@@ -94,85 +110,131 @@ class StatefulTotalKillITCase {
                 job.waitFor(30, TimeUnit.SECONDS);
             }
         }
+        int kills = killAfterMillis.length;
         produce(kafka, in, 10_000);
 
         List<String> finalRun = new ArrayList<>(List.of(common));
         finalRun.addAll(List.of("--parallelism", "3", "--bounded"));
         ExampleRun run = ExampleRun.of(finalRun.toArray(new String[0]));
 
-        Map<String, String> want = new TreeMap<>();
-        expected.forEach((k, v) -> want.put(k, Long.toString(v)));
-        Map<String, String> got = new TreeMap<>(kafka.latestValuePerKey(out));
-        List<ConsumerRecord<byte[], byte[]>> letters =
-                kafka.consumeAllBytes(dlq, Duration.ofSeconds(2));
-        report(want, got, letters, killAfterMillis.length);
-
-        assertThat(run.exitCode()).as(run.all()).isZero();
-        assertThat(got).isEqualTo(want);
-        assertThat(letters).hasSize((int) invalid);
-        assertThat(
-                        letters.stream()
-                                .map(StatefulTotalKillITCase::position)
-                                .collect(Collectors.toSet()))
-                .as("each invalid record dead-lettered once")
-                .hasSize((int) invalid);
-    }
-
-    /**
-     * The reliability row: lost/duplicated count accounts whose total is below/above the input's
-     * plus invalid records missing from/repeated in the dead-letter topic.
-     */
-    private void report(
-            Map<String, String> want,
-            Map<String, String> got,
-            List<ConsumerRecord<byte[], byte[]>> letters,
-            int kills) {
-        long below = 0;
-        long above = 0;
-        for (Map.Entry<String, String> e : want.entrySet()) {
-            long have = Long.parseLong(got.getOrDefault(e.getKey(), "0"));
-            long need = Long.parseLong(e.getValue());
-            below += have < need ? 1 : 0;
-            above += have > need ? 1 : 0;
+        // Every run has ended: all that was committed is below the last stable offsets.
+        for (ConsumerRecord<String, String> r :
+                CommittedOutput.read(KAFKA.bootstrapServers(), out)) {
+            history.output(r.key(), Long.parseLong(r.value()));
         }
+        KeyedHistory.Verdict totals = history.checkRunningTotals(false);
+        List<ConsumerRecord<byte[], byte[]>> letters =
+                CommittedOutput.readBytes(KAFKA.bootstrapServers(), dlq);
         long distinctLetters =
                 letters.stream().map(StatefulTotalKillITCase::position).distinct().count();
-        long lost = below + Math.max(0, invalid - distinctLetters);
-        long duplicated = above + (letters.size() - distinctLetters);
-        new ReliabilityResult(
+        long lost = totals.lost() + Math.max(0, invalid - distinctLetters);
+        long duplicated = totals.duplicatedOrWrong() + (letters.size() - distinctLetters);
+        ReliabilityResult.of(
+                        ReliabilityScenario.STATEFUL_TOTAL_KILLS,
                         "stateful-total on Kafka changelog state, "
                                 + kills
-                                + " SIGKILLs of the job JVM, final bounded run without a Flink"
-                                + " checkpoint (lost/duplicated: accounts with a wrong total and"
-                                + " dead letters missing/repeated)",
-                        records,
-                        lost,
-                        duplicated,
-                        kills,
-                        ReliabilityResult.verdict(lost, duplicated))
-                .append();
+                                + " SIGKILLs of the job JVM (each after that round's input"
+                                + " was committed), final bounded run without a Flink checkpoint")
+                .recordsIn(records)
+                .lost(lost)
+                .duplicated(duplicated)
+                .restarts(kills)
+                .deadLetters(letters.size())
+                .seed(SEED)
+                .detail(
+                        String.format(
+                                "%,d committed totals over %,d accounts; %d invalid inputs,"
+                                        + " %d distinct dead letters",
+                                totals.outputs(), totals.keys(), invalid, distinctLetters))
+                .verify(
+                        () -> {
+                            assertThat(run.exitCode()).as(run.all()).isZero();
+                            assertThat(totals.isExact()).as(totals.toString()).isTrue();
+                            assertThat(letters)
+                                    .as("dead letters (%d invalid inputs)", invalid)
+                                    .hasSize((int) invalid);
+                            assertThat(
+                                            letters.stream()
+                                                    .map(StatefulTotalKillITCase::position)
+                                                    .collect(Collectors.toSet()))
+                                    .as("each invalid record dead-lettered once")
+                                    .hasSize((int) invalid);
+                        });
     }
 
     private static String position(ConsumerRecord<byte[], byte[]> letter) {
-        return new String(letter.headers().lastHeader("__fkk.errors.partition").value())
+        return new String(
+                        letter.headers().lastHeader("__fkk.errors.partition").value(),
+                        StandardCharsets.UTF_8)
                 + "@"
-                + new String(letter.headers().lastHeader("__fkk.errors.offset").value());
+                + new String(
+                        letter.headers().lastHeader("__fkk.errors.offset").value(),
+                        StandardCharsets.UTF_8);
     }
 
-    /** Waits (bounded) until the job has committed at least one output record. */
-    private static void waitForCommittedOutput(KafkaTestClient kafka, String topic, Process job)
+    /** The last stable offsets of {@code topic} (none while it does not exist). */
+    private static Map<Integer, Long> committedEnds(KafkaTestClient kafka, String topic)
             throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        if (!kafka.admin().listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
+            return Map.of();
+        }
+        return kafka.endOffsets(topic, true);
+    }
+
+    /**
+     * Waits (bounded) until this round's process has committed a total that includes input produced
+     * in this round: a record past the round's starting last stable offsets whose total is above
+     * the account's total before the round. The last stable offset alone moving is not enough:
+     * aborting the killed process's open transactions moves it too.
+     */
+    private static void awaitRoundProgress(
+            int round,
+            String out,
+            Map<Integer, Long> roundStart,
+            Map<String, Long> totalsBefore,
+            Process job,
+            File log)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(ROUND_TIMEOUT_SECONDS);
+        long committedSinceStart = 0;
         while (System.nanoTime() < deadline) {
             if (!job.isAlive()) {
-                throw new AssertionError("the job process exited with " + job.exitValue());
+                throw new AssertionError(
+                        "round "
+                                + round
+                                + ": the job process exited with "
+                                + job.exitValue()
+                                + " before it was killed; see "
+                                + log);
             }
-            if (kafka.admin().listTopics().names().get().contains(topic)
-                    && !kafka.consumeAll(topic, Duration.ofMillis(100)).isEmpty()) {
-                return;
+            if (KAFKA.client()
+                    .admin()
+                    .listTopics()
+                    .names()
+                    .get(30, TimeUnit.SECONDS)
+                    .contains(out)) {
+                List<ConsumerRecord<String, String>> since =
+                        CommittedOutput.read(KAFKA.bootstrapServers(), out, roundStart);
+                committedSinceStart = since.size();
+                for (ConsumerRecord<String, String> r : since) {
+                    if (Long.parseLong(r.value()) > totalsBefore.getOrDefault(r.key(), 0L)) {
+                        return;
+                    }
+                }
             }
-            Thread.sleep(200);
+            Thread.sleep(100);
         }
-        throw new AssertionError("no committed output within 90 s");
+        throw new AssertionError(
+                "round "
+                        + round
+                        + ": within "
+                        + ROUND_TIMEOUT_SECONDS
+                        + " s the job committed no total that includes this round's input"
+                        + " (committed records past the round's start "
+                        + roundStart
+                        + ": "
+                        + committedSinceStart
+                        + "); see "
+                        + log);
     }
 }

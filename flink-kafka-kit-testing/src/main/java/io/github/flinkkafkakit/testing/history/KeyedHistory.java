@@ -20,8 +20,8 @@ import java.util.Set;
  * <pre>{@code
  * KeyedHistory<String> history = new KeyedHistory<>();
  * for (Deposit d : producedInOrder) history.input(d.account(), d.amount());
- * for (ConsumerRecord<String, String> r : kafka.consumeAll(outputTopic))   // read_committed
- *     history.output(r.key(), Long.parseLong(r.value()));
+ * for (ConsumerRecord<String, String> r : CommittedOutput.read(bootstrap, outputTopic))
+ *     history.output(r.key(), Long.parseLong(r.value()));      // read_committed, to the end
  * KeyedHistory.Verdict verdict = history.checkRunningTotals(false);
  * assertThat(verdict.isExact()).as(verdict.toString()).isTrue();
  * }</pre>
@@ -129,8 +129,12 @@ public final class KeyedHistory<K> {
                                 + ")");
             }
         }
+        if (in.isEmpty() && !out.isEmpty()) {
+            verdict.unexpectedKeys++;
+        }
         if (position < in.size()) {
             verdict.incomplete++;
+            verdict.lost += in.size() - position;
             verdict.example(
                     key
                             + ": the outputs end at input "
@@ -156,6 +160,8 @@ public final class KeyedHistory<K> {
         private long duplicated;
         private long wrong;
         private long incomplete;
+        private long lost;
+        private long unexpectedKeys;
         private final List<String> examples = new ArrayList<>();
 
         private void example(String text) {
@@ -192,6 +198,27 @@ public final class KeyedHistory<K> {
             return incomplete;
         }
 
+        /**
+         * Inputs whose effect is missing: per key, the inputs after the last one its outputs
+         * reached (all of a key's inputs when it has no correct output).
+         */
+        public long lost() {
+            return lost;
+        }
+
+        /** Keys with outputs but no input. */
+        public long unexpectedKeys() {
+            return unexpectedKeys;
+        }
+
+        /**
+         * Outputs that repeat or over-count an effect: {@link #duplicated()} plus {@link #wrong()},
+         * what a reliability row reports as duplicated.
+         */
+        public long duplicatedOrWrong() {
+            return duplicated + wrong;
+        }
+
         /** Up to 10 offending outputs, described. */
         public List<String> examples() {
             return Collections.unmodifiableList(examples);
@@ -200,12 +227,15 @@ public final class KeyedHistory<K> {
         @Override
         public String toString() {
             return String.format(
-                    "%d keys, %d outputs: %d duplicated, %d wrong, %d keys incomplete%s",
+                    "%d keys, %d outputs: %d duplicated, %d wrong, %d keys incomplete (%d inputs"
+                            + " lost), %d keys never input%s",
                     keys,
                     outputs,
                     duplicated,
                     wrong,
                     incomplete,
+                    lost,
+                    unexpectedKeys,
                     examples.isEmpty() ? "" : "; e.g. " + String.join("; ", examples));
         }
     }

@@ -5,44 +5,181 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
- * One row of the reliability suite: a fault scenario and what a user would observe after it. Fault
- * tests {@link #append()} it as one JSON line to {@code target/reliability/results.jsonl} of their
- * module; {@link ReliabilityReport} turns all modules' lines into {@code RELIABILITY.md}.
+ * One row of the reliability suite: a fault scenario, the figures its test asserted, and where it
+ * ran (commit, run id, seed). Fault tests write it as one JSON line to {@code
+ * target/reliability/results.jsonl} of their module, <b>after</b> their assertions ran: {@link
+ * Builder#verify} runs them and writes a {@code PASS} row, or a {@code FAIL} row with the message
+ * of the first failed assertion (then rethrows). {@link ReliabilityReport} turns all modules' lines
+ * into {@code RELIABILITY.md}.
  *
  * <pre>{@code
- * new ReliabilityResult("count, exactly-once, 5 task failures", 1_000_000, 0, 0, 5, "PASS")
- *         .append();
+ * ReliabilityResult.of(ReliabilityScenario.COUNT_FAULTS_EXACTLY_ONCE, "count, 5 task failures")
+ *         .recordsIn(1_000_000).lost(verdict.lost()).duplicated(verdict.duplicated())
+ *         .restarts(observedRestarts)
+ *         .verify(() -> assertThat(verdict.isExact()).as(verdict.toString()).isTrue());
  * }</pre>
  *
+ * @param id the {@link ReliabilityScenario#id()} ({@code ""} for rows written without one)
  * @param scenario what was done (fault, guarantee, scale)
  * @param recordsIn input records
  * @param lost input records whose effect is missing from the output
- * @param duplicated input records counted more than once in the output
- * @param restarts job restarts (or process restarts) the scenario caused
- * @param result {@code PASS} or {@code FAIL}, optionally followed by a short note
+ * @param duplicated outputs (or dead letters) that repeat an effect already in the output
+ * @param restarts job (or process) restarts the scenario observed, -1 when unknown
+ * @param deadLetters dead letters written, -1 when the scenario has none to check
+ * @param seed the random seed of the input or fault positions, {@code ""} when none
+ * @param detail other asserted figures, e.g. the records a resumed run processed
+ * @param commit the git commit the test ran on ({@code +dirty} with local changes)
+ * @param runId the Maven run ({@value #RUN_ID_PROPERTY}), so a report can tell this run's rows
+ * @param result {@code PASS}, or {@code FAIL: } and the failed assertion's message
  */
 public record ReliabilityResult(
-        String scenario, long recordsIn, long lost, long duplicated, long restarts, String result) {
+        String id,
+        String scenario,
+        long recordsIn,
+        long lost,
+        long duplicated,
+        long restarts,
+        long deadLetters,
+        String seed,
+        String detail,
+        String commit,
+        String runId,
+        String result) {
 
     /** Where fault tests write: {@code fkk.reliability.dir}, else {@code target/reliability}. */
     public static final String DIR_PROPERTY = "fkk.reliability.dir";
 
+    /**
+     * The id of this Maven run, set by the build (surefire's {@code systemPropertyVariables}: the
+     * build's start time, the same in every module); without it a per-JVM id {@code local-...}.
+     */
+    public static final String RUN_ID_PROPERTY = "fkk.reliability.runId";
+
+    /** Overrides the commit read with {@code git rev-parse --short HEAD}. */
+    public static final String COMMIT_PROPERTY = "fkk.reliability.commit";
+
     /** The file name, the same in every module. */
     public static final String FILE = "results.jsonl";
 
+    private static final String LOCAL_RUN_ID =
+            "local-"
+                    + DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")
+                            .format(LocalDateTime.now(ZoneOffset.UTC));
+
+    private static volatile String commitCache;
+
     public ReliabilityResult {
+        Objects.requireNonNull(id, "id");
         Objects.requireNonNull(scenario, "scenario");
+        Objects.requireNonNull(seed, "seed");
+        Objects.requireNonNull(detail, "detail");
+        Objects.requireNonNull(commit, "commit");
+        Objects.requireNonNull(runId, "runId");
         Objects.requireNonNull(result, "result");
+    }
+
+    /**
+     * A row without an id, seed or dead letters, stamped with this run's commit and run id (for
+     * tests not yet using {@link #of}; such a row is written whenever {@link #append()} is called,
+     * whether or not the test's assertions ran).
+     */
+    public ReliabilityResult(
+            String scenario,
+            long recordsIn,
+            long lost,
+            long duplicated,
+            long restarts,
+            String result) {
+        this(
+                "",
+                scenario,
+                recordsIn,
+                lost,
+                duplicated,
+                restarts,
+                -1,
+                "",
+                "",
+                currentCommit(),
+                currentRunId(),
+                result);
     }
 
     /** PASS when nothing was lost or duplicated, else FAIL. */
     public static String verdict(long lost, long duplicated) {
         return lost == 0 && duplicated == 0 ? "PASS" : "FAIL";
+    }
+
+    /** Starts the row of {@code scenario}; {@code description} says what this run did. */
+    public static Builder of(ReliabilityScenario scenario, String description) {
+        return new Builder(scenario, description);
+    }
+
+    /** Whether the row says PASS. */
+    public boolean passed() {
+        return result.startsWith("PASS");
+    }
+
+    /** This run's id: {@value #RUN_ID_PROPERTY}, else a per-JVM {@code local-<time>}. */
+    public static String currentRunId() {
+        String id = System.getProperty(RUN_ID_PROPERTY, "").trim();
+        return id.isEmpty() || id.startsWith("${") ? LOCAL_RUN_ID : id;
+    }
+
+    /**
+     * The commit under test: {@value #COMMIT_PROPERTY}, else {@code git rev-parse --short HEAD} in
+     * the working directory ({@code +dirty} when tracked files differ from it), else {@code
+     * unknown}.
+     */
+    public static String currentCommit() {
+        String fixed = System.getProperty(COMMIT_PROPERTY, "").trim();
+        if (!fixed.isEmpty()) {
+            return fixed;
+        }
+        String cached = commitCache;
+        if (cached == null) {
+            String head = git("rev-parse", "--short", "HEAD");
+            if (head == null || head.isBlank()) {
+                cached = "unknown";
+            } else {
+                String changes = git("status", "--porcelain", "--untracked-files=no");
+                cached = head.trim() + (changes == null || changes.isBlank() ? "" : "+dirty");
+            }
+            commitCache = cached;
+        }
+        return cached;
+    }
+
+    private static String git(String... args) {
+        List<String> command = new ArrayList<>();
+        command.add("git");
+        command.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
+            p.getOutputStream().close();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                return null;
+            }
+            return new String(out, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
     }
 
     /** Appends this row to the module's results file (creating it). */
@@ -61,12 +198,11 @@ public record ReliabilityResult(
         }
     }
 
-    /**
-     * {@code
-     * {"scenario":...,"records_in":...,"lost":...,"duplicated":...,"restarts":...,"result":...}}
-     */
+    /** One flat JSON object, the fields in declaration order. */
     public String toJson() {
-        return "{\"scenario\":"
+        return "{\"id\":"
+                + quote(id)
+                + ",\"scenario\":"
                 + quote(scenario)
                 + ",\"records_in\":"
                 + recordsIn
@@ -76,21 +212,141 @@ public record ReliabilityResult(
                 + duplicated
                 + ",\"restarts\":"
                 + restarts
+                + ",\"dead_letters\":"
+                + deadLetters
+                + ",\"seed\":"
+                + quote(seed)
+                + ",\"detail\":"
+                + quote(detail)
+                + ",\"commit\":"
+                + quote(commit)
+                + ",\"run_id\":"
+                + quote(runId)
                 + ",\"result\":"
                 + quote(result)
                 + "}";
     }
 
-    /** Parses one line written by {@link #toJson()} (or by hand in the same flat format). */
+    /**
+     * Parses one line written by {@link #toJson()}; lines of older versions (no id, dead letters,
+     * seed, detail, commit or run id) read with {@code ""}, -1 or {@code unknown}.
+     */
     public static ReliabilityResult parse(String line) {
         Map<String, String> fields = FlatJson.parse(line);
         return new ReliabilityResult(
+                fields.getOrDefault("id", ""),
                 required(fields, "scenario", line),
                 number(fields, "records_in", line),
                 number(fields, "lost", line),
                 number(fields, "duplicated", line),
                 number(fields, "restarts", line),
+                fields.containsKey("dead_letters") ? number(fields, "dead_letters", line) : -1,
+                fields.getOrDefault("seed", ""),
+                fields.getOrDefault("detail", ""),
+                fields.getOrDefault("commit", "unknown"),
+                fields.getOrDefault("run_id", "unknown"),
                 required(fields, "result", line));
+    }
+
+    /**
+     * The figures of one scenario run, written by {@link #verify} once its assertions ran. Figures
+     * not set are -1 (unknown) for restarts and dead letters, 0 otherwise.
+     */
+    public static final class Builder {
+        private final ReliabilityScenario scenario;
+        private final String description;
+        private long recordsIn;
+        private long lost;
+        private long duplicated;
+        private long restarts = -1;
+        private long deadLetters = -1;
+        private String seed = "";
+        private String detail = "";
+
+        private Builder(ReliabilityScenario scenario, String description) {
+            this.scenario = Objects.requireNonNull(scenario, "scenario");
+            this.description = Objects.requireNonNull(description, "description");
+        }
+
+        public Builder recordsIn(long n) {
+            recordsIn = n;
+            return this;
+        }
+
+        public Builder lost(long n) {
+            lost = n;
+            return this;
+        }
+
+        public Builder duplicated(long n) {
+            duplicated = n;
+            return this;
+        }
+
+        /** Restarts the test observed (Flink's numRestarts, attempts seen, kills it made). */
+        public Builder restarts(long n) {
+            restarts = n;
+            return this;
+        }
+
+        public Builder deadLetters(long n) {
+            deadLetters = n;
+            return this;
+        }
+
+        public Builder seed(Object seed) {
+            this.seed = String.valueOf(seed);
+            return this;
+        }
+
+        /** Other asserted figures, e.g. {@code "resumed: 412,331 records"}. */
+        public Builder detail(String detail) {
+            this.detail = Objects.requireNonNull(detail, "detail");
+            return this;
+        }
+
+        /** The row with {@code result}, stamped with this run's commit and run id. */
+        public ReliabilityResult build(String result) {
+            return new ReliabilityResult(
+                    scenario.id(),
+                    description,
+                    recordsIn,
+                    lost,
+                    duplicated,
+                    restarts,
+                    deadLetters,
+                    seed,
+                    detail,
+                    currentCommit(),
+                    currentRunId(),
+                    result);
+        }
+
+        /**
+         * Runs {@code assertions}; appends a {@code PASS} row when all passed, else a {@code FAIL}
+         * row with the first failure's message, and rethrows that failure.
+         */
+        public void verify(Assertions assertions) throws Exception {
+            try {
+                assertions.run();
+            } catch (Exception | Error e) {
+                build("FAIL: " + firstLine(e)).append();
+                throw e;
+            }
+            build("PASS").append();
+        }
+
+        private static String firstLine(Throwable e) {
+            String message = e.getMessage() == null ? e.toString() : e.getMessage();
+            String line = message.strip().lines().findFirst().orElse(e.toString());
+            return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+        }
+    }
+
+    /** A test's assertions. */
+    @FunctionalInterface
+    public interface Assertions {
+        void run() throws Exception;
     }
 
     private static String required(Map<String, String> fields, String name, String line) {

@@ -78,4 +78,34 @@ class KeyedHistoryTest {
         assertThat(verdict.incomplete()).isEqualTo(2); // "a" stops at 6, "b" has no output
         assertThat(verdict.isExact()).isFalse();
     }
+
+    @Test
+    void shouldCountTheInputsWhoseEffectIsMissingAndKeysNeverInput() {
+        KeyedHistory.Verdict verdict =
+                inputs().output("a", 3).output("b", 5).output("z", 1).checkRunningTotals(false);
+
+        assertThat(verdict.lost()).isEqualTo(2); // "a" stops after 2 of its 4 inputs
+        assertThat(verdict.unexpectedKeys()).isEqualTo(1);
+        assertThat(verdict.duplicatedOrWrong()).isEqualTo(1); // z's 1 is no prefix of nothing
+        assertThat(verdict.toString()).contains("2 inputs lost").contains("1 keys never input");
+    }
+
+    @Test
+    void shouldTellAtLeastOnceReplaysFromExactlyOnceWhereTheLastValuesAgree() {
+        // Both end at the exact totals; only the history shows the replay.
+        KeyedHistory.Verdict exactlyOnce =
+                inputs().output("a", 3).output("a", 10).output("b", 5).checkRunningTotals(false);
+        KeyedHistory.Verdict atLeastOnce =
+                inputs().output("a", 3)
+                        .output("a", 6)
+                        .output("a", 6)
+                        .output("a", 10)
+                        .output("b", 5)
+                        .checkRunningTotals(false);
+
+        assertThat(exactlyOnce.isExact()).isTrue();
+        assertThat(atLeastOnce.isExact()).isFalse();
+        assertThat(atLeastOnce.duplicated()).isEqualTo(1);
+        assertThat(atLeastOnce.lost()).isZero();
+    }
 }

@@ -1,0 +1,127 @@
+package io.github.flinkkafkakit.testing.reliability;
+
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Every scenario the reliability suite is expected to report, in one place: {@link
+ * ReliabilityReport} fails when one of them has no row from the run it reports on. Each says in one
+ * sentence what it proves and what it does not.
+ */
+public enum ReliabilityScenario {
+    POISON_PILLS(
+            "flink-kafka-kit-core",
+            null,
+            "every good record is written exactly once and every undecodable input and the"
+                    + " oversized output record are dead-lettered exactly once, without a restart.",
+            "anything about crashes: no task, process or broker fails in this run."),
+    COUNT_FAULTS_EXACTLY_ONCE(
+            "flink-kafka-kit-examples",
+            null,
+            "after task failures injected in a map before the count, the whole read_committed"
+                    + " history of every key is a strictly increasing run of prefix counts ending"
+                    + " at its input count: nothing replayed, lost or counted twice.",
+            "failures during a snapshot, between pre-commit and commit, in the sink or of a"
+                    + " whole process; those are other scenarios (or not covered yet)."),
+    COUNT_FAULTS_AT_LEAST_ONCE(
+            "flink-kafka-kit-examples",
+            null,
+            "under at-least-once the same failures lose nothing; the replayed outputs are counted"
+                    + " from the history and reported as duplicates.",
+            "any bound on the number of duplicates; they depend on where the failures land."),
+    COUNT_KILL_RESTORE(
+            "flink-kafka-kit-examples",
+            null,
+            "a job JVM killed with SIGKILL after a committed checkpoint resumes from the retained"
+                    + " checkpoint, processes only the records after it, and the whole committed"
+                    + " history stays exact.",
+            "a kill at other commit points (during a snapshot, between pre-commit and commit), or"
+                    + " a restart without the checkpoint."),
+    STATEFUL_TOTAL_KILLS(
+            "flink-kafka-kit-examples",
+            null,
+            "stateful-total killed with SIGKILL three times, each after that round committed"
+                    + " totals of its own input, then finished from Kafka alone (no Flink"
+                    + " checkpoint): every committed total is a prefix sum at a strictly increasing"
+                    + " position, the last one exact, each invalid input dead-lettered once.",
+            "kills timed by hooks inside a commit (the kill points are a committed round plus a"
+                    + " sleep), or the RocksDB state backend."),
+    BROKER_RESTART_TASKS_RUNNING(
+            "flink-kafka-kit-examples",
+            null,
+            "the broker SIGKILLed while every task runs and restarted 5 s later: the job finishes"
+                    + " by itself and the committed history of every key is exact.",
+            "a broker that stays down longer than the transaction or request timeouts, or a"
+                    + " multi-broker cluster losing a leader."),
+    BROKER_RESTART_FIRST_COMMIT(
+            "flink-kafka-kit-examples",
+            null,
+            "the broker SIGKILLed just after the first checkpoint committed offsets and output:"
+                    + " the job finishes by itself and the committed history of every key is"
+                    + " exact.",
+            "a broker kill in the middle of a commit (between the checkpoint and the commit"
+                    + " markers) as a deliberate point; it may or may not land there."),
+    BROKER_RESTART_JAR(
+            "flink-kafka-kit-examples",
+            null,
+            "the same broker restart with the runnable jar users start (java -jar): the packaged"
+                    + " job recovers and its committed history is exact.",
+            "more than the classpath run does; it checks the packaging, not another fault."),
+    CLUSTER_TASK_MANAGER_KILL(
+            "flink-kafka-kit-examples",
+            "TaskManager SIGKILL + replacement during exactly-once count on a session cluster",
+            "on a standalone session cluster, a TaskManager SIGKILLed mid-stream and replaced:"
+                    + " the job restarts and every key's committed counts are exactly 1..n.",
+            "a JobManager failure, or high availability.");
+
+    private final String module;
+    private final String legacyScenarioPrefix;
+    private final String proves;
+    private final String doesNotProve;
+
+    ReliabilityScenario(
+            String module, String legacyScenarioPrefix, String proves, String doesNotProve) {
+        this.module = module;
+        this.legacyScenarioPrefix = legacyScenarioPrefix;
+        this.proves = proves;
+        this.doesNotProve = doesNotProve;
+    }
+
+    /** The stable id written to each row, e.g. {@code count-faults-exactly-once}. */
+    public String id() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The Maven module whose {@code target/reliability} holds its rows. */
+    public String module() {
+        return module;
+    }
+
+    /** What a passing row proves, one sentence. */
+    public String proves() {
+        return proves;
+    }
+
+    /** What a passing row does not prove, one sentence. */
+    public String doesNotProve() {
+        return doesNotProve;
+    }
+
+    /**
+     * The scenario a row belongs to: by its id, else (rows written without an id) by the start of
+     * its scenario text.
+     */
+    static Optional<ReliabilityScenario> of(String module, ReliabilityResult row) {
+        for (ReliabilityScenario s : values()) {
+            if (!s.module.equals(module)) {
+                continue;
+            }
+            if (s.id().equals(row.id())
+                    || (s.legacyScenarioPrefix != null
+                            && row.scenario().startsWith(s.legacyScenarioPrefix))) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
+    }
+}
