@@ -21,7 +21,7 @@ class CountCommandLineTest {
                 "count --checkpoint-interval 0ms  | '0ms' must be a positive duration",
                 "count --no-such-option       | Unknown option: '--no-such-option'",
                 "count --emit sometimes       | unknown emit policy 'sometimes' (expected every-record or on-checkpoint)",
-                "nope                         | unknown example 'nope' (expected one of: count, stateful-total, log-analytics, page-views)",
+                "nope                         | unknown example 'nope' (expected one of: count, stateful-total, enrich, log-analytics, page-views)",
                 "count --kafka-config /no/such/file.properties | --kafka-config file /no/such/file.properties does not exist",
                 "count --input-topic x --output-topic x | --output-topic must differ from --input-topic ('x')",
                 "count --bootstrap-servers 127.0.0.1:1 --input-topic x --output-topic x | feedback loop",
