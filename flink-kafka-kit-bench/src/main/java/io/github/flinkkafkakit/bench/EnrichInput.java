@@ -31,9 +31,6 @@ final class EnrichInput {
     /** How much later than its place in the sequence an event's time may be. */
     static final int JITTER_MILLIS = 500;
 
-    /** The first event's time (2026-09-21). */
-    private static final long START = 1_790_000_000_000L;
-
     final String clicksTopic;
     final String profilesTopic;
     final int users;
@@ -78,7 +75,13 @@ final class EnrichInput {
     /** What {@link #produce} writes with these arguments, without writing it. */
     static EnrichInput expected(
             String clicksTopic, String profilesTopic, int records, int keys, long seed) {
-        return generate(clicksTopic, profilesTopic, records, keys, seed, null);
+        return generate(clicksTopic, profilesTopic, records, keys, seed, (t, k, v) -> {});
+    }
+
+    /** Where generated records go: topic, key, value, in the order they are written. */
+    @FunctionalInterface
+    interface Sink {
+        void write(String topic, byte[] key, byte[] value);
     }
 
     /** Writes the input to the two topics (already created) and returns what was written. */
@@ -96,22 +99,34 @@ final class EnrichInput {
         props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(128L << 20));
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            EnrichInput input = generate(clicksTopic, profilesTopic, records, keys, seed, producer);
+            // Kafka's record timestamp stays the send time: event times months old would fall to
+            // the topic's time retention
+            EnrichInput input =
+                    generate(
+                            clicksTopic,
+                            profilesTopic,
+                            records,
+                            keys,
+                            seed,
+                            (topic, key, value) ->
+                                    producer.send(new ProducerRecord<>(topic, key, value)));
             producer.flush();
             return input;
         }
     }
 
-    private static EnrichInput generate(
-            String clicksTopic,
-            String profilesTopic,
-            int records,
-            int keys,
-            long seed,
-            KafkaProducer<byte[], byte[]> producer) {
+    /** Generates the input into {@code sink} and returns what was generated. */
+    static EnrichInput generate(
+            String clicksTopic, String profilesTopic, int records, int keys, long seed, Sink sink) {
         Random random = new Random(seed);
         int clickCount = records;
         int versionCount = Math.max(1, records / 10);
+        // Event times end an hour before now: recent, as the sinks give the enriched clicks their
+        // click's time as record timestamp and the broker deletes records older than its
+        // retention (7 days) — and not ahead of the clock, which the broker would refuse. Only
+        // times relative to each other decide the join, so another process that regenerates the
+        // input at another time expects the same result.
+        long start = System.currentTimeMillis() - 3_600_000L - clickCount - versionCount;
         byte[][] userKeys = new byte[keys][];
         for (int u = 0; u < keys; u++) {
             userKeys[u] = Keys.key(u);
@@ -124,7 +139,7 @@ final class EnrichInput {
         int click = 0;
         int version = 0;
         for (long i = 0; clicksLeft + versionsLeft > 0; i++) {
-            long ts = START + i + random.nextInt(JITTER_MILLIS);
+            long ts = start + i + random.nextInt(JITTER_MILLIS);
             int user = random.nextInt(keys);
             boolean isClick = random.nextInt(clicksLeft + versionsLeft) < clicksLeft;
             String topic;
@@ -146,12 +161,7 @@ final class EnrichInput {
                 versions.put(ts, n);
                 topic = profilesTopic;
             }
-            if (producer != null) {
-                byte[] value = (ts + "," + n).getBytes(StandardCharsets.US_ASCII);
-                // Kafka's record timestamp stays the send time: event times months old would
-                // fall to the topic's time retention
-                producer.send(new ProducerRecord<>(topic, userKeys[user], value));
-            }
+            sink.write(topic, userKeys[user], (ts + "," + n).getBytes(StandardCharsets.US_ASCII));
         }
         int[] expected = new int[clickCount];
         for (int c = 0; c < clickCount; c++) {

@@ -12,6 +12,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import java.util.Locale;
+
 /**
  * {@code kit-enrich-eos}: the {@code enrich} example's job shape on Kafka state, exactly-once —
  * clicks and profile versions (two sources with watermarks) joined per user in event time by {@link
@@ -65,6 +67,22 @@ final class KitEnrichScenario implements EndToEndScenario {
         job.attach();
         Timing timing = EndToEndScenario.time(() -> env.execute(name()));
         String verified = enrich.verify(context.bootstrapServers(), output);
-        return Measurement.of(enrich.records(), timing, verified);
+        // What keeping the state in Kafka wrote, after the timing: every record of the state
+        // topic, and how many of them are tombstones (removed map entries, fired timers).
+        long[] tombstones = new long[1];
+        long changelog =
+                EndToEndOutput.readCommitted(
+                        context.bootstrapServers(),
+                        stateTopic,
+                        (k, v) -> tombstones[0] += v == null ? 1 : 0);
+        return Measurement.of(
+                enrich.records(),
+                timing,
+                String.format(
+                        Locale.ROOT,
+                        "%s; changelog %,d records, %,d of them tombstones",
+                        verified,
+                        changelog,
+                        tombstones[0]));
     }
 }
