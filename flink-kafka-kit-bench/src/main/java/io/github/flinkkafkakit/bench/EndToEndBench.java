@@ -26,13 +26,15 @@ import java.util.Map;
  * <p>Scenarios: {@code kafka-pipe}, {@code kit-count-alo}, {@code kit-count-eos}, {@code
  * flink-keyby-count-alo}, {@code kafka-streams-count-eos}, {@code kit-changelog-eos}, {@code
  * total-flink-state-eos} (the changelog job's state in Flink only, for the changelog's cost),
- * {@code changelog-restore}. Each runs in a JVM of its own (as JMH forks each benchmark: no
- * scenario runs on code the JIT compiled for another's types, or on a heap another filled; {@code
- * --in-process} runs them all in this JVM, e.g. for one profile), against this process's broker and
- * input topics, once over a smaller warm-up input, then over the input; its rate counts from the
- * first record read to the end (output committed), start-up is reported apart. Each verifies its
- * output (exact counts, read back with {@code read_committed}); the run exits 1 if any is wrong.
- * Writes {@code FILE.json}, {@code FILE.md} (table and goals) and {@code FILE.png} (chart).
+ * {@code kit-enrich-eos} (the {@code enrich} example's event-time join on Kafka state), {@code
+ * enrich-flink-state-eos} (the same on Flink state only), {@code changelog-restore}. Each runs in a
+ * JVM of its own (as JMH forks each benchmark: no scenario runs on code the JIT compiled for
+ * another's types, or on a heap another filled; {@code --in-process} runs them all in this JVM,
+ * e.g. for one profile), against this process's broker and input topics, once over a smaller
+ * warm-up input, then over the input; its rate counts from the first record read to the end (output
+ * committed), start-up is reported apart. Each verifies its output (exact counts, read back with
+ * {@code read_committed}); the run exits 1 if any is wrong. Writes {@code FILE.json}, {@code
+ * FILE.md} (table and goals) and {@code FILE.png} (chart).
  */
 public final class EndToEndBench {
 
@@ -99,6 +101,10 @@ public final class EndToEndBench {
             EndToEndInput warmup =
                     input(context, "warmup-in", options.warmupRecords, options, WARMUP_SEED);
             EndToEndInput input = input(context, "in", options.records, options, INPUT_SEED);
+            if (scenarios.stream().anyMatch(EndToEndScenario::needsEnrichInput)) {
+                context.enrichInput(warmup);
+                context.enrichInput(input);
+            }
             long warmupStart = System.nanoTime();
             BrokerWarmup.run(context, warmup);
             context.deleteScratchTopics();
@@ -115,6 +121,7 @@ public final class EndToEndBench {
                                 ? runOne(context, scenario, warmup, input, n, scenarios.size(), out)
                                 : runForked(
                                         options,
+                                        context,
                                         bootstrap,
                                         scenario,
                                         warmup,
@@ -152,6 +159,7 @@ public final class EndToEndBench {
      */
     private static EndToEndReport.Row runForked(
             Options options,
+            EndToEndContext context,
             String bootstrap,
             EndToEndScenario scenario,
             EndToEndInput warmup,
@@ -187,6 +195,16 @@ public final class EndToEndBench {
                             warmup.topic,
                             "--input-topic",
                             input.topic));
+            if (scenario.needsEnrichInput()) {
+                EnrichInput w = context.enrichInput(warmup);
+                EnrichInput i = context.enrichInput(input);
+                command.addAll(
+                        List.of(
+                                "--enrich-warmup-topics",
+                                w.clicksTopic + "," + w.profilesTopic,
+                                "--enrich-input-topics",
+                                i.clicksTopic + "," + i.profilesTopic));
+            }
             out.flush();
             int exit = new ProcessBuilder(command).inheritIO().start().waitFor();
             List<String> lines = Files.readAllLines(result);
@@ -213,22 +231,28 @@ public final class EndToEndBench {
                         options.partitions,
                         Duration.ofMillis(options.checkpointIntervalMs))) {
             context.setObjectReuse(options.objectReuse);
+            EndToEndInput warmup =
+                    EndToEndInput.expected(
+                            options.warmupTopic,
+                            options.warmupRecords,
+                            options.keys,
+                            options.zipf,
+                            WARMUP_SEED);
+            EndToEndInput input =
+                    EndToEndInput.expected(
+                            options.inputTopic,
+                            options.records,
+                            options.keys,
+                            options.zipf,
+                            INPUT_SEED);
+            registerEnrichInput(context, warmup, options.enrichWarmupTopics);
+            registerEnrichInput(context, input, options.enrichInputTopics);
             row =
                     runOne(
                             context,
                             scenario,
-                            EndToEndInput.expected(
-                                    options.warmupTopic,
-                                    options.warmupRecords,
-                                    options.keys,
-                                    options.zipf,
-                                    WARMUP_SEED),
-                            EndToEndInput.expected(
-                                    options.inputTopic,
-                                    options.records,
-                                    options.keys,
-                                    options.zipf,
-                                    INPUT_SEED),
+                            warmup,
+                            input,
                             Integer.parseInt(position[0]),
                             Integer.parseInt(position[1]),
                             System.out);
@@ -237,6 +261,23 @@ public final class EndToEndBench {
         System.out.flush();
         Files.writeString(Path.of(options.childResult), ChildResult.format(row));
         return row.error() == null;
+    }
+
+    /** Registers the enrich input the parent wrote to {@code topics} (clicks,profiles), if any. */
+    private static void registerEnrichInput(
+            EndToEndContext context, EndToEndInput input, String topics) {
+        if (topics == null) {
+            return;
+        }
+        String[] t = topics.split(",");
+        context.registerEnrichInput(
+                input,
+                EnrichInput.expected(
+                        t[0],
+                        t[1],
+                        input.records,
+                        input.keys,
+                        EnrichInput.seed(input.records, input.keys)));
     }
 
     /** The one-line result a scenario's JVM hands back: tab-separated, tabs in texts replaced. */
@@ -361,6 +402,8 @@ public final class EndToEndBench {
                         new KafkaStreamsCountScenario(),
                         new KitChangelogScenario(),
                         new FlinkStateTotalScenario(),
+                        new KitEnrichScenario(),
+                        new FlinkStateEnrichScenario(),
                         new ChangelogRestoreScenario(options.restoreKeys))) {
             all.put(s.name(), s);
         }
@@ -402,6 +445,8 @@ public final class EndToEndBench {
         String childResult;
         String warmupTopic;
         String inputTopic;
+        String enrichWarmupTopics;
+        String enrichInputTopics;
 
         /** The options, or {@code null} for {@code --help}. */
         static Options parse(String[] args) {
@@ -445,6 +490,8 @@ public final class EndToEndBench {
                     case "--child-result" -> o.childResult = value;
                     case "--warmup-topic" -> o.warmupTopic = value;
                     case "--input-topic" -> o.inputTopic = value;
+                    case "--enrich-warmup-topics" -> o.enrichWarmupTopics = value;
+                    case "--enrich-input-topics" -> o.enrichInputTopics = value;
                     default -> throw new IllegalArgumentException("unknown option " + name);
                 }
             }

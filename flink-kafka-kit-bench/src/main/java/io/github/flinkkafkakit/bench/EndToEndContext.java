@@ -17,8 +17,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -45,6 +47,9 @@ final class EndToEndContext implements AutoCloseable {
     private final AtomicInteger topics = new AtomicInteger();
     private final Set<String> scratch = new LinkedHashSet<>();
     private final Set<String> kept = new LinkedHashSet<>();
+
+    /** The enrich input that goes with each input topic, written or registered so far. */
+    private final Map<String, EnrichInput> enrichInputs = new HashMap<>();
 
     EndToEndContext(
             String bootstrapServers, int parallelism, int partitions, Duration checkpointInterval) {
@@ -123,6 +128,48 @@ final class EndToEndContext implements AutoCloseable {
         if (!all.isEmpty()) {
             kafka.admin().deleteTopics(new LinkedHashSet<>(all)).all().get();
         }
+    }
+
+    /**
+     * The {@code enrich} input (clicks and profile versions) that goes with {@code input}: the same
+     * number of clicks as {@code input} has records, of as many users as it has keys, from a seed
+     * of those sizes. Written to two new kept topics on first use, unless a parent process wrote it
+     * and {@link #registerEnrichInput registered} it here.
+     */
+    EnrichInput enrichInput(EndToEndInput input) {
+        EnrichInput enrich = enrichInputs.get(input.topic);
+        if (enrich == null) {
+            long start = System.nanoTime();
+            String clicks = createTopic("enrich-clicks");
+            String profiles = createTopic("enrich-profiles");
+            keep(clicks);
+            keep(profiles);
+            enrich =
+                    EnrichInput.produce(
+                            bootstrapServers,
+                            clicks,
+                            profiles,
+                            input.records,
+                            input.keys,
+                            EnrichInput.seed(input.records, input.keys));
+            System.out.printf(
+                    Locale.ROOT,
+                    "  enrich input '%s' + '%s': %,d clicks, %,d profile versions of %,d users"
+                            + " written in %.1f s%n",
+                    clicks,
+                    profiles,
+                    enrich.clicks(),
+                    enrich.versions,
+                    enrich.users,
+                    (System.nanoTime() - start) / 1e9);
+            enrichInputs.put(input.topic, enrich);
+        }
+        return enrich;
+    }
+
+    /** Registers the enrich input another process wrote for {@code input}. */
+    void registerEnrichInput(EndToEndInput input, EnrichInput enrich) {
+        enrichInputs.put(input.topic, enrich);
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.BiConsumer;
 
 /**
  * Reads a scenario's output topic back (committed records only) and checks it against what the
@@ -37,6 +38,28 @@ final class EndToEndOutput {
     static EndToEndOutput read(String bootstrapServers, String topic, int keys)
             throws InterruptedException {
         EndToEndOutput out = new EndToEndOutput(keys);
+        out.records =
+                readCommitted(
+                        bootstrapServers,
+                        topic,
+                        (key, bytes) -> {
+                            int id = parseId(key);
+                            long value = parseLong(bytes);
+                            out.latest[id] = value;
+                            out.counts[id]++;
+                            out.sums[id] += value;
+                        });
+        return out;
+    }
+
+    /**
+     * Hands every committed record of {@code topic} to {@code each}, from the beginning to the
+     * settled end (see {@link #settledEnd}); returns how many there were.
+     */
+    static long readCommitted(
+            String bootstrapServers, String topic, BiConsumer<byte[], byte[]> each)
+            throws InterruptedException {
+        long records = 0;
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -59,16 +82,12 @@ final class EndToEndOutput {
                             "could not read '" + topic + "' to its end within 2 minutes");
                 }
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    int id = parseId(r.key());
-                    long value = parseLong(r.value());
-                    out.latest[id] = value;
-                    out.counts[id]++;
-                    out.sums[id] += value;
-                    out.records++;
+                    each.accept(r.key(), r.value());
+                    records++;
                 }
             }
         }
-        return out;
+        return records;
     }
 
     /**

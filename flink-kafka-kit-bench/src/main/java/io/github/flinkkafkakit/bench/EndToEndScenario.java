@@ -6,6 +6,14 @@ interface EndToEndScenario {
     String name();
 
     /**
+     * Whether the scenario reads the {@code enrich} input ({@link EndToEndContext#enrichInput}),
+     * which is then written once per run before any scenario runs.
+     */
+    default boolean needsEnrichInput() {
+        return false;
+    }
+
+    /**
      * Runs once over {@code input} (a warm-up or the measured run) and verifies the output.
      *
      * @throws IllegalStateException when the output is wrong
