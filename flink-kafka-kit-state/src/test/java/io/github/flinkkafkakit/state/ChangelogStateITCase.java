@@ -16,6 +16,7 @@ import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
@@ -26,6 +27,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,8 +90,20 @@ class ChangelogStateITCase {
     static void runTotals(
             String in, String out, String stateTopic, int parallelism, RestoreListener listener)
             throws Exception {
-        totals(in, out, stateTopic, parallelism, listener, true, null)
-                .execute("totals p=" + parallelism);
+        runTotals(in, out, stateTopic, parallelism, listener, "hashmap");
+    }
+
+    /** Runs the bounded totals job on {@code backend} ({@code hashmap} or {@code rocksdb}). */
+    static void runTotals(
+            String in,
+            String out,
+            String stateTopic,
+            int parallelism,
+            RestoreListener listener,
+            String backend)
+            throws Exception {
+        totals(in, out, stateTopic, parallelism, listener, true, null, null, backend)
+                .execute("totals p=" + parallelism + " on " + backend);
     }
 
     /** The totals job, not started. */
@@ -100,10 +115,15 @@ class ChangelogStateITCase {
             RestoreListener listener,
             boolean bounded,
             String savepoint) {
-        return totals(in, out, stateTopic, parallelism, listener, bounded, savepoint, null);
+        return totals(
+                in, out, stateTopic, parallelism, listener, bounded, savepoint, null, "hashmap");
     }
 
-    /** The totals job with a time to live for the totals (null: none), not started. */
+    /**
+     * The totals job with a time to live for the totals (null: none) on a state backend ({@code
+     * hashmap}: String keys in the kit's tables; {@code rocksdb}: in RocksDB, written behind), not
+     * started.
+     */
     static StreamExecutionEnvironment totals(
             String in,
             String out,
@@ -112,8 +132,10 @@ class ChangelogStateITCase {
             RestoreListener listener,
             boolean bounded,
             String savepoint,
-            Duration ttl) {
+            Duration ttl,
+            String backend) {
         Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, backend);
         if (savepoint != null) {
             conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
         }
@@ -153,15 +175,16 @@ class ChangelogStateITCase {
         return result;
     }
 
-    @Test
-    void shouldResumeExactlyWithoutACheckpointAndAcrossRescaling() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void shouldResumeExactlyWithoutACheckpointAndAcrossRescaling(String backend) throws Exception {
         KafkaTestClient kafka = KAFKA.client();
         String in = kafka.createUniqueTopic("totals-in", 3);
         String out = KafkaTestClient.uniqueTopicName("totals-out");
         String state = KafkaTestClient.uniqueTopicName("totals-state");
 
         produceBatch(kafka, in, 5_000, 300);
-        runTotals(in, out, state, 1, null);
+        runTotals(in, out, state, 1, null, backend);
         assertThat(new TreeMap<>(kafka.latestValuePerKey(out))).isEqualTo(expectedAsText());
         // Each changed key is written once per checkpoint, so a slow first run can write a key
         // more than once: every committed changelog record is what the restore must read.
@@ -174,18 +197,18 @@ class ChangelogStateITCase {
         // A new job, no Flink state, parallelism 1 -> 3: state and positions come from Kafka.
         produceBatch(kafka, in, 5_000, 400);
         RESTORED.set(0);
-        runTotals(in, out, state, 3, ChangelogStateITCase::countRestored);
+        runTotals(in, out, state, 3, ChangelogStateITCase::countRestored, backend);
         assertThat(new TreeMap<>(kafka.latestValuePerKey(out))).isEqualTo(expectedAsText());
         // Every changelog record was restored exactly once, by the subtask owning its key group.
         assertThat(RESTORED.get()).as("changelog records restored").isEqualTo(changelogRecords);
 
         // 3 -> 2.
         produceBatch(kafka, in, 5_000, 500);
-        runTotals(in, out, state, 2, null);
+        runTotals(in, out, state, 2, null, backend);
         assertThat(new TreeMap<>(kafka.latestValuePerKey(out))).isEqualTo(expectedAsText());
 
         // A run with no new input changes nothing.
-        runTotals(in, out, state, 2, null);
+        runTotals(in, out, state, 2, null, backend);
         assertThat(new TreeMap<>(kafka.latestValuePerKey(out))).isEqualTo(expectedAsText());
     }
 
@@ -194,16 +217,19 @@ class ChangelogStateITCase {
      * the values changed since the last checkpoint, which the state keeps apart until the barrier,
      * are in the savepoint: totals continue exactly at another parallelism.
      */
-    @Test
-    void shouldResumeExactlyFromAFlinkSavepointAtAnotherParallelism(@TempDir Path savepoints)
-            throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void shouldResumeExactlyFromAFlinkSavepointAtAnotherParallelism(
+            String backend, @TempDir Path savepoints) throws Exception {
         KafkaTestClient kafka = KAFKA.client();
         String in = kafka.createUniqueTopic("totals-sp-in", 3);
         String out = KafkaTestClient.uniqueTopicName("totals-sp-out");
         String state = KafkaTestClient.uniqueTopicName("totals-sp-state");
 
         produceBatch(kafka, in, 5_000, 300);
-        JobClient first = totals(in, out, state, 2, null, false, null).executeAsync("totals p=2");
+        JobClient first =
+                totals(in, out, state, 2, null, false, null, null, backend)
+                        .executeAsync("totals p=2");
         awaitTotals(kafka, out);
         String savepoint =
                 first.stopWithSavepoint(
@@ -213,7 +239,16 @@ class ChangelogStateITCase {
         produceBatch(kafka, in, 5_000, 400);
         RESTORED.set(0);
         JobClient resumed =
-                totals(in, out, state, 3, ChangelogStateITCase::countRestored, false, savepoint)
+                totals(
+                                in,
+                                out,
+                                state,
+                                3,
+                                ChangelogStateITCase::countRestored,
+                                false,
+                                savepoint,
+                                null,
+                                backend)
                         .executeAsync("totals p=3 from a savepoint");
         try {
             awaitTotals(kafka, out);
@@ -251,7 +286,8 @@ class ChangelogStateITCase {
                                     ChangelogStateITCase::countRestored,
                                     false,
                                     savepoint,
-                                    mode)
+                                    mode,
+                                    "hashmap")
                             .executeAsync("totals step " + step);
             awaitTotals(kafka, out);
             if (++step == 3) {

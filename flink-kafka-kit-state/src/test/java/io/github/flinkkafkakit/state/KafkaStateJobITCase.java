@@ -26,6 +26,7 @@ import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
@@ -43,6 +44,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,7 +77,17 @@ class KafkaStateJobITCase {
     }
 
     private static StreamExecutionEnvironment env(int parallelism) {
-        Configuration conf = new Configuration();
+        return env(parallelism, "hashmap");
+    }
+
+    /** The test job's environment on {@code backend} ({@code hashmap} or {@code rocksdb}). */
+    private static StreamExecutionEnvironment env(int parallelism, String backend) {
+        return env(parallelism, backend, new Configuration());
+    }
+
+    private static StreamExecutionEnvironment env(
+            int parallelism, String backend, Configuration conf) {
+        conf.set(StateBackendOptions.STATE_BACKEND, backend);
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -243,9 +256,9 @@ class KafkaStateJobITCase {
         return batch;
     }
 
-    private static void runEveryKind(String in, String out, String state, int parallelism)
-            throws Exception {
-        StreamExecutionEnvironment env = env(parallelism);
+    private static void runEveryKind(
+            String in, String out, String state, int parallelism, String backend) throws Exception {
+        StreamExecutionEnvironment env = env(parallelism, backend);
         KafkaStateJob job = changelog(state).job(env);
         DataStream<Tuple2<String, Long>> values = job.source("values", source(in, true));
         job.sink(
@@ -258,8 +271,9 @@ class KafkaStateJobITCase {
         job.execute("every kind of state");
     }
 
-    @Test
-    void shouldKeepEveryKindOfFlinkStateInKafka() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void shouldKeepEveryKindOfFlinkStateInKafka(String backend) throws Exception {
         KafkaTestClient kafka = KAFKA.client();
         String in = kafka.createUniqueTopic("kinds-in", 3);
         String out = KafkaTestClient.uniqueTopicName("kinds-out");
@@ -267,13 +281,13 @@ class KafkaStateJobITCase {
         Random random = new Random(5);
         List<KeyValue<String, String>> inputs = new ArrayList<>(batch(random, 2_000, 20));
         kafka.produce(in, inputs);
-        runEveryKind(in, out, state, 1);
+        runEveryKind(in, out, state, 1, backend);
 
         // no Flink state: every kind of state comes back from Kafka, at another parallelism
         List<KeyValue<String, String>> second = batch(random, 2_000, 25);
         kafka.produce(in, second);
         inputs.addAll(second);
-        runEveryKind(in, out, state, 3);
+        runEveryKind(in, out, state, 3, backend);
 
         // the whole committed history, each input's output once and in order
         assertThat(committed(kafka, out)).isEqualTo(everyKindExpected(inputs));
@@ -318,8 +332,9 @@ class KafkaStateJobITCase {
         job.attach();
     }
 
-    @Test
-    void shouldRestoreTimersFromKafka() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void shouldRestoreTimersFromKafka(String backend) throws Exception {
         KafkaTestClient kafka = KAFKA.client();
         String in = kafka.createUniqueTopic("timers-in", 1);
         String out = KafkaTestClient.uniqueTopicName("timers-out");
@@ -330,7 +345,7 @@ class KafkaStateJobITCase {
         }
         kafka.produce(in, events);
 
-        StreamExecutionEnvironment env = env(2);
+        StreamExecutionEnvironment env = env(2, backend);
         timersJob(env, in, out, state, false);
         JobClient running = env.executeAsync("timers, unbounded");
         try {
@@ -347,7 +362,7 @@ class KafkaStateJobITCase {
         long firedBefore = committed(kafka, out).values().stream().mapToLong(List::size).sum();
         assertThat(firedBefore).as("timers fired in the first run").isLessThan(500);
 
-        StreamExecutionEnvironment restart = env(3);
+        StreamExecutionEnvironment restart = env(3, backend);
         timersJob(restart, in, out, state, true);
         restart.execute("timers, bounded, from Kafka");
 
@@ -516,6 +531,36 @@ class KafkaStateJobITCase {
         Throwable root = ExceptionUtils.stripExecutionException(failure);
         assertThat(ExceptionUtils.findThrowableWithMessage(failure, "serialize deterministically"))
                 .as(String.valueOf(root))
+                .isPresent();
+    }
+
+    /**
+     * RocksDB with timers on the heap: Flink would write those timers to the raw keyed state the
+     * kit's operator writes its own tables to, and fail the first checkpoint. Refused when the
+     * operator starts instead, naming the setting.
+     */
+    @Test
+    void shouldRefuseRocksDbWithHeapTimersNamingTheSetting() throws Exception {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("heap-timers-in", 1);
+        kafka.produce(in, List.of(KeyValue.of("a", "1")));
+        Configuration heapTimers = new Configuration();
+        heapTimers.setString("state.backend.rocksdb.timer-service.factory", "HEAP");
+        StreamExecutionEnvironment env = env(1, "rocksdb", heapTimers);
+        timersJob(
+                env,
+                in,
+                KafkaTestClient.uniqueTopicName("heap-timers-out"),
+                KafkaTestClient.uniqueTopicName("heap-timers-state"),
+                true);
+
+        Throwable failure = catchThrowable(() -> env.execute("rocksdb, heap timers"));
+
+        assertThat(failure).isNotNull();
+        assertThat(
+                        ExceptionUtils.findThrowableWithMessage(
+                                failure, "state.backend.rocksdb.timer-service.factory: ROCKSDB"))
+                .as(ExceptionUtils.stringifyException(failure))
                 .isPresent();
     }
 }

@@ -9,6 +9,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -50,8 +51,10 @@ class CountsDifferentialITCase {
         return keys;
     }
 
-    private static StreamExecutionEnvironment env(int parallelism, CheckpointingMode mode) {
+    private static StreamExecutionEnvironment env(
+            int parallelism, CheckpointingMode mode, String backend) {
         Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, backend);
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(parallelism);
@@ -72,22 +75,23 @@ class CountsDifferentialITCase {
         return result;
     }
 
-    @ParameterizedTest(name = "parallelism {0}, skewed {1}, {2}")
+    @ParameterizedTest(name = "parallelism {0}, skewed {1}, {2}, {3}")
     @CsvSource({
-        "1, false, EXACTLY_ONCE",
-        "2, true, AT_LEAST_ONCE",
-        "3, false, AT_LEAST_ONCE",
-        "4, true, EXACTLY_ONCE"
+        "1, false, EXACTLY_ONCE, hashmap",
+        "2, true, AT_LEAST_ONCE, rocksdb",
+        "3, false, AT_LEAST_ONCE, hashmap",
+        "4, true, EXACTLY_ONCE, rocksdb"
     })
     void shouldMatchTheHandWrittenValueStateJob(
-            int parallelism, boolean skewed, CheckpointingMode mode) throws Exception {
+            int parallelism, boolean skewed, CheckpointingMode mode, String backend)
+            throws Exception {
         List<String> input = keys(skewed, seeds.seed());
 
-        StreamExecutionEnvironment kitEnv = env(parallelism, mode);
+        StreamExecutionEnvironment kitEnv = env(parallelism, mode, backend);
         Map<String, List<Long>> kit =
                 perKey(Counts.perKey(kitEnv.fromData(input).rebalance()).build());
 
-        StreamExecutionEnvironment handEnv = env(parallelism, mode);
+        StreamExecutionEnvironment handEnv = env(parallelism, mode, backend);
         Map<String, List<Long>> hand =
                 perKey(
                         handEnv.fromData(input)
@@ -98,7 +102,7 @@ class CountsDifferentialITCase {
 
         assertThat(kit).isEqualTo(hand);
 
-        StreamExecutionEnvironment coalescedEnv = env(parallelism, mode);
+        StreamExecutionEnvironment coalescedEnv = env(parallelism, mode, backend);
         Map<String, List<Long>> coalesced =
                 perKey(
                         Counts.perKey(coalescedEnv.fromData(input).rebalance())
