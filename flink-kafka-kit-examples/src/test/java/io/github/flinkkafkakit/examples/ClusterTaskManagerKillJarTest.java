@@ -4,6 +4,7 @@ import io.github.flinkkafkakit.testing.FlinkSessionCluster;
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 import io.github.flinkkafkakit.testing.reliability.ReliabilityResult;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityScenario;
 
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -120,15 +121,21 @@ class ClusterTaskManagerKillJarTest {
             try {
                 state = cluster.awaitJobState(job, JOB_TIMEOUT, "FINISHED");
             } catch (IllegalStateException e) {
-                failures = cluster.failures(job);
-                new ReliabilityResult(SCENARIO, RECORDS, -1, -1, failures, "FAIL").append();
-                throw new AssertionError(
-                        e.getMessage()
-                                + "\nfailures: "
-                                + failures
-                                + "\nJobManager log:\n"
-                                + FlinkSessionCluster.tail(cluster.jobManagerLog()),
-                        e);
+                int failed = cluster.failures(job);
+                String log = FlinkSessionCluster.tail(cluster.jobManagerLog());
+                row().recordsIn(RECORDS)
+                        .restarts(failed)
+                        .verify(
+                                () -> {
+                                    throw new AssertionError(
+                                            e.getMessage()
+                                                    + "\nfailures: "
+                                                    + failed
+                                                    + "\nJobManager log:\n"
+                                                    + log,
+                                            e);
+                                });
+                throw e; // verify rethrew the failure above
             }
             failures = cluster.failures(job);
             note("job " + state + " after " + failures + " failure(s)/restart(s)");
@@ -161,19 +168,41 @@ class ClusterTaskManagerKillJarTest {
                 histories.keySet().stream()
                         .filter(k -> !expected.containsKey(k))
                         .collect(Collectors.toList());
-        boolean pass = wrong.isEmpty() && unexpected.isEmpty() && output.size() == RECORDS;
-        new ReliabilityResult(SCENARIO, RECORDS, lost, duplicated, failures, pass ? "PASS" : "FAIL")
-                .append();
+        int restarts = failures;
+        long killedAt = committedAtKill;
+        row().recordsIn(RECORDS)
+                .lost(lost)
+                .duplicated(duplicated)
+                .restarts(restarts)
+                .detail(
+                        String.format(
+                                "%,d committed outputs, %,d keys; killed with %,d output offsets"
+                                        + " committed",
+                                output.size(), histories.size(), killedAt))
+                .verify(
+                        () -> {
+                            assertThat(killedAt)
+                                    .as("output was committed before the kill")
+                                    .isPositive();
+                            assertThat(restarts)
+                                    .as("the kill caused at least one restart")
+                                    .isPositive();
+                            assertThat(unexpected)
+                                    .as("output keys that were never input")
+                                    .isEmpty();
+                            assertThat(wrong)
+                                    .as(
+                                            "keys whose committed counts are not exactly 1..n in"
+                                                    + " order (%d keys)",
+                                            wrong.size())
+                                    .isEmpty();
+                            assertThat(output).hasSize(RECORDS);
+                        });
+    }
 
-        assertThat(committedAtKill).as("output was committed before the kill").isPositive();
-        assertThat(failures).as("the kill caused at least one restart").isPositive();
-        assertThat(unexpected).as("output keys that were never input").isEmpty();
-        assertThat(wrong)
-                .as(
-                        "keys whose committed counts are not exactly 1..n in order (%d keys)",
-                        wrong.size())
-                .isEmpty();
-        assertThat(output).hasSize(RECORDS);
+    /** This scenario's report row, written by {@code verify} once its assertions ran. */
+    private static ReliabilityResult.Builder row() {
+        return ReliabilityResult.of(ReliabilityScenario.CLUSTER_TASK_MANAGER_KILL, SCENARIO);
     }
 
     /** A short description of what is wrong with a history that should be 1..n. */

@@ -9,15 +9,17 @@ import io.github.flinkkafkakit.testing.KeyValue;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,8 +53,9 @@ class CountSavepointRescaleITCase {
         return records;
     }
 
-    private static StreamExecutionEnvironment env(int parallelism) {
+    private static StreamExecutionEnvironment env(int parallelism, String backend) {
         Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, backend);
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -62,9 +65,10 @@ class CountSavepointRescaleITCase {
         return env;
     }
 
-    @Test
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hashmap", "rocksdb"})
     void shouldContinueCountsExactlyAfterStopWithSavepointAtTwoAndRestoreAtThree(
-            @TempDir Path savepoints) throws Exception {
+            String backend, @TempDir Path savepoints) throws Exception {
         KafkaTestClient kafka = KAFKA.client();
         String in = kafka.createUniqueTopic("rescale-in", 3);
         String out = KafkaTestClient.uniqueTopicName("rescale-out");
@@ -82,7 +86,7 @@ class CountSavepointRescaleITCase {
         first.forEach(r -> expected.merge(r.key(), 1L, Long::sum));
         kafka.produce(in, first);
 
-        StreamExecutionEnvironment atTwo = env(2);
+        StreamExecutionEnvironment atTwo = env(2, backend);
         CountExample.buildPipeline(atTwo, connection, settings);
         JobClient job = atTwo.executeAsync("count at parallelism 2");
         awaitCounts(kafka, out, expected);
@@ -95,7 +99,7 @@ class CountSavepointRescaleITCase {
         second.forEach(r -> expected.merge(r.key(), 1L, Long::sum));
         kafka.produce(in, second);
 
-        StreamExecutionEnvironment atThree = env(3);
+        StreamExecutionEnvironment atThree = env(3, backend);
         CountExample.buildPipeline(atThree, connection, settings);
         StreamGraph graph = atThree.getStreamGraph();
         graph.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, false));
