@@ -585,6 +585,7 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
         if (current == null) {
             current = begin();
         }
+        FaultPoints.reach(FaultPoints.Point.WRITER_SEND);
         current.producer.send(record, callback);
     }
 
@@ -622,6 +623,7 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
         }
         if (current != null) {
             preCommit(current, context.getCheckpointId());
+            FaultPoints.reach(FaultPoints.Point.AFTER_PRE_COMMIT);
             pending.add(current);
             current = null;
         }
@@ -674,11 +676,13 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
         super.notifyCheckpointComplete(checkpointId);
         while (!pending.isEmpty() && pending.peek().checkpointId <= checkpointId) {
             Transaction t = pending.peek();
+            FaultPoints.reach(FaultPoints.Point.BEFORE_COMMIT);
             try {
                 t.producer.commit();
             } catch (RuntimeException e) {
                 throw commitFailed(t, e);
             }
+            FaultPoints.reach(FaultPoints.Point.AFTER_COMMIT);
             pending.poll();
             busy.clear(t.index);
             lastUsed.set(t.index, System.currentTimeMillis());
