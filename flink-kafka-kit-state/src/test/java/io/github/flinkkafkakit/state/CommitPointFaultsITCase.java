@@ -113,7 +113,7 @@ class CommitPointFaultsITCase {
                 ChangelogCheckpointSettingsITCase.run(
                         flink, totals(in, out, state, 1), "restart at " + point);
 
-        assertThat(outcome.failure()).as("job failure").isNull();
+        assertThat(outcome.failure()).as("job failure: %s", rootCause(outcome)).isNull();
         assertThat(outcome.result().isSuccess()).as("job finished").isTrue();
         assertThat(FaultPoints.fired(point) - firedBefore).as("faults fired").isEqualTo(1);
         assertThat(outcome.maxAttempt()).as("restarts").isEqualTo(1);
@@ -145,9 +145,13 @@ class CommitPointFaultsITCase {
         Outcome resumed =
                 ChangelogCheckpointSettingsITCase.run(
                         flink, totals(in, out, state, 0), "resume after " + point);
-        assertThat(resumed.failure()).as("second job's failure").isNull();
+        assertThat(resumed.failure()).as("second job's failure: %s", rootCause(resumed)).isNull();
         assertThat(resumed.result().isSuccess()).as("second job finished").isTrue();
         assertExactHistory(out);
+    }
+
+    private static String rootCause(Outcome outcome) {
+        return outcome.failure() == null ? "none" : Outcome.rootOf(outcome.failure()).toString();
     }
 
     /** Reads the whole committed output and checks it against the inputs. */

@@ -85,15 +85,7 @@ public final class FaultPoints {
     static {
         String spec = System.getProperty(PROPERTY);
         if (spec != null && !spec.isBlank()) {
-            String[] parts = spec.trim().split(":");
-            if (parts.length != 3) {
-                throw new IllegalArgumentException(
-                        PROPERTY + " must be POINT:nth:ACTION, not '" + spec + "'");
-            }
-            arm(
-                    Point.valueOf(parts[0].toUpperCase(Locale.ROOT)),
-                    Integer.parseInt(parts[1]),
-                    Action.valueOf(parts[2].toUpperCase(Locale.ROOT)));
+            arm(spec);
         }
     }
 
@@ -125,6 +117,21 @@ public final class FaultPoints {
             throw new IllegalArgumentException("nth counts from 1: " + nth);
         }
         ARMED.set(new Armed(point, nth, action));
+    }
+
+    /**
+     * Arms from a {@code POINT:nth:ACTION} spec, as the system property {@value #PROPERTY} does.
+     */
+    public static void arm(String spec) {
+        String[] parts = spec.trim().split(":");
+        if (parts.length != 3) {
+            throw new IllegalArgumentException(
+                    PROPERTY + " must be POINT:nth:ACTION, not '" + spec + "'");
+        }
+        arm(
+                Point.valueOf(parts[0].trim().toUpperCase(Locale.ROOT)),
+                Integer.parseInt(parts[1].trim()),
+                Action.valueOf(parts[2].trim().toUpperCase(Locale.ROOT)));
     }
 
     /** Disarms whatever is armed (what fired stays counted). */
