@@ -72,7 +72,11 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li><b>Restored from a Flink checkpoint</b>, the writer first commits what that checkpoint
  *       pre-committed, then fences. It refuses a checkpoint or savepoint older than what Kafka
  *       holds (its outputs would be written twice), and a transaction that Kafka aborted after its
- *       checkpoint completed (the state would lack it).
+ *       checkpoint completed (the state would lack it). It resumes those by transactional id,
+ *       producer id and epoch, and the epoch stays the same across one producer's transactions: so
+ *       an id whose commit a completed checkpoint still lists is not used again until a checkpoint
+ *       taken after that commit has completed — else the resume would commit the id's next, open
+ *       transaction (outputs the restored job writes again).
  * </ol>
  */
 @Internal
@@ -114,6 +118,9 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
         final long startedAt;
         long seq;
         long checkpointId;
+
+        /** Once committed: the first checkpoint taken since, which does not list it (-1: none). */
+        long unlistedFrom = -1;
 
         Transaction(int index, TransactionalProducer producer, long startedAt) {
             this.index = index;
@@ -158,6 +165,16 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
     private transient BitSet busy;
     private transient Transaction current;
     private transient ArrayDeque<Transaction> pending;
+
+    /**
+     * Committed transactions whose id is not free yet: the latest completed checkpoint may still
+     * list them as pending, and a restore from it resumes them by transactional id, producer id and
+     * epoch — which, the epoch staying the same across one producer's transactions, would commit
+     * whatever the id has open then. An id is free once a checkpoint taken after its commit ({@link
+     * Transaction#unlistedFrom}) completed.
+     */
+    private transient ArrayDeque<Transaction> committed;
+
     private transient long nextSeq;
     private transient String generation;
     private transient Fields identity;
@@ -218,6 +235,7 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
         var group = getMetricGroup().addGroup("fkk").addGroup("changelogWriter");
         commits = group.counter("commits");
         pending = new ArrayDeque<>();
+        committed = new ArrayDeque<>();
         if (settings.guarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
             pool = new ArrayList<>();
             lastUsed = new ArrayList<>();
@@ -585,6 +603,7 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
         if (current == null) {
             current = begin();
         }
+        FaultPoints.reach(FaultPoints.Point.WRITER_SEND);
         current.producer.send(record, callback);
     }
 
@@ -620,8 +639,14 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
             checkSendFailure();
             return;
         }
+        for (Transaction t : committed) {
+            if (t.unlistedFrom < 0) {
+                t.unlistedFrom = context.getCheckpointId();
+            }
+        }
         if (current != null) {
             preCommit(current, context.getCheckpointId());
+            FaultPoints.reach(FaultPoints.Point.AFTER_PRE_COMMIT);
             pending.add(current);
             current = null;
         }
@@ -674,16 +699,23 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
         super.notifyCheckpointComplete(checkpointId);
         while (!pending.isEmpty() && pending.peek().checkpointId <= checkpointId) {
             Transaction t = pending.peek();
+            FaultPoints.reach(FaultPoints.Point.BEFORE_COMMIT);
             try {
                 t.producer.commit();
             } catch (RuntimeException e) {
                 throw commitFailed(t, e);
             }
+            FaultPoints.reach(FaultPoints.Point.AFTER_COMMIT);
             pending.poll();
-            busy.clear(t.index);
+            committed.add(t);
             lastUsed.set(t.index, System.currentTimeMillis());
             ownedAt = System.currentTimeMillis();
             commits.inc();
+        }
+        while (!committed.isEmpty()
+                && committed.peek().unlistedFrom >= 0
+                && committed.peek().unlistedFrom <= checkpointId) {
+            busy.clear(committed.poll().index);
         }
     }
 

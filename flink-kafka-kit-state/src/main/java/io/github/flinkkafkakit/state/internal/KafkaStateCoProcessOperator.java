@@ -61,6 +61,7 @@ public final class KafkaStateCoProcessOperator<K, IN1, IN2, OUT>
 
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        FaultPoints.reach(FaultPoints.Point.OPERATOR_SNAPSHOT);
         support.flush(null);
         super.prepareSnapshotPreBarrier(checkpointId);
     }

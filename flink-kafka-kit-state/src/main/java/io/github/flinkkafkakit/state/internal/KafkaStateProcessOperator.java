@@ -83,6 +83,7 @@ public final class KafkaStateProcessOperator<K, IN, OUT> extends KeyedProcessOpe
 
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        FaultPoints.reach(FaultPoints.Point.OPERATOR_SNAPSHOT);
         support.flush(onCheckpoint);
         super.prepareSnapshotPreBarrier(checkpointId);
     }

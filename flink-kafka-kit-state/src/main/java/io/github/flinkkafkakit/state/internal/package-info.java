@@ -45,5 +45,9 @@
  * a record into the store). Map and list states are Flink's with change tracking ({@link
  * ChangelogMapState}, {@link ChangelogListState}); reducing and aggregating states are value states
  * of the reduced value or accumulator.
+ *
+ * <p>{@link FaultPoints} marks the commit points of the exactly-once path (operator snapshot,
+ * writer send, after pre-commit, before and after commit) where tests inject a failure; it does
+ * nothing unless armed.
  */
 package io.github.flinkkafkakit.state.internal;
