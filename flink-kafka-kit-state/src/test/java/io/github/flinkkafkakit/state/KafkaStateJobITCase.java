@@ -340,8 +340,13 @@ class KafkaStateJobITCase {
         String out = KafkaTestClient.uniqueTopicName("timers-out");
         String state = KafkaTestClient.uniqueTopicName("timers-state");
         List<KeyValue<String, String>> events = new ArrayList<>();
-        for (int i = 0; i < 500; i++) { // event time 0, 10, 20, ... 4990: the last timers wait
-            events.add(KeyValue.of("k" + (i % 7), Long.toString(i * 10L)));
+        // Event times an hour ago, 10 ms apart: the last timers wait. (The outputs carry their
+        // timer's time as record timestamp; times near 1970 let the broker's 7-day retention
+        // delete the first run's output once its segment rolls, and the test saw only the
+        // timers fired after the restart.)
+        long start = (System.currentTimeMillis() - 3_600_000L) / 1_000 * 1_000;
+        for (int i = 0; i < 500; i++) {
+            events.add(KeyValue.of("k" + (i % 7), Long.toString(start + i * 10L)));
         }
         kafka.produce(in, events);
 
@@ -350,7 +355,7 @@ class KafkaStateJobITCase {
         JobClient running = env.executeAsync("timers, unbounded");
         try {
             // all input consumed and committed with its state: the timers above the last
-            // watermark (event time 4990) are pending, in the changelog
+            // watermark (the last event time) are pending, in the changelog
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!positionReached(in, state, 500) && System.nanoTime() < deadline) {
                 Thread.sleep(200);
