@@ -98,6 +98,15 @@ record ExampleRun(int exitCode, String out, String err) {
      * {@code log}; the JVM gets this one's {@code --add-opens} and temp directory.
      */
     static Process startProcess(File log, String... args) throws IOException {
+        return startProcess(log, List.of(), args);
+    }
+
+    /**
+     * {@link #startProcess(File, String...)} with more options for the child JVM, e.g. {@code
+     * -Dfkk.fault=BEFORE_COMMIT:3:HALT} to arm a fault point in it.
+     */
+    static Process startProcess(File log, List<String> jvmOptions, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx512m");
@@ -106,6 +115,7 @@ record ExampleRun(int exitCode, String out, String err) {
                 command.add(arg);
             }
         }
+        command.addAll(jvmOptions);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(Examples.class.getName());
