@@ -89,6 +89,13 @@ record ExampleRun(int exitCode, String out, String err) {
         return file;
     }
 
+    /** {@code common} arguments followed by {@code more}. */
+    static String[] with(String[] common, String... more) {
+        List<String> args = new ArrayList<>(List.of(common));
+        args.addAll(List.of(more));
+        return args.toArray(new String[0]);
+    }
+
     String all() {
         return out + err;
     }

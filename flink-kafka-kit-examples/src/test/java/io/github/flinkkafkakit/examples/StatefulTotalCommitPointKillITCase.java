@@ -13,8 +13,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.File;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -93,11 +91,11 @@ class StatefulTotalCommitPointKillITCase {
                 nth(point),
                 log,
                 () -> deposits.produce(kafka, in, 500), // arrives while the job runs
-                with(common, "--parallelism", "2"));
+                ExampleRun.with(common, "--parallelism", "2"));
         int committedBeforeKill = CommittedOutput.read(KAFKA.bootstrapServers(), out).size();
 
         deposits.produce(kafka, in, 2_000);
-        ExampleRun run = ExampleRun.of(with(common, "--parallelism", "3", "--bounded"));
+        ExampleRun run = ExampleRun.of(ExampleRun.with(common, "--parallelism", "3", "--bounded"));
 
         // Every run has ended: all that was committed is below the last stable offsets.
         Deposits.Check check = deposits.check(KAFKA.bootstrapServers(), out, dlq);
@@ -127,11 +125,5 @@ class StatefulTotalCommitPointKillITCase {
                         + " AFTER_COMMIT and WRITER_SEND, then a bounded run without a Flink"
                         + " checkpoint",
                 SEED);
-    }
-
-    static String[] with(String[] common, String... more) {
-        List<String> args = new ArrayList<>(List.of(common));
-        args.addAll(List.of(more));
-        return args.toArray(new String[0]);
     }
 }

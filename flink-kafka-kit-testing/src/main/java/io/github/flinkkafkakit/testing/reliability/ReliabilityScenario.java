@@ -58,6 +58,17 @@ public enum ReliabilityScenario {
                     + " input dead-lettered once.",
             "a kill during the operator's snapshot, two kills in a row at the same point, or a"
                     + " kill of the broker instead of the job."),
+    ENRICH_COMMIT_POINT_KILLS(
+            "flink-kafka-kit-examples",
+            null,
+            "enrich's JVM (two sources, event-time timers, state in Kafka) halted (exit 137) by"
+                    + " the fault hook once after its first commit, in separate runs after a"
+                    + " pre-commit and before a commit, then finished from Kafka alone at another"
+                    + " parallelism: every click committed exactly once with the profile version"
+                    + " in effect at its time, each malformed or late record dead-lettered once.",
+            "kills after a commit, while writing a transaction or during a snapshot of enrich"
+                    + " (stateful-total-commit-point-kills covers the first two for a simpler"
+                    + " job)."),
     BROKER_RESTART_TASKS_RUNNING(
             "flink-kafka-kit-examples",
             null,
