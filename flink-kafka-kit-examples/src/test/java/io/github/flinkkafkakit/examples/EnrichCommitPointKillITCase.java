@@ -80,7 +80,7 @@ class EnrichCommitPointKillITCase {
                 point,
                 nth(point),
                 log,
-                () -> data.writeBatch(kafka, clicks, profiles, 500), // arrives while it runs
+                () -> data.writeBatch(kafka, clicks, profiles, 200), // arrives while it runs
                 ExampleRun.with(common, "--parallelism", "2"));
         int waitingBeforeKill = EnrichKillITCase.waitingClickRecords(kafka, state);
         int enrichedBeforeKill = CommittedOutput.read(KAFKA.bootstrapServers(), out).size();
