@@ -74,18 +74,18 @@ class EnrichCommitPointKillITCase {
             "300ms"
         };
         EnrichData data = new EnrichData(SEED);
-        data.writeBatch(kafka, clicks, profiles, 3_000);
+        data.writeBatch(kafka, clicks, profiles, 2_000);
         File log = new File(System.getProperty("java.io.tmpdir"), "enrich-commit-point-kill.log");
         CommitPointKills.runUntilHalted(
                 point,
                 nth(point),
                 log,
-                () -> data.writeBatch(kafka, clicks, profiles, 200), // arrives while it runs
+                () -> data.writeBatch(kafka, clicks, profiles, 100), // arrives while it runs
                 ExampleRun.with(common, "--parallelism", "2"));
         int waitingBeforeKill = EnrichKillITCase.waitingClickRecords(kafka, state);
         int enrichedBeforeKill = CommittedOutput.read(KAFKA.bootstrapServers(), out).size();
 
-        data.writeBatch(kafka, clicks, profiles, 2_000);
+        data.writeBatch(kafka, clicks, profiles, 1_000);
         ExampleRun run = ExampleRun.of(ExampleRun.with(common, "--parallelism", "3", "--bounded"));
 
         EnrichData.Verdict v = data.check(kafka, out, clicks + "-dlq");
