@@ -13,8 +13,6 @@ import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -57,12 +55,13 @@ class EnrichKillITCase {
         };
         EnrichData data = new EnrichData(9);
         data.writeBatch(kafka, clicks, profiles, 10_000);
-        ExampleRun first = ExampleRun.of(with(common, "--parallelism", "1", "--bounded"));
+        ExampleRun first =
+                ExampleRun.of(ExampleRun.with(common, "--parallelism", "1", "--bounded"));
         assertThat(first.exitCode()).as(first.all()).isZero();
 
         data.writeBatch(kafka, clicks, profiles, 20_000);
         File log = new File(System.getProperty("java.io.tmpdir"), "enrich-kill.log");
-        Process job = ExampleRun.startProcess(log, with(common, "--parallelism", "2"));
+        Process job = ExampleRun.startProcess(log, ExampleRun.with(common, "--parallelism", "2"));
         try {
             waitForCommittedWaitingClicks(kafka, state, job, log);
         } finally {
@@ -71,17 +70,11 @@ class EnrichKillITCase {
         }
 
         data.writeBatch(kafka, clicks, profiles, 5_000);
-        ExampleRun last = ExampleRun.of(with(common, "--parallelism", "3", "--bounded"));
+        ExampleRun last = ExampleRun.of(ExampleRun.with(common, "--parallelism", "3", "--bounded"));
         assertThat(last.exitCode()).as(last.all()).isZero();
 
         EnrichData.Verdict verdict = data.check(kafka, out, clicks + "-dlq");
         assertThat(verdict.exact()).as(verdict.toString()).isTrue();
-    }
-
-    private static String[] with(String[] common, String... more) {
-        List<String> args = new ArrayList<>(List.of(common));
-        args.addAll(List.of(more));
-        return args.toArray(new String[0]);
     }
 
     /**
@@ -110,7 +103,7 @@ class EnrichKillITCase {
     }
 
     /** Committed changelog records of clicks waiting in operator {@code enrich}. */
-    private static int waitingClickRecords(KafkaTestClient kafka, String state) {
+    static int waitingClickRecords(KafkaTestClient kafka, String state) {
         int n = 0;
         for (ConsumerRecord<byte[], byte[]> r :
                 kafka.consumeAllBytes(state, Duration.ofMillis(200))) {

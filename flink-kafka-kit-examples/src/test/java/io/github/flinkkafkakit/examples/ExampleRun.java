@@ -89,6 +89,13 @@ record ExampleRun(int exitCode, String out, String err) {
         return file;
     }
 
+    /** {@code common} arguments followed by {@code more}. */
+    static String[] with(String[] common, String... more) {
+        List<String> args = new ArrayList<>(List.of(common));
+        args.addAll(List.of(more));
+        return args.toArray(new String[0]);
+    }
+
     String all() {
         return out + err;
     }
@@ -98,6 +105,15 @@ record ExampleRun(int exitCode, String out, String err) {
      * {@code log}; the JVM gets this one's {@code --add-opens} and temp directory.
      */
     static Process startProcess(File log, String... args) throws IOException {
+        return startProcess(log, List.of(), args);
+    }
+
+    /**
+     * {@link #startProcess(File, String...)} with more options for the child JVM, e.g. {@code
+     * -Dfkk.fault=BEFORE_COMMIT:3:HALT} to arm a fault point in it.
+     */
+    static Process startProcess(File log, List<String> jvmOptions, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx512m");
@@ -106,6 +122,7 @@ record ExampleRun(int exitCode, String out, String err) {
                 command.add(arg);
             }
         }
+        command.addAll(jvmOptions);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(Examples.class.getName());

@@ -2,9 +2,7 @@ package io.github.flinkkafkakit.examples;
 
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
-import io.github.flinkkafkakit.testing.KeyValue;
 import io.github.flinkkafkakit.testing.history.CommittedOutput;
-import io.github.flinkkafkakit.testing.history.KeyedHistory;
 import io.github.flinkkafkakit.testing.reliability.ReliabilityResult;
 import io.github.flinkkafkakit.testing.reliability.ReliabilityScenario;
 
@@ -14,14 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -41,33 +35,7 @@ class StatefulTotalKillITCase {
     private static final long SEED = 3;
     private static final long ROUND_TIMEOUT_SECONDS = 90;
 
-    private final Map<String, Long> expected = new HashMap<>();
-    private final KeyedHistory<String> history = new KeyedHistory<>();
-    private final Random random = new Random(SEED);
-    private long invalid;
-    private long records;
-
-    /**
-     * Produces {@code records} deposits of 1..99 (never 0: a total that does not move would hide a
-     * replayed one) to 200 accounts, about one in 500 invalid.
-     */
-    private void produce(KafkaTestClient kafka, String topic, int records) {
-        List<KeyValue<String, String>> batch = new ArrayList<>();
-        this.records += records;
-        for (int i = 0; i < records; i++) {
-            String key = "acct-" + random.nextInt(200);
-            if (random.nextInt(500) == 0) {
-                batch.add(KeyValue.of(key, "n/a"));
-                invalid++;
-            } else {
-                long amount = 1 + random.nextInt(99);
-                batch.add(KeyValue.of(key, Long.toString(amount)));
-                expected.merge(key, amount, Long::sum);
-                history.input(key, amount);
-            }
-        }
-        kafka.produce(topic, batch);
-    }
+    private final Deposits deposits = new Deposits(SEED);
 
     @Test
     void shouldGiveExactTotalsAfterSigkillsAndARestartFromKafkaAlone() throws Exception {
@@ -96,14 +64,14 @@ class StatefulTotalKillITCase {
         for (int round = 0; round < killAfterMillis.length; round++) {
             // What was committed and what the totals were before this round's input.
             Map<Integer, Long> roundStart = committedEnds(kafka, out);
-            Map<String, Long> totalsBefore = new HashMap<>(expected);
-            produce(kafka, in, 20_000);
+            Map<String, Long> totalsBefore = deposits.totals();
+            deposits.produce(kafka, in, 20_000);
             List<String> args = new ArrayList<>(List.of(common));
             args.addAll(List.of("--parallelism", Integer.toString(1 + round % 2)));
             Process job = ExampleRun.startProcess(log, args.toArray(new String[0]));
             try {
                 awaitRoundProgress(round, out, roundStart, totalsBefore, job, log);
-                produce(kafka, in, 5_000); // arrives while the job runs
+                deposits.produce(kafka, in, 5_000); // arrives while the job runs
                 Thread.sleep(killAfterMillis[round]);
             } finally {
                 job.destroyForcibly(); // SIGKILL
@@ -111,65 +79,32 @@ class StatefulTotalKillITCase {
             }
         }
         int kills = killAfterMillis.length;
-        produce(kafka, in, 10_000);
+        deposits.produce(kafka, in, 10_000);
 
         List<String> finalRun = new ArrayList<>(List.of(common));
         finalRun.addAll(List.of("--parallelism", "3", "--bounded"));
         ExampleRun run = ExampleRun.of(finalRun.toArray(new String[0]));
 
         // Every run has ended: all that was committed is below the last stable offsets.
-        for (ConsumerRecord<String, String> r :
-                CommittedOutput.read(KAFKA.bootstrapServers(), out)) {
-            history.output(r.key(), Long.parseLong(r.value()));
-        }
-        KeyedHistory.Verdict totals = history.checkRunningTotals(false);
-        List<ConsumerRecord<byte[], byte[]>> letters =
-                CommittedOutput.readBytes(KAFKA.bootstrapServers(), dlq);
-        long distinctLetters =
-                letters.stream().map(StatefulTotalKillITCase::position).distinct().count();
-        long lost = totals.lost() + Math.max(0, invalid - distinctLetters);
-        long duplicated = totals.duplicatedOrWrong() + (letters.size() - distinctLetters);
+        Deposits.Check check = deposits.check(KAFKA.bootstrapServers(), out, dlq);
         ReliabilityResult.of(
                         ReliabilityScenario.STATEFUL_TOTAL_KILLS,
                         "stateful-total on Kafka changelog state, "
                                 + kills
                                 + " SIGKILLs of the job JVM (each after that round's input"
                                 + " was committed), final bounded run without a Flink checkpoint")
-                .recordsIn(records)
-                .lost(lost)
-                .duplicated(duplicated)
+                .recordsIn(deposits.records())
+                .lost(check.lost())
+                .duplicated(check.duplicated())
                 .restarts(kills)
-                .deadLetters(letters.size())
+                .deadLetters(check.letters().size())
                 .seed(SEED)
-                .detail(
-                        String.format(
-                                "%,d committed totals over %,d accounts; %d invalid inputs,"
-                                        + " %d distinct dead letters",
-                                totals.outputs(), totals.keys(), invalid, distinctLetters))
+                .detail(check.detail())
                 .verify(
                         () -> {
                             assertThat(run.exitCode()).as(run.all()).isZero();
-                            assertThat(totals.isExact()).as(totals.toString()).isTrue();
-                            assertThat(letters)
-                                    .as("dead letters (%d invalid inputs)", invalid)
-                                    .hasSize((int) invalid);
-                            assertThat(
-                                            letters.stream()
-                                                    .map(StatefulTotalKillITCase::position)
-                                                    .collect(Collectors.toSet()))
-                                    .as("each invalid record dead-lettered once")
-                                    .hasSize((int) invalid);
+                            check.assertExact();
                         });
-    }
-
-    private static String position(ConsumerRecord<byte[], byte[]> letter) {
-        return new String(
-                        letter.headers().lastHeader("__fkk.errors.partition").value(),
-                        StandardCharsets.UTF_8)
-                + "@"
-                + new String(
-                        letter.headers().lastHeader("__fkk.errors.offset").value(),
-                        StandardCharsets.UTF_8);
     }
 
     /** The last stable offsets of {@code topic} (none while it does not exist). */

@@ -45,7 +45,30 @@ public enum ReliabilityScenario {
                     + " checkpoint): every committed total is a prefix sum at a strictly increasing"
                     + " position, the last one exact, each invalid input dead-lettered once.",
             "kills timed by hooks inside a commit (the kill points are a committed round plus a"
-                    + " sleep), or the RocksDB state backend."),
+                    + " sleep; stateful-total-commit-point-kills has those), or the RocksDB state"
+                    + " backend."),
+    STATEFUL_TOTAL_COMMIT_POINT_KILLS(
+            "flink-kafka-kit-examples",
+            null,
+            "stateful-total's JVM halted (exit 137, like SIGKILL) by the fault hook once after its"
+                    + " first commit, in separate runs after a pre-commit, before a commit, after a"
+                    + " commit and while writing a transaction, then finished from Kafka alone (no"
+                    + " Flink checkpoint, another parallelism): every committed total is a prefix"
+                    + " sum at a strictly increasing position, the last one exact, each invalid"
+                    + " input dead-lettered once.",
+            "a kill during the operator's snapshot, two kills in a row at the same point, or a"
+                    + " kill of the broker instead of the job."),
+    ENRICH_COMMIT_POINT_KILLS(
+            "flink-kafka-kit-examples",
+            null,
+            "enrich's JVM (two sources, event-time timers, state in Kafka) halted (exit 137) by"
+                    + " the fault hook once after its first commit, in separate runs after a"
+                    + " pre-commit and before a commit, then finished from Kafka alone at another"
+                    + " parallelism: every click committed exactly once with the profile version"
+                    + " in effect at its time, each malformed or late record dead-lettered once.",
+            "kills after a commit, while writing a transaction or during a snapshot of enrich"
+                    + " (stateful-total-commit-point-kills covers the first two for a simpler"
+                    + " job)."),
     BROKER_RESTART_TASKS_RUNNING(
             "flink-kafka-kit-examples",
             null,
