@@ -2,16 +2,15 @@ package io.github.flinkkafkakit.examples;
 
 import io.github.flinkkafkakit.state.internal.FaultPoints;
 import io.github.flinkkafkakit.state.internal.FaultPoints.Point;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityCases;
 import io.github.flinkkafkakit.testing.reliability.ReliabilityResult;
 import io.github.flinkkafkakit.testing.reliability.ReliabilityScenario;
 
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.ArrayList;
-import java.util.EnumMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,22 +34,11 @@ final class CommitPointKills {
         void more() throws Exception;
     }
 
-    /** The figures of one point's run, and its first failed assertion (null when all passed). */
-    record Outcome(
-            long recordsIn,
-            long lost,
-            long duplicated,
-            long deadLetters,
-            String detail,
-            String failure) {}
-
-    private final ReliabilityScenario scenario;
-    private final List<Point> points;
-    private final Map<Point, Outcome> outcomes = new EnumMap<>(Point.class);
+    private final ReliabilityCases cases;
 
     CommitPointKills(ReliabilityScenario scenario, Point... points) {
-        this.scenario = scenario;
-        this.points = List.of(points);
+        this.cases =
+                new ReliabilityCases(scenario, Arrays.stream(points).map(Point::name).toList());
     }
 
     /**
@@ -100,8 +88,8 @@ final class CommitPointKills {
     }
 
     /**
-     * Runs {@code assertions} of {@code point}'s case and keeps its figures with their result for
-     * the class's row; rethrows a failure.
+     * Runs {@code assertions} of {@code point}'s case (one kill) and keeps its figures with their
+     * result for the class's row; rethrows a failure.
      */
     void check(
             Point point,
@@ -112,21 +100,7 @@ final class CommitPointKills {
             String detail,
             ReliabilityResult.Assertions assertions)
             throws Exception {
-        try {
-            assertions.run();
-        } catch (Exception | Error e) {
-            outcomes.put(
-                    point,
-                    new Outcome(
-                            recordsIn,
-                            lost,
-                            duplicated,
-                            deadLetters,
-                            detail,
-                            String.valueOf(e.getMessage()).strip().lines().findFirst().orElse("")));
-            throw e;
-        }
-        outcomes.put(point, new Outcome(recordsIn, lost, duplicated, deadLetters, detail, null));
+        cases.check(point.name(), recordsIn, lost, duplicated, 1, deadLetters, detail, assertions);
     }
 
     /**
@@ -134,40 +108,6 @@ final class CommitPointKills {
      * point has an outcome (a case that failed before its check has none) and none failed.
      */
     void report(String description, Object seed) throws Exception {
-        List<String> details = new ArrayList<>();
-        long in = 0;
-        long lost = 0;
-        long duplicated = 0;
-        long letters = 0;
-        for (Map.Entry<Point, Outcome> e : outcomes.entrySet()) {
-            Outcome o = e.getValue();
-            in += o.recordsIn();
-            lost += o.lost();
-            duplicated += o.duplicated();
-            letters += o.deadLetters();
-            details.add(e.getKey() + ": " + o.detail());
-        }
-        ReliabilityResult.of(scenario, description)
-                .recordsIn(in)
-                .lost(lost)
-                .duplicated(duplicated)
-                .restarts(outcomes.size())
-                .deadLetters(letters)
-                .seed(seed)
-                .detail(String.join("; ", details))
-                .verify(
-                        () -> {
-                            for (Point point : points) {
-                                assertThat(outcomes)
-                                        .as(
-                                                "%s: no outcome (it failed before its checks, or"
-                                                        + " did not run)",
-                                                point)
-                                        .containsKey(point);
-                                assertThat(outcomes.get(point).failure())
-                                        .as("%s failed", point)
-                                        .isNull();
-                            }
-                        });
+        cases.report(description, seed);
     }
 }

@@ -13,6 +13,8 @@ import io.github.flinkkafkakit.testing.KafkaTestClient;
 import io.github.flinkkafkakit.testing.KeyValue;
 import io.github.flinkkafkakit.testing.history.CommittedOutput;
 import io.github.flinkkafkakit.testing.history.KeyedHistory;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityCases;
+import io.github.flinkkafkakit.testing.reliability.ReliabilityScenario;
 
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -37,8 +39,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 
 import static io.github.flinkkafkakit.state.ChangelogStateITCase.TOTALS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -62,6 +66,14 @@ class CommitPointFaultsITCase {
     private static final int PARALLELISM = 2;
 
     private static MiniCluster flink;
+
+    /** One report row for all cases: each point, recovered from a checkpoint and from Kafka. */
+    private static final ReliabilityCases CASES =
+            new ReliabilityCases(
+                    ReliabilityScenario.CHANGELOG_COMMIT_POINT_FAULTS,
+                    Arrays.stream(Point.values())
+                            .flatMap(p -> Stream.of("checkpoint/" + p, "kafka/" + p))
+                            .toList());
 
     private final KeyedHistory<String> history = new KeyedHistory<>();
 
@@ -113,11 +125,25 @@ class CommitPointFaultsITCase {
                 ChangelogCheckpointSettingsITCase.run(
                         flink, totals(in, out, state, 1), "restart at " + point);
 
-        assertThat(outcome.failure()).as("job failure: %s", rootCause(outcome)).isNull();
-        assertThat(outcome.result().isSuccess()).as("job finished").isTrue();
-        assertThat(FaultPoints.fired(point) - firedBefore).as("faults fired").isEqualTo(1);
-        assertThat(outcome.maxAttempt()).as("restarts").isEqualTo(1);
-        assertExactHistory(out);
+        int fired = FaultPoints.fired(point) - firedBefore;
+        KeyedHistory.Verdict verdict = history(out);
+        CASES.check(
+                "checkpoint/" + point,
+                RECORDS,
+                verdict.lost(),
+                verdict.duplicatedOrWrong(),
+                outcome.maxAttempt(),
+                -1,
+                "restart from its checkpoint after " + point + ": " + verdict.outputs() + " totals",
+                () -> {
+                    assertThat(outcome.failure())
+                            .as("job failure: %s", rootCause(outcome))
+                            .isNull();
+                    assertThat(outcome.result().isSuccess()).as("job finished").isTrue();
+                    assertThat(fired).as("faults fired").isEqualTo(1);
+                    assertThat(outcome.maxAttempt()).as("restarts").isEqualTo(1);
+                    assertExact(verdict);
+                });
     }
 
     @ParameterizedTest(name = "{0}")
@@ -145,9 +171,31 @@ class CommitPointFaultsITCase {
         Outcome resumed =
                 ChangelogCheckpointSettingsITCase.run(
                         flink, totals(in, out, state, 0), "resume after " + point);
-        assertThat(resumed.failure()).as("second job's failure: %s", rootCause(resumed)).isNull();
-        assertThat(resumed.result().isSuccess()).as("second job finished").isTrue();
-        assertExactHistory(out);
+        KeyedHistory.Verdict verdict = history(out);
+        CASES.check(
+                "kafka/" + point,
+                RECORDS,
+                verdict.lost(),
+                verdict.duplicatedOrWrong(),
+                1,
+                -1,
+                "new job from Kafka alone after " + point + ": " + verdict.outputs() + " totals",
+                () -> {
+                    assertThat(resumed.failure())
+                            .as("second job's failure: %s", rootCause(resumed))
+                            .isNull();
+                    assertThat(resumed.result().isSuccess()).as("second job finished").isTrue();
+                    assertExact(verdict);
+                });
+    }
+
+    @AfterAll
+    static void report() throws Exception {
+        CASES.report(
+                "running total on Kafka changelog state (exactly-once, p=2), one injected failure"
+                        + " at each commit point, recovered from its checkpoint and, separately,"
+                        + " by a new job from Kafka alone",
+                "input per point (fixed)");
     }
 
     private static String rootCause(Outcome outcome) {
@@ -155,13 +203,16 @@ class CommitPointFaultsITCase {
     }
 
     /** Reads the whole committed output and checks it against the inputs. */
-    private void assertExactHistory(String out) {
+    private KeyedHistory.Verdict history(String out) {
         List<ConsumerRecord<String, String>> committed =
                 CommittedOutput.read(KAFKA.bootstrapServers(), out);
         for (ConsumerRecord<String, String> r : committed) {
             history.output(r.key(), Long.parseLong(r.value()));
         }
-        KeyedHistory.Verdict verdict = history.checkRunningTotals(false);
+        return history.checkRunningTotals(false);
+    }
+
+    private static void assertExact(KeyedHistory.Verdict verdict) {
         assertThat(verdict.isExact()).as(verdict.toString()).isTrue();
         assertThat(verdict.keys()).as("keys").isEqualTo(KEYS);
     }

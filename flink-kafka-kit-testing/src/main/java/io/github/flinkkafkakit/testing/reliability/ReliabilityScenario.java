@@ -47,6 +47,17 @@ public enum ReliabilityScenario {
             "kills timed by hooks inside a commit (the kill points are a committed round plus a"
                     + " sleep; stateful-total-commit-point-kills has those), or the RocksDB state"
                     + " backend."),
+    CHANGELOG_COMMIT_POINT_FAULTS(
+            "flink-kafka-kit-state",
+            null,
+            "a running total on Kafka state failed once (an exception from the fault hook) in the"
+                    + " operator's snapshot, while the writer writes its transaction, after the"
+                    + " pre-commit, between a completed checkpoint and its commit, and right after"
+                    + " the commit; recovered by Flink from its checkpoint and, in separate runs,"
+                    + " by a new job from Kafka alone: every key's committed totals are prefix sums"
+                    + " at strictly increasing positions, the last one exact.",
+            "a process kill (the kill scenarios), a broker failure during the commit, or the"
+                    + " count path, whose commit is the Flink Kafka connector's."),
     STATEFUL_TOTAL_COMMIT_POINT_KILLS(
             "flink-kafka-kit-examples",
             null,
