@@ -47,6 +47,10 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
         props.put("num.partitions", "1");
         props.put("default.replication.factor", "1");
         props.put("min.insync.replicas", "1");
+        // No deletion by age: records keep the event time a test gives them, and with the
+        // default 7 days the retention check (30 s after start, then every 5 min) deleted a
+        // test's output stamped in 2023 once its segment rolled. Tests do not test retention.
+        props.put("log.retention.ms", "-1");
         return props;
     }
 
