@@ -71,12 +71,13 @@ public final class ChangelogRestoreBench {
     }
 
     /**
-     * Writes a changelog of state "total" with values 0 .. keys-1 (String key {@code %010d} of i →
-     * i) as the operator does under exactly-once: in transactions (one per {@link
-     * #KEYS_PER_TRANSACTION} keys, as if each were a checkpoint's changes), so the changelog holds
-     * commit markers as a real one does, and the restore reads it {@code read_committed} with them.
-     * Each transaction lists its keys in the order the operator writes a checkpoint's changed keys:
-     * the order of its changed-key set ({@link ChangedStringKeys}, hash-table slot order).
+     * Writes a changelog of state "total" of a pipeline's first function with values 0 .. keys-1
+     * (String key {@code %010d} of i → i) as the operator does under exactly-once: in transactions
+     * (one per {@link #KEYS_PER_TRANSACTION} keys, as if each were a checkpoint's changes), so the
+     * changelog holds commit markers as a real one does, and the restore reads it {@code
+     * read_committed} with them. Each transaction lists its keys in the order the operator writes a
+     * checkpoint's changed keys: the order of its changed-key set ({@link ChangedStringKeys},
+     * hash-table slot order).
      */
     static void write(String bootstrap, String topic, int keys) throws Exception {
         Properties props = new Properties();
@@ -84,7 +85,9 @@ public final class ChangelogRestoreBench {
         props.put("linger.ms", "5");
         props.put("batch.size", "262144");
         props.put("transactional.id", "fkk-bench-changelog-" + topic);
-        byte[] prefix = ChangelogKeys.prefix("total");
+        // Records are scoped by the operator's uid: a ChangelogPipeline's first function is
+        // fkk-changelog-<topic>-0, and its state "total" is written as <uid>/total.
+        byte[] prefix = ChangelogKeys.prefix("fkk-changelog-" + topic + "-0/total");
         DataOutputSerializer out = new DataOutputSerializer(32);
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {

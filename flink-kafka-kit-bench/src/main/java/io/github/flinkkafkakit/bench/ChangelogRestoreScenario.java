@@ -6,11 +6,14 @@ import io.github.flinkkafkakit.state.RestoreListener;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,6 +54,7 @@ final class ChangelogRestoreScenario implements EndToEndScenario {
                         Map.of("cleanup.policy", "compact"));
         ChangelogRestoreBench.write(context.bootstrapServers(), stateTopic, keys);
         String deposits = context.createTopic("restore-in");
+        writePosition(context.bootstrapServers(), stateTopic + "-positions", deposits);
         int checked = Math.min(CHECKED_KEYS, keys);
         writeDeposits(context.bootstrapServers(), deposits, checked);
         String output = context.createTopic("restore-out");
@@ -88,6 +92,35 @@ final class ChangelogRestoreScenario implements EndToEndScenario {
                         "%,d keys restored by %d instance(s); totals of %,d keys exact after"
                                 + " deposits",
                         restored, RESTORED.size(), checked));
+    }
+
+    /**
+     * The positions a job that wrote the changelog left: the deposits topic not read yet (offset
+     * 0). A changelog with state but no positions is refused at start (the input would be counted
+     * again on top of it), as it should be.
+     */
+    private static void writePosition(String bootstrapServers, String positionsTopic, String input)
+            throws Exception {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrapServers);
+        try (Admin admin = Admin.create(props)) {
+            admin.createTopics(
+                            List.of(
+                                    new NewTopic(positionsTopic, 1, (short) 1)
+                                            .configs(Map.of("cleanup.policy", "compact"))))
+                    .all()
+                    .get();
+        }
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(
+                            new ProducerRecord<>(
+                                    positionsTopic,
+                                    0,
+                                    (input + "/0").getBytes(StandardCharsets.UTF_8),
+                                    "0".getBytes(StandardCharsets.US_ASCII)))
+                    .get();
+        }
     }
 
     private static void writeDeposits(String bootstrapServers, String topic, int keys) {
