@@ -2,6 +2,7 @@ package io.github.flinkkafkakit.core;
 
 import io.github.flinkkafkakit.core.errors.DeadLetter;
 import io.github.flinkkafkakit.core.errors.ErrorPolicy;
+import io.github.flinkkafkakit.core.internal.BoundedKafkaSource;
 import io.github.flinkkafkakit.core.internal.DeadLetterSink;
 import io.github.flinkkafkakit.core.internal.DeadLetterSplitter;
 import io.github.flinkkafkakit.core.internal.GuardedDeserializer;
@@ -195,7 +196,9 @@ public final class KafkaIn<T> {
         String uid = JobTopics.of(env).uniqueUid("kafka-in-" + String.join("-", topics));
         if (errorPolicy.action() != ErrorPolicy.Action.DEAD_LETTER) {
             return env.fromSource(
-                            buildSource(GuardedDeserializer.plain(deserializer, errorPolicy)),
+                            BoundedKafkaSource.of(
+                                    buildSource(
+                                            GuardedDeserializer.plain(deserializer, errorPolicy))),
                             watermarks,
                             name)
                     .uid(uid);
@@ -205,7 +208,7 @@ public final class KafkaIn<T> {
         OutputTag<DeadLetter> tag =
                 new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
         SingleOutputStreamOperator<T> values =
-                env.fromSource(source, LeftWatermarks.of(watermarks), name)
+                env.fromSource(BoundedKafkaSource.of(source), LeftWatermarks.of(watermarks), name)
                         .uid(uid)
                         .process(new DeadLetterSplitter<>(tag), deserializer.getProducedType())
                         .name("split dead letters")

@@ -4,6 +4,7 @@ import io.github.flinkkafkakit.core.KafkaIn;
 import io.github.flinkkafkakit.core.KafkaOut;
 import io.github.flinkkafkakit.core.errors.DeadLetter;
 import io.github.flinkkafkakit.core.errors.ErrorPolicy;
+import io.github.flinkkafkakit.core.internal.BoundedKafkaSource;
 import io.github.flinkkafkakit.core.internal.GuardedDeserializer;
 import io.github.flinkkafkakit.core.internal.JobTopics;
 import io.github.flinkkafkakit.state.internal.ChangelogSettings;
@@ -166,7 +167,7 @@ public final class KafkaStateJob {
         String name = String.join(",", in.topics());
         DataStream<Tuple4<String, Integer, Long, Either<T, DeadLetter>>> records =
                 env.fromSource(
-                                kafkaSource,
+                                BoundedKafkaSource.of(kafkaSource),
                                 PositionedDeserializer.watermarks(in.watermarks()),
                                 "kafka-in " + name)
                         .uid(uid);
