@@ -5,16 +5,19 @@ import io.github.flinkkafkakit.core.count.EmitPolicy;
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 import io.github.flinkkafkakit.testing.KeyValue;
+import io.github.flinkkafkakit.testing.history.CommittedOutput;
+import io.github.flinkkafkakit.testing.history.KeyedHistory;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.graph.StreamGraph;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,8 +56,14 @@ class CountSavepointRescaleITCase {
         return records;
     }
 
-    private static StreamExecutionEnvironment env(int parallelism, String backend) {
+    private static StreamExecutionEnvironment env(
+            int parallelism, String backend, String savepoint) {
         Configuration conf = new Configuration();
+        if (savepoint != null) {
+            // Set in the job's configuration: a StreamGraph's own restore settings are not used
+            // by executeAsync(graph), which then starts from scratch (and re-reads the input).
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
         conf.set(StateBackendOptions.STATE_BACKEND, backend);
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
@@ -86,7 +95,7 @@ class CountSavepointRescaleITCase {
         first.forEach(r -> expected.merge(r.key(), 1L, Long::sum));
         kafka.produce(in, first);
 
-        StreamExecutionEnvironment atTwo = env(2, backend);
+        StreamExecutionEnvironment atTwo = env(2, backend, null);
         CountExample.buildPipeline(atTwo, connection, settings);
         JobClient job = atTwo.executeAsync("count at parallelism 2");
         awaitCounts(kafka, out, expected);
@@ -99,17 +108,26 @@ class CountSavepointRescaleITCase {
         second.forEach(r -> expected.merge(r.key(), 1L, Long::sum));
         kafka.produce(in, second);
 
-        StreamExecutionEnvironment atThree = env(3, backend);
+        StreamExecutionEnvironment atThree = env(3, backend, savepoint);
         CountExample.buildPipeline(atThree, connection, settings);
-        StreamGraph graph = atThree.getStreamGraph();
-        graph.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, false));
-        JobClient resumed = atThree.executeAsync(graph);
+        JobClient resumed = atThree.executeAsync("count at parallelism 3 from a savepoint");
         try {
             awaitCounts(kafka, out, expected);
         } finally {
             resumed.cancel().get(LIMIT.toSeconds(), TimeUnit.SECONDS);
         }
         assertThat(kafka.latestValuePerKey(out)).isEqualTo(asText(expected));
+        // The whole history: every key's counts strictly increase across the savepoint (a job
+        // that started from scratch instead would count from 1 again).
+        KeyedHistory<String> history = new KeyedHistory<>();
+        first.forEach(r -> history.input(r.key(), 1));
+        second.forEach(r -> history.input(r.key(), 1));
+        for (ConsumerRecord<String, String> r :
+                CommittedOutput.read(KAFKA.bootstrapServers(), out)) {
+            history.output(r.key(), Long.parseLong(r.value()));
+        }
+        KeyedHistory.Verdict verdict = history.checkRunningTotals(false);
+        assertThat(verdict.isExact()).as(verdict.toString()).isTrue();
     }
 
     /** Waits until the committed output holds the expected count as every key's last value. */
