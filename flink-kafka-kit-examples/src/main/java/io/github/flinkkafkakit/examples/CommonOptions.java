@@ -245,6 +245,18 @@ public final class CommonOptions {
         return builder.setBootstrapServers(bootstrap).build();
     }
 
+    /** {@code off} (or {@code 0}): never; else a positive duration as {@link DurationConverter}. */
+    static final class IdlenessConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String v = value.trim();
+            if (v.equalsIgnoreCase("off") || v.equals("0")) {
+                return Duration.ZERO;
+            }
+            return new DurationConverter().convert(value);
+        }
+    }
+
     /** Flink duration syntax ({@code 500ms}, {@code 1s}, {@code 1min}), positive. */
     static final class DurationConverter implements ITypeConverter<Duration> {
         @Override

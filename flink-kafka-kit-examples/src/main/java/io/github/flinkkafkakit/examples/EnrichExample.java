@@ -74,9 +74,6 @@ public final class EnrichExample implements Callable<Integer> {
     static final String DEFAULT_STATE = "enrich-state";
     static final String DEFAULT_GROUP = "fkk-enrich";
 
-    /** How long a partition without records holds event time back. */
-    static final Duration IDLENESS = Duration.ofSeconds(10);
-
     @Spec CommandSpec spec;
 
     @Mixin CommonOptions options;
@@ -117,6 +114,19 @@ public final class EnrichExample implements Callable<Integer> {
     Duration maxOutOfOrderness;
 
     @Option(
+            names = "--idleness",
+            paramLabel = "DURATION|off",
+            defaultValue = "off",
+            converter = CommonOptions.IdlenessConverter.class,
+            description =
+                    "How long a partition without records may hold event time back before it is"
+                            + " left out of the watermark (default: ${DEFAULT-VALUE}: until it has"
+                            + " records again). With a timeout, a partition that falls behind while"
+                            + " the job catches up on a backlog can be left out, and its clicks then"
+                            + " arrive behind the watermark and go to the dead-letter topic.")
+    Duration idleness;
+
+    @Option(
             names = "--records",
             paramLabel = "N",
             defaultValue = "50000",
@@ -137,6 +147,7 @@ public final class EnrichExample implements Callable<Integer> {
             String dlqTopic,
             Guarantee guarantee,
             Duration maxOutOfOrderness,
+            Duration idleness,
             boolean bounded) {}
 
     @Override
@@ -158,6 +169,7 @@ public final class EnrichExample implements Callable<Integer> {
                         options.dlqTopic(clicksTopic),
                         options.guarantee,
                         maxOutOfOrderness,
+                        idleness,
                         options.bounded || options.embedded());
         if (List.of(profilesTopic, clicksTopic).contains(settings.outputTopic())
                 || profilesTopic.equals(clicksTopic)) {
@@ -281,7 +293,7 @@ public final class EnrichExample implements Callable<Integer> {
                 .setWatermarks(
                         settings.maxOutOfOrderness(),
                         (record, kafkaTimestamp) -> ClickEnricher.eventTime(record),
-                        IDLENESS)
+                        settings.idleness())
                 .setBounded(settings.bounded())
                 .build();
     }

@@ -143,6 +143,8 @@ class CommandLineValidationTest {
                     "--max-out-of-orderness",
                     "'later' is not a duration");
         }
+        add(cases, "enrich", "--idleness soon", "--idleness", "'soon' is not a duration");
+        add(cases, "enrich", "--idleness -1s", "--idleness", "'-1s' must be a positive duration");
         add(cases, "page-views", "--top none", "--top", "'none' is not a whole number");
         add(cases, "page-views", "--top 0", "--top", "'0' must be a positive");
         cases.add(
