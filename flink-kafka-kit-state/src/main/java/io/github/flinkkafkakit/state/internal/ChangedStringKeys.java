@@ -1,6 +1,6 @@
 package io.github.flinkkafkakit.state.internal;
 
-import io.github.flinkkafkakit.core.count.internal.KeyCountTable;
+import io.github.flinkkafkakit.core.internal.table.StringLongTable;
 
 import org.apache.flink.annotation.Internal;
 
@@ -10,7 +10,7 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 
 /**
- * The String keys a state changed since its last flush, in a {@link KeyCountTable} (the key bytes
+ * The String keys a state changed since its last flush, in a {@link StringLongTable} (the key bytes
  * inline in the table's slots) instead of a {@code HashSet}, and, {@link #withValues() with
  * values}, the latest value of each: a write-behind cache in front of Flink's state.
  *
@@ -34,7 +34,7 @@ public final class ChangedStringKeys extends AbstractSet<Object> {
     /** The value of a key that was cleared. */
     static final Object CLEARED = new Object();
 
-    private KeyCountTable table = new KeyCountTable();
+    private StringLongTable table = new StringLongTable();
 
     /** The most keys held at a {@link #clear()} since the table was last replaced. */
     private int peak;
@@ -133,7 +133,7 @@ public final class ChangedStringKeys extends AbstractSet<Object> {
         }
         peak = Math.max(peak, size);
         if (size * 16L < peak) {
-            table = new KeyCountTable();
+            table = new StringLongTable();
             if (values != null) {
                 values = new Object[64];
             }

@@ -1,6 +1,6 @@
 package io.github.flinkkafkakit.state.internal;
 
-import io.github.flinkkafkakit.core.count.internal.KeyCountTable;
+import io.github.flinkkafkakit.core.internal.table.StringLongTable;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
@@ -13,9 +13,9 @@ import java.util.Arrays;
 
 /**
  * The values of a changelog {@code ValueState} with String keys, held by the changelog operator
- * instead of Flink's heap keyed state: keys in {@link KeyCountTable}s (UTF-8 bytes inline in their
- * slots, the key group beside them), values in arrays at the index a table holds as the entry's
- * count.
+ * instead of Flink's heap keyed state: keys in {@link StringLongTable}s (UTF-8 bytes inline in
+ * their slots, the key group beside them), values in arrays at the index a table holds as the
+ * entry's count.
  *
  * <p>There is one table (a segment) per changelog partition the subtask owns, chosen by the key's
  * key group. Restoring from the changelog is then one table insert per key, with the key bytes
@@ -259,7 +259,7 @@ final class StringValueTable {
 
     /** One table and its values. */
     private static final class Segment {
-        KeyCountTable table;
+        StringLongTable table;
 
         /** The values by index (the entry's count in the table), unless they are longs. */
         Object[] values;
@@ -273,7 +273,7 @@ final class StringValueTable {
         int live;
 
         Segment(boolean longValues, int expectedKeys) {
-            table = expectedKeys > 0 ? new KeyCountTable(expectedKeys) : new KeyCountTable();
+            table = expectedKeys > 0 ? new StringLongTable(expectedKeys) : new StringLongTable();
             int length = Math.max(64, expectedKeys);
             if (longValues) {
                 longs = new long[length];

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.core.count.internal;
 
+import io.github.flinkkafkakit.core.internal.table.StringLongTable;
+
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -18,7 +20,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<Tuple2<St
     private static final long serialVersionUID = 1L;
 
     private final int maxKeys;
-    private transient KeyCountTable table;
+    private transient StringLongTable table;
     private transient StreamRecord<Tuple2<String, Long>> out;
 
     public PreAggregateOperator(int maxKeys) {
@@ -28,7 +30,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<Tuple2<St
     @Override
     public void open() throws Exception {
         super.open();
-        table = new KeyCountTable();
+        table = new StringLongTable();
         out = new StreamRecord<>(null);
     }
 

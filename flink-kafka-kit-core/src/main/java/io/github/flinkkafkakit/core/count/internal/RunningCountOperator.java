@@ -2,6 +2,7 @@ package io.github.flinkkafkakit.core.count.internal;
 
 import io.github.flinkkafkakit.core.count.EmitPolicy;
 import io.github.flinkkafkakit.core.internal.RawKeyedStateTimers;
+import io.github.flinkkafkakit.core.internal.table.StringLongTable;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.java.tuple.Tuple2;
@@ -19,7 +20,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import java.io.InputStream;
 
 /**
- * The keyed running-count operator. Counts live in a {@link KeyCountTable}, not in Flink's keyed
+ * The keyed running-count operator. Counts live in a {@link StringLongTable}, not in Flink's keyed
  * state backend: the per-record path is one table lookup and a {@code long} increment, with no
  * {@code setCurrentKey}, boxing or state access. Once per checkpoint the table is written to
  * Flink's <em>raw keyed state</em>, one section per key group, so savepoints, restore and rescaling
@@ -39,7 +40,7 @@ public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple
     private final long emitIntervalMillis;
     private final boolean preAggregated;
 
-    private transient KeyCountTable table;
+    private transient StringLongTable table;
     private transient int maxParallelism;
     private transient StreamRecord<Tuple2<String, Long>> out;
 
@@ -65,7 +66,7 @@ public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        table = new KeyCountTable();
+        table = new StringLongTable();
         byte[] buffer = new byte[64];
         for (KeyGroupStatePartitionStreamProvider partition : context.getRawKeyedStateInputs()) {
             int keyGroup = partition.getKeyGroupId();
@@ -197,7 +198,7 @@ public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple
     }
 
     /** For tests and the memory benchmark. */
-    public KeyCountTable table() {
+    public StringLongTable table() {
         return table;
     }
 }

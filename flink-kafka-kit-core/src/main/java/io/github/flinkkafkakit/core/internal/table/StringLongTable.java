@@ -1,4 +1,4 @@
-package io.github.flinkkafkakit.core.count.internal;
+package io.github.flinkkafkakit.core.internal.table;
 
 import org.apache.flink.annotation.Internal;
 
@@ -9,15 +9,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Counts per String key in a compact, allocation-free structure: an open-addressing table of
- * 24-byte slots (three {@code long}s, linear probing, load ≤ 0.7), each holding a key of up to 11
- * UTF-8 bytes <em>inline</em>, its count and its Flink key group. A lookup of such a key reads one
- * slot — one cache line, sometimes two adjacent ones — and compares the key as two machine words:
- * there is no pointer to follow, so a key out of the CPU caches costs one memory access instead of
- * two dependent ones. Longer keys live in a byte arena (a list of 256 KiB pages, so it grows
- * without copying and no page is a "humongous" G1 object) and their slot holds the key's hash and
- * arena address. Counting an existing key allocates nothing. At 1 M keys of 10 bytes the table is
- * about 50 bytes per key (a {@code HashMap<String, Long>} needs well over 100).
+ * A String → long table with each key's Flink key group, compact and allocation-free: the kit's
+ * counts ({@code Counts}) keep their counts in it, and the state module its String-keyed value
+ * slots and changed-key sets. An open-addressing table of 24-byte slots (three {@code long}s,
+ * linear probing, load ≤ 0.7), each holding a key of up to 11 UTF-8 bytes <em>inline</em>, its
+ * value and its key group. A lookup of such a key reads one slot and compares the key as two
+ * machine words: no pointer to follow, so a key out of the CPU caches costs one memory access
+ * instead of two dependent ones. Longer keys live in a byte arena (a list of 256 KiB pages, so it
+ * grows without copying and no page is a "humongous" G1 object) and their slot holds the key's hash
+ * and arena address. Updating an existing key allocates nothing.
  *
  * <p>An entry id is the index of the key's slot: valid until the next {@link #add} of a new key
  * (which may grow the table and move every key). {@link #next} lists the entries, {@link
@@ -25,7 +25,7 @@ import java.util.Arrays;
  * the key group of each entry lets snapshots be written per key group without decoding keys.
  */
 @Internal
-public final class KeyCountTable {
+public final class StringLongTable {
 
     /** Eight bytes of a long key at a time, for {@link #hash}. */
     private static final VarHandle LONGS =
@@ -75,12 +75,12 @@ public final class KeyCountTable {
     private int keyLength; // in scratch, long keys only
     private int lookedUpHash; // of the last lookup()
 
-    public KeyCountTable() {
+    public StringLongTable() {
         allocateSlots(128);
     }
 
     /** A table sized for {@code expectedKeys} keys (it does not grow until it holds more). */
-    public KeyCountTable(int expectedKeys) {
+    public StringLongTable(int expectedKeys) {
         long wanted = Math.max(128L, expectedKeys * 10L / 7 + 1);
         allocateSlots((int) Math.min(1 << 29, Long.highestOneBit(wanted - 1) << 1));
     }

@@ -1,4 +1,4 @@
-package io.github.flinkkafkakit.core.count.internal;
+package io.github.flinkkafkakit.core.internal.table;
 
 import io.github.flinkkafkakit.testing.Seeds;
 
@@ -11,14 +11,14 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class KeyCountTableTest {
+class StringLongTableTest {
 
     /** A fresh seed per test; {@code -Dfkk.seed=N} replays one (printed on failure). */
     @RegisterExtension final Seeds seeds = new Seeds();
 
     @Test
     void shouldCountLikeAHashMapAcrossGrowthAndRehashing() {
-        KeyCountTable table = new KeyCountTable();
+        StringLongTable table = new StringLongTable();
         Map<String, Long> expected = new HashMap<>();
         Random random = seeds.random();
         for (int i = 0; i < 300_000; i++) {
@@ -36,7 +36,7 @@ class KeyCountTableTest {
 
     @Test
     void shouldKeepChangedMarksAndKeyGroupsWhenTheTableGrows() {
-        KeyCountTable table = new KeyCountTable();
+        StringLongTable table = new StringLongTable();
         for (int i = 0; i < 50; i++) {
             table.markDirty(table.add("dirty-" + i, i, i));
         }
@@ -55,7 +55,7 @@ class KeyCountTableTest {
 
     @Test
     void shouldCountFromZeroAfterClearWithNoTraceOfEarlierEntries() {
-        KeyCountTable table = new KeyCountTable();
+        StringLongTable table = new StringLongTable();
         for (int i = 0; i < 10_000; i++) {
             table.markDirty(table.add("old" + i, 5, 1));
         }
@@ -80,7 +80,7 @@ class KeyCountTableTest {
 
     @Test
     void shouldFindTheSameEntryForAKeyAsStringAndAsBytesAtEveryLength() {
-        KeyCountTable table = new KeyCountTable();
+        StringLongTable table = new StringLongTable();
         StringBuilder key = new StringBuilder();
         for (int length = 0; length <= 300; length++) { // short and long key records
             String k = key.toString();
@@ -99,7 +99,7 @@ class KeyCountTableTest {
 
     @Test
     void shouldTreatNonAsciiKeysAndByteKeysAlike() {
-        KeyCountTable table = new KeyCountTable();
+        StringLongTable table = new StringLongTable();
         int e1 = table.add("grüße-東京", 2, 7);
         byte[] utf8 = "grüße-東京".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         int e2 = table.add(utf8, 0, utf8.length, 3, 7);
@@ -113,7 +113,7 @@ class KeyCountTableTest {
 
     @Test
     void shouldListEachChangedEntryOnceUntilCleared() {
-        KeyCountTable table = new KeyCountTable();
+        StringLongTable table = new StringLongTable();
         for (int i = 0; i < 200; i++) {
             table.markDirty(table.add("k" + (i % 70), 1, 0));
         }
@@ -133,7 +133,7 @@ class KeyCountTableTest {
 
     @Test
     void shouldCountKeysLongerThanAPageBetweenShortOnesAndAfterClear() {
-        KeyCountTable table = new KeyCountTable();
+        StringLongTable table = new StringLongTable();
         String huge = "h".repeat(300_000);
         for (int round = 0; round < 2; round++) {
             int a = table.add("a", 1, 0);
@@ -151,7 +151,7 @@ class KeyCountTableTest {
 
     @Test
     void shouldKeepTheKeyGroupOfLargeKeyGroupIds() {
-        KeyCountTable table = new KeyCountTable();
+        StringLongTable table = new StringLongTable();
         int e = table.add("x", 1, 32767);
         assertThat(table.keyGroup(e)).isEqualTo(32767);
     }
@@ -170,7 +170,7 @@ class KeyCountTableTest {
             "x?y, a key longer than 11",
             "\uDBFF\uDFFF\uDBFF"
         };
-        KeyCountTable table = new KeyCountTable();
+        StringLongTable table = new StringLongTable();
         for (int i = 0; i < keys.length; i++) {
             table.add(keys[i], i + 1, 0);
         }
@@ -184,7 +184,7 @@ class KeyCountTableTest {
 
     @Test
     void shouldFindOnlyTheKeysItHoldsWithoutAddingAny() {
-        KeyCountTable table = new KeyCountTable();
+        StringLongTable table = new StringLongTable();
         int shortKey = table.add("short", 1, 0);
         int longKey = table.add("a key of more than eleven bytes", 1, 0);
         int nonAscii = table.add("grüße", 1, 0);
@@ -201,8 +201,8 @@ class KeyCountTableTest {
     void shouldDecodeBytesItDidNotWriteWithoutFailing() {
         // a lone-surrogate lead cut short: not from utf8(), decoded as UTF-8 with replacements
         byte[] cut = {'a', (byte) 0xed, (byte) 0xa0};
-        assertThat(KeyCountTable.string(cut, 3)).startsWith("a").doesNotContain("\uD800");
-        byte[] lone = KeyCountTable.utf8("x\uD800");
-        assertThat(KeyCountTable.string(lone, lone.length)).isEqualTo("x\uD800");
+        assertThat(StringLongTable.string(cut, 3)).startsWith("a").doesNotContain("\uD800");
+        byte[] lone = StringLongTable.utf8("x\uD800");
+        assertThat(StringLongTable.string(lone, lone.length)).isEqualTo("x\uD800");
     }
 }
