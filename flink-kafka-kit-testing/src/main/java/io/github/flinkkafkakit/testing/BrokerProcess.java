@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
@@ -50,6 +52,7 @@ import java.util.stream.Stream;
  * <p>{@link #close()} kills the process and deletes its directory. A JVM shutdown hook kills the
  * process too, so a crashed test does not leave a broker behind.
  */
+@PublicEvolving
 public final class BrokerProcess implements KafkaBroker {
 
     /** How long {@link #start} and {@link #restart} wait for the broker to answer. */

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ScramCredentialInfo;
@@ -32,6 +34,7 @@ import java.util.concurrent.TimeUnit;
  * }
  * }</pre>
  */
+@PublicEvolving
 public final class EmbeddedKafkaBroker implements KafkaBroker {
 
     /** Broker settings a single-node cluster needs (replication factor 1 everywhere). */

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -12,6 +14,7 @@ import java.util.Properties;
  * settings such as security can come from a properties file named by {@code
  * -Dkafka.client.config=FILE}. Closing it does nothing.
  */
+@PublicEvolving
 public final class ExternalKafkaBroker implements KafkaBroker {
 
     /**

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing;
 
+import org.apache.flink.annotation.Internal;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -73,6 +75,7 @@ import java.util.stream.Stream;
  * Builder#keepDirectory}); a JVM shutdown hook kills the processes too, so a crashed test does not
  * leave a cluster behind. Start-up takes about 5–10 s on 2 cores; each process uses 300–700 MB.
  */
+@Internal
 public final class FlinkSessionCluster implements AutoCloseable {
 
     /** How long start-up, a TaskManager's registration and a CLI submission may take. */

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.util.Properties;
 
 /**
@@ -17,6 +19,7 @@ import java.util.Properties;
  * }
  * }</pre>
  */
+@PublicEvolving
 public interface KafkaBroker extends AutoCloseable {
 
     /** The {@code bootstrap.servers} value clients use to reach this broker. */

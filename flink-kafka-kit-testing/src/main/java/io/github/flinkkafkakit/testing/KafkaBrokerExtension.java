@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -40,6 +42,7 @@ import java.util.Properties;
  *
  * <p>Test methods may declare {@link KafkaBroker} or {@link KafkaTestClient} parameters.
  */
+@PublicEvolving
 public final class KafkaBrokerExtension
         implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
 

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
@@ -52,6 +54,7 @@ import java.util.stream.Collectors;
  * Map<String, String> latest = kafka.latestValuePerKey(topic);
  * }</pre>
  */
+@PublicEvolving
 public final class KafkaTestClient implements AutoCloseable {
 
     private static final AtomicLong TOPIC_SEQUENCE = new AtomicLong();

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
@@ -27,6 +29,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>Register it as an instance field (or a static one: the seed is drawn again before each test).
  * Outside a test (e.g. in {@code @BeforeAll}) {@link #seed()} draws one for the class.
  */
+@PublicEvolving
 public final class Seeds implements BeforeEachCallback, TestExecutionExceptionHandler {
 
     /** The system property that fixes the seed of every test of the run. */

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing;
 
+import org.apache.flink.annotation.Internal;
+
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.kafka.KafkaContainer;
 
@@ -9,6 +11,7 @@ import java.util.Properties;
  * A Kafka broker in a Docker container (Testcontainers). Only loaded when a test asks for it;
  * {@link #dockerUnavailableReason()} says why it cannot run when there is no Docker engine.
  */
+@Internal
 final class TestcontainersKafkaBroker implements KafkaBroker {
 
     static final String IMAGE = "apache/kafka:4.2.0";

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing;
 
+import org.apache.flink.annotation.Internal;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,6 +35,7 @@ import java.util.stream.Stream;
  * }
  * }</pre>
  */
+@Internal
 public final class TlsMaterial implements AutoCloseable {
 
     private static final String STORE_TYPE = "PKCS12";

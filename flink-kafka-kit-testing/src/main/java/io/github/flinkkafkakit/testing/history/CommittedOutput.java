@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing.history;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -30,6 +32,7 @@ import java.util.stream.Collectors;
  *     history.output(r.key(), Long.parseLong(r.value()));
  * }</pre>
  */
+@PublicEvolving
 public final class CommittedOutput {
 
     /** The longest a read may take before it fails (a stuck broker, not a slow job). */

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing.history;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -34,6 +36,7 @@ import java.util.Set;
  *
  * @param <K> the key type
  */
+@PublicEvolving
 public final class KeyedHistory<K> {
 
     private final Map<K, List<Long>> inputs = new LinkedHashMap<>();

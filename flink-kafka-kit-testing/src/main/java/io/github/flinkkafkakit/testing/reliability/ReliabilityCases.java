@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing.reliability;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +15,7 @@ import java.util.Map;
  * newest row: a row per case would let a later PASS hide an earlier FAIL. A case that fails before
  * its check (or does not run, e.g. filtered out) has no outcome, so the row says FAIL naming it.
  */
+@Internal
 public final class ReliabilityCases {
 
     /** The figures of one case, and its first failed assertion (null when all passed). */

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing.reliability;
 
+import org.apache.flink.annotation.Internal;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +37,7 @@ import java.util.Set;
  * the run, 1 when a row failed, 2 when there were no results, 3 when an expected scenario has no
  * row from the run (the file is written in every case but 2, naming what failed or is missing).
  */
+@Internal
 public final class ReliabilityReport {
 
     private ReliabilityReport() {}

@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing.reliability;
 
+import org.apache.flink.annotation.Internal;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,6 +45,7 @@ import java.util.concurrent.TimeUnit;
  * @param runId the Maven run ({@value #RUN_ID_PROPERTY}), so a report can tell this run's rows
  * @param result {@code PASS}, or {@code FAIL: } and the failed assertion's message
  */
+@Internal
 public record ReliabilityResult(
         String id,
         String scenario,

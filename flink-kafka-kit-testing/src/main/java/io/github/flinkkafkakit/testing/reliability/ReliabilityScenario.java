@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.testing.reliability;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.Locale;
 import java.util.Optional;
 
@@ -8,6 +10,7 @@ import java.util.Optional;
  * ReliabilityReport} fails when one of them has no row from the run it reports on. Each says in one
  * sentence what it proves and what it does not.
  */
+@Internal
 public enum ReliabilityScenario {
     POISON_PILLS(
             "flink-kafka-kit-core",
