@@ -29,16 +29,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.types.Either;
 import org.apache.flink.util.OutputTag;
 
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.TopicPartitionInfo;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,13 +41,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 
 import static io.github.flinkkafkakit.core.KafkaConnection.checkArgument;
 
@@ -298,32 +289,7 @@ public final class KafkaIn<T> {
     }
 
     private Map<TopicPartition, Long> latestCommittedOffsets(KafkaPreflight check) {
-        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-        for (String topic : topics) {
-            TopicDescription description =
-                    check.describeTopic(topic)
-                            .orElseThrow(
-                                    () ->
-                                            new PreflightException(
-                                                    "Topic '" + topic + "' does not exist"));
-            for (TopicPartitionInfo p : description.partitions()) {
-                request.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
-            }
-        }
-        try {
-            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> result =
-                    check.admin()
-                            .listOffsets(
-                                    request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
-                            .all()
-                            .get(preflightTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
-            result.forEach((tp, info) -> offsets.put(tp, info.offset()));
-            return offsets;
-        } catch (Exception e) {
-            throw new PreflightException(
-                    "Cannot read the end offsets of " + topics + " for bounded mode: " + e);
-        }
+        return check.endOffsets(topics, IsolationLevel.READ_COMMITTED);
     }
 
     /**
@@ -354,51 +320,8 @@ public final class KafkaIn<T> {
         if (!bounded || groupId == null || stoppingOffsets == null) {
             return;
         }
-        Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
-        stoppingOffsets.forEach((tp, offset) -> commit.put(tp, new OffsetAndMetadata(offset)));
-        long deadline = System.nanoTime() + FINAL_COMMIT_TIMEOUT.toNanos();
         try (KafkaPreflight check = new KafkaPreflight(connection, preflightTimeout)) {
-            while (true) {
-                try {
-                    check.admin()
-                            .alterConsumerGroupOffsets(groupId, commit)
-                            .all()
-                            .get(preflightTimeout.toMillis(), TimeUnit.MILLISECONDS);
-                    return;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw finalCommitFailed(e);
-                } catch (Exception e) {
-                    if (!isRetriable(e) || System.nanoTime() > deadline) {
-                        throw finalCommitFailed(e);
-                    }
-                    sleepBeforeRetry();
-                }
-            }
-        }
-    }
-
-    private IllegalStateException finalCommitFailed(Exception e) {
-        return new IllegalStateException(
-                "Could not commit the final offsets of group '" + groupId + "': " + e, e);
-    }
-
-    /** A timeout or a Kafka error that says "try again" (broker down, coordinator loading). */
-    private static boolean isRetriable(Exception e) {
-        Throwable cause =
-                e instanceof java.util.concurrent.ExecutionException && e.getCause() != null
-                        ? e.getCause()
-                        : e;
-        return cause instanceof java.util.concurrent.TimeoutException
-                || cause instanceof org.apache.kafka.common.errors.RetriableException;
-    }
-
-    private static void sleepBeforeRetry() {
-        try {
-            Thread.sleep(500);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while committing the final offsets", e);
+            check.commitGroupOffsets(groupId, stoppingOffsets, FINAL_COMMIT_TIMEOUT);
         }
     }
 

@@ -21,7 +21,6 @@ import org.apache.flink.streaming.api.datastream.DataStreamSink;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.function.SerializableFunction;
 
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -29,9 +28,8 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import java.time.Duration;
-import java.util.List;
+import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 
 import static io.github.flinkkafkakit.core.KafkaConnection.checkArgument;
 
@@ -293,25 +291,7 @@ public final class KafkaOut<T> {
     }
 
     private void createTopic(KafkaPreflight check, String topic, int partitions) {
-        try {
-            check.admin()
-                    .createTopics(List.of(new NewTopic(topic, partitions, (short) -1)))
-                    .all()
-                    .get(preflightTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            if (!check.topicExists(topic)) {
-                throw new PreflightException(
-                        "Cannot create output topic '" + topic + "': " + rootCause(e));
-            }
-        }
-    }
-
-    private static String rootCause(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t.getClass().getSimpleName() + ": " + t.getMessage();
+        check.createTopicIfMissing(topic, partitions, Map.of(), "output");
     }
 
     /** The configured {@link KafkaSink} (no checks; {@link #writeTo} runs them). */

@@ -13,13 +13,12 @@ import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * Kafka as the state store of a Flink job: keyed state whose every change goes to a compacted Kafka
@@ -161,20 +160,10 @@ public final class KafkaChangelog implements Serializable {
         }
     }
 
-    /** Creates {@code topic} with {@code partitions} when it is missing. */
+    /** Creates dead-letter {@code topic} with {@code partitions} when it is missing. */
     void ensureTopic(String topic, int partitions) {
         try (KafkaPreflight check = new KafkaPreflight(connection)) {
-            if (check.topicExists(topic)) {
-                return;
-            }
-            check.admin()
-                    .createTopics(List.of(new NewTopic(topic, partitions, (short) -1)))
-                    .all()
-                    .get(30, TimeUnit.SECONDS);
-        } catch (PreflightException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new PreflightException("Cannot create topic '" + topic + "': " + e.getMessage());
+            check.createTopicIfMissing(topic, partitions, Map.of(), "dead-letter");
         }
     }
 

@@ -9,17 +9,29 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.SslAuthenticationException;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,7 +43,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * Checks against the live cluster that turn runtime surprises into one clear line before the job
  * starts: broker unreachable, authentication or authorization failure, missing topics, broker
- * limits. Every check finishes within the configured timeout (15 s by default).
+ * limits. Every check finishes within the configured timeout (15 s by default). It is also the one
+ * place the kit's sources, sinks and changelog administer Kafka: topic creation, end offsets and
+ * the final offset commit of a bounded run.
  *
  * <pre>{@code
  * try (KafkaPreflight preflight = new KafkaPreflight(connection)) {
@@ -307,6 +321,155 @@ public final class KafkaPreflight implements AutoCloseable {
         message = message.replace('\n', ' ').replace('\r', ' ');
         int jaas = message.indexOf("password=");
         return jaas < 0 ? message : message.substring(0, jaas) + "password=[hidden]";
+    }
+
+    /**
+     * Creates {@code topic} with {@code partitions} (the broker's replication factor) and {@code
+     * configs} when it does not exist, and waits until every partition has a leader (a producer
+     * sending before that can stall). Another client creating it at the same time is fine.
+     *
+     * @param role what the topic is, for the error message (e.g. "output", "changelog")
+     * @return the topic's partition count (an existing topic keeps its own)
+     * @throws PreflightException when it cannot be created
+     */
+    public int createTopicIfMissing(
+            String topic, int partitions, Map<String, String> configs, String role) {
+        Optional<TopicDescription> existing = describeTopic(topic);
+        if (existing.isPresent()) {
+            return existing.get().partitions().size();
+        }
+        NewTopic newTopic = new NewTopic(topic, partitions, (short) -1).configs(configs);
+        try {
+            admin().createTopics(List.of(newTopic))
+                    .all()
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PreflightException(
+                    "Interrupted while creating " + role + " topic '" + topic + "'");
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new PreflightException(
+                        "Cannot create "
+                                + role
+                                + " topic '"
+                                + topic
+                                + "': "
+                                + causeChain(e.getCause()));
+            }
+        } catch (TimeoutException e) {
+            if (!topicExists(topic)) {
+                throw new PreflightException(
+                        "Cannot create "
+                                + role
+                                + " topic '"
+                                + topic
+                                + "': no answer within "
+                                + timeout.toSeconds()
+                                + " s");
+            }
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Optional<TopicDescription> created = describeTopic(topic);
+            if (created.isPresent()
+                    && created.get().partitions().stream()
+                            .allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                return created.get().partitions().size();
+            }
+            if (System.nanoTime() > deadline) {
+                return created.map(d -> d.partitions().size()).orElse(partitions);
+            }
+            sleep(50);
+        }
+    }
+
+    /**
+     * The end offsets of every partition of {@code topics}: with {@code READ_COMMITTED} the last
+     * stable offset (where a {@code read_committed} reader stops), else the high watermark.
+     *
+     * @throws PreflightException when a topic does not exist or the offsets cannot be read
+     */
+    public Map<TopicPartition, Long> endOffsets(
+            Collection<String> topics, IsolationLevel isolation) {
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        for (String topic : topics) {
+            TopicDescription description =
+                    describeTopic(topic)
+                            .orElseThrow(
+                                    () ->
+                                            new PreflightException(
+                                                    "Topic '" + topic + "' does not exist"));
+            for (TopicPartitionInfo p : description.partitions()) {
+                request.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+            }
+        }
+        try {
+            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> result =
+                    admin().listOffsets(request, new ListOffsetsOptions(isolation))
+                            .all()
+                            .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
+            result.forEach((tp, info) -> offsets.put(tp, info.offset()));
+            return offsets;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PreflightException("Interrupted while reading the end offsets of " + topics);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new PreflightException(
+                    "Cannot read the end offsets of "
+                            + topics
+                            + ": "
+                            + causeChain(e instanceof ExecutionException ? e.getCause() : e));
+        }
+    }
+
+    /**
+     * Commits {@code offsets} for consumer group {@code groupId}. Retriable errors (broker
+     * unreachable or restarting, coordinator moving) are retried for up to {@code retryFor}; other
+     * errors (e.g. not authorized) fail at once.
+     *
+     * @throws IllegalStateException when the offsets could not be committed
+     */
+    public void commitGroupOffsets(
+            String groupId, Map<TopicPartition, Long> offsets, Duration retryFor) {
+        Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+        offsets.forEach((tp, offset) -> commit.put(tp, new OffsetAndMetadata(offset)));
+        long deadline = System.nanoTime() + retryFor.toNanos();
+        while (true) {
+            try {
+                admin().alterConsumerGroupOffsets(groupId, commit)
+                        .all()
+                        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw commitFailed(groupId, e);
+            } catch (Exception e) {
+                Throwable cause =
+                        e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+                boolean retriable =
+                        cause instanceof TimeoutException || cause instanceof RetriableException;
+                if (!retriable || System.nanoTime() > deadline) {
+                    throw commitFailed(groupId, e);
+                }
+                sleep(500);
+            }
+        }
+    }
+
+    private static IllegalStateException commitFailed(String groupId, Exception e) {
+        return new IllegalStateException(
+                "Could not commit the final offsets of group '" + groupId + "': " + e, e);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PreflightException("Interrupted while waiting for Kafka");
+        }
     }
 
     @Override

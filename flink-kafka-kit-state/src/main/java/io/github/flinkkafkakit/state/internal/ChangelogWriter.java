@@ -17,13 +17,11 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 import org.apache.kafka.clients.admin.DescribeTransactionsResult;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -37,7 +35,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -551,17 +548,12 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
                                                 "Topic '" + topic + "' does not exist")));
     }
 
-    private boolean changelogHasRecords(KafkaPreflight admin) throws Exception {
-        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-        for (int p = 0; p < settings.changelogPartitions(); p++) {
-            request.put(new TopicPartition(settings.changelogTopic(), p), OffsetSpec.latest());
-        }
-        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
-                admin.admin()
-                        .listOffsets(request)
-                        .all()
-                        .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        return ends.values().stream().anyMatch(info -> info.offset() > 0);
+    private boolean changelogHasRecords(KafkaPreflight admin) {
+        return admin
+                .endOffsets(List.of(settings.changelogTopic()), IsolationLevel.READ_UNCOMMITTED)
+                .values()
+                .stream()
+                .anyMatch(offset -> offset > 0);
     }
 
     /**
