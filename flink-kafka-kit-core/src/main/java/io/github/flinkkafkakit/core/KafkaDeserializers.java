@@ -81,8 +81,14 @@ public final class KafkaDeserializers {
         @Override
         public void deserialize(
                 ConsumerRecord<byte[], byte[]> record, Collector<KafkaRecord<K, V>> out) {
-            K key = record.key() == null ? null : keySerde.deserialize(record.key());
-            V value = record.value() == null ? null : valueSerde.deserialize(record.value());
+            K key =
+                    record.key() == null
+                            ? null
+                            : keySerde.deserialize(record.topic(), record.key());
+            V value =
+                    record.value() == null
+                            ? null
+                            : valueSerde.deserialize(record.topic(), record.value());
             out.collect(KafkaRecord.of(record, key, value));
         }
 
@@ -103,7 +109,7 @@ public final class KafkaDeserializers {
         @Override
         public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<K> out) {
             byte[] key = record.key();
-            out.collect(serde.deserialize(key == null ? EMPTY : key));
+            out.collect(serde.deserialize(record.topic(), key == null ? EMPTY : key));
         }
 
         @Override
@@ -123,7 +129,7 @@ public final class KafkaDeserializers {
         @Override
         public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<V> out) {
             if (record.value() != null) {
-                out.collect(serde.deserialize(record.value()));
+                out.collect(serde.deserialize(record.topic(), record.value()));
             }
         }
 
@@ -154,8 +160,8 @@ public final class KafkaDeserializers {
                                 + " tombstones");
             }
             byte[] key = record.key();
-            K k = keySerde.deserialize(key == null ? EMPTY : key);
-            V v = valueSerde.deserialize(record.value());
+            K k = keySerde.deserialize(record.topic(), key == null ? EMPTY : key);
+            V v = valueSerde.deserialize(record.topic(), record.value());
             if (k == null || v == null) {
                 throw new IllegalArgumentException(
                         "the "

@@ -402,8 +402,11 @@ public final class KafkaOut<T> {
                 if (timestampExtractor != null) {
                     timestamp = timestampExtractor.apply(element);
                 }
-                key = keyExtractor == null ? null : keySerde.serialize(keyExtractor.apply(element));
-                value = valueSerde.serialize(valueExtractor.apply(element));
+                key =
+                        keyExtractor == null
+                                ? null
+                                : keySerde.serialize(target, keyExtractor.apply(element));
+                value = valueSerde.serialize(target, valueExtractor.apply(element));
                 RecordHeaders headers = new RecordHeaders();
                 if (headerWriter != null) {
                     headerWriter.write(element, headers);

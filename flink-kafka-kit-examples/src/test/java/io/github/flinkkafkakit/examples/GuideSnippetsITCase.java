@@ -7,8 +7,13 @@ import io.github.flinkkafkakit.core.KafkaOut;
 import io.github.flinkkafkakit.core.KafkaRecord;
 import io.github.flinkkafkakit.core.errors.ErrorBudget;
 import io.github.flinkkafkakit.core.errors.ErrorPolicy;
+import io.github.flinkkafkakit.core.serde.AvroSerdes;
 import io.github.flinkkafkakit.core.serde.JsonSerde;
+import io.github.flinkkafkakit.core.serde.KafkaSerdes;
+import io.github.flinkkafkakit.core.serde.SchemaSerdes;
+import io.github.flinkkafkakit.core.serde.Serde;
 import io.github.flinkkafkakit.core.serde.Serdes;
+import io.github.flinkkafkakit.examples.avro.Payment;
 import io.github.flinkkafkakit.state.ChangelogPipeline;
 import io.github.flinkkafkakit.state.ChangelogReader;
 import io.github.flinkkafkakit.state.KafkaChangelog;
@@ -16,17 +21,24 @@ import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 import io.github.flinkkafkakit.testing.KeyValue;
 
+import org.apache.flink.api.common.serialization.SimpleStringSchema;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.LongDeserializer;
+import org.apache.kafka.common.serialization.LongSerializer;
+
+import org.apache.avro.generic.GenericRecord;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -223,5 +235,104 @@ class GuideSnippetsITCase {
         // end::changelog[]
         assertThat(now).isEqualTo(Map.of("acct-1", 15L));
         assertThat(client.latestValuePerKey("balances")).isEqualTo(Map.of("acct-1", "15"));
+    }
+
+    @Test
+    void kafkaSerde() throws Exception {
+        KafkaTestClient client = KAFKA.client();
+        client.createTopic("visits", 1);
+        client.createTopic("visits-by-user", 1);
+        LongSerializer longs = new LongSerializer();
+        client.produceBytes(
+                "visits",
+                List.of(
+                        KeyValue.of(
+                                longs.serialize("visits", 42L),
+                                "/home".getBytes(StandardCharsets.UTF_8))));
+        KafkaConnection kafka = KafkaConnection.of(bootstrap);
+        // tag::kafka-serde[]
+        Serde<Long> userIds =
+                KafkaSerdes.of(
+                        LongSerializer::new, // factories: Kafka's classes are not Serializable
+                        LongDeserializer::new,
+                        Map.of(), // passed to configure(configs, isKey) on first use
+                        true, // isKey
+                        Types.LONG);
+        DataStream<Tuple2<Long, String>> visits =
+                KafkaIn.<Tuple2<Long, String>>builder()
+                        .setConnection(kafka)
+                        .setTopics("visits")
+                        .setDeserializer(KafkaDeserializers.keyValues(userIds, Serdes.string()))
+                        .setBounded(true)
+                        .build()
+                        .createStream(env);
+        KafkaOut.<Tuple2<Long, String>>builder()
+                .setConnection(kafka)
+                .setTopic("visits-by-user")
+                .setKey(v -> v.f0, userIds)
+                .setValue(v -> v.f1, Serdes.string())
+                .setTransactionalIdPrefix("visits-by-user")
+                .build()
+                .writeTo(visits);
+        env.execute("visits by user");
+        // end::kafka-serde[]
+        List<ConsumerRecord<byte[], byte[]>> out =
+                client.consumeAllBytes("visits-by-user", KafkaTestClient.DEFAULT_IDLE);
+        assertThat(out).hasSize(1);
+        assertThat(new LongDeserializer().deserialize("visits-by-user", out.get(0).key()))
+                .isEqualTo(42L);
+    }
+
+    @Test
+    void flinkSchema() {
+        // tag::flink-schema[]
+        Serde<String> lines = SchemaSerdes.of(new SimpleStringSchema(), new SimpleStringSchema());
+        // end::flink-schema[]
+        assertThat(lines.deserialize(lines.serialize("a line"))).isEqualTo("a line");
+        assertThat(lines.typeInformation()).isEqualTo(Types.STRING);
+    }
+
+    @Test
+    void avro() throws Exception {
+        KafkaTestClient client = KAFKA.client();
+        client.createTopic("payments", 1);
+        client.createTopic("payments-copy", 1);
+        client.produceBytes(
+                "payments",
+                List.of(
+                        KeyValue.of(
+                                null,
+                                AvroSerdes.specific(Payment.class)
+                                        .serialize(new Payment("p-1", 1250L)))));
+        KafkaConnection kafka = KafkaConnection.of(bootstrap);
+        // tag::avro[]
+        Serde<Payment> payments = AvroSerdes.specific(Payment.class); // a generated class
+        DataStream<Payment> in =
+                KafkaIn.<Payment>builder()
+                        .setConnection(kafka)
+                        .setTopics("payments")
+                        .setDeserializer(KafkaDeserializers.values(payments))
+                        .setBounded(true)
+                        .build()
+                        .createStream(env);
+        KafkaOut.<Payment>builder()
+                .setConnection(kafka)
+                .setTopic("payments-copy")
+                .setKey(Payment::getId, Serdes.string())
+                .setValue(p -> p, payments)
+                .setTransactionalIdPrefix("payments-copy")
+                .build()
+                .writeTo(in);
+        env.execute("copy payments");
+
+        // Without generated classes: GenericRecords of a schema.
+        Serde<GenericRecord> generic = AvroSerdes.generic(Payment.getClassSchema());
+        // end::avro[]
+        List<ConsumerRecord<byte[], byte[]>> out =
+                client.consumeAllBytes("payments-copy", KafkaTestClient.DEFAULT_IDLE);
+        assertThat(out).hasSize(1);
+        GenericRecord copy = generic.deserialize(out.get(0).value());
+        assertThat(copy.get("id").toString()).isEqualTo("p-1");
+        assertThat(copy.get("cents")).isEqualTo(1250L);
     }
 }

@@ -25,6 +25,25 @@ public interface Serde<T> extends Serializable {
     /** The value of {@code bytes}; {@code null} stays {@code null}. */
     T deserialize(byte[] bytes);
 
+    /**
+     * Bytes for {@code value} written to {@code topic}. {@link
+     * io.github.flinkkafkakit.core.KafkaOut} calls this one, so serdes that need the topic (as
+     * Kafka serializers backed by a schema registry do, for the subject) get it; by default it
+     * ignores the topic and calls {@link #serialize(Object)}.
+     */
+    default byte[] serialize(String topic, T value) {
+        return serialize(value);
+    }
+
+    /**
+     * The value of {@code bytes} read from {@code topic}. {@link
+     * io.github.flinkkafkakit.core.KafkaDeserializers} call this one; by default it ignores the
+     * topic and calls {@link #deserialize(byte[])}.
+     */
+    default T deserialize(String topic, byte[] bytes) {
+        return deserialize(bytes);
+    }
+
     /** Flink type information of {@code T}. */
     TypeInformation<T> typeInformation();
 }
