@@ -30,6 +30,8 @@ class CoreDependencyTest {
                     // a Kafka-backed source's records carry their positions through the kit's
                     // deserializer and dead-letter routing
                     "io.github.flinkkafkakit.core.internal.GuardedDeserializer",
+                    // which key serializers write equal keys as equal bytes (shared with Counts)
+                    "io.github.flinkkafkakit.core.internal.DeterministicSerializers",
                     // the job's Kafka topics, to refuse sources not registered with the changelog
                     "io.github.flinkkafkakit.core.internal.JobTopics",
                     // watermarks of a source's valid records, not of its dead letters

@@ -2,10 +2,12 @@ package io.github.flinkkafkakit.core.count;
 
 import io.github.flinkkafkakit.core.count.internal.PreAggregateOperator;
 import io.github.flinkkafkakit.core.count.internal.RunningCountOperator;
+import io.github.flinkkafkakit.core.internal.DeterministicSerializers;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -38,9 +40,14 @@ public final class Counts {
 
     private Counts() {}
 
-    /** A running count per key; each element of {@code keys} counts once for its key. */
-    public static RunningCount perKey(DataStream<String> keys) {
-        return new RunningCount(keys);
+    /**
+     * A running count per key; each element of {@code keys} counts once for its key. {@code String}
+     * keys take the fast path; keys of another type are counted by their serialized bytes, so their
+     * serializer must be deterministic (integral numbers, strings, enums, dates, byte arrays, and
+     * tuples, rows or POJOs of those; checked when the job is built).
+     */
+    public static <K> RunningCount<K> perKey(DataStream<K> keys) {
+        return new RunningCount<>(keys);
     }
 
     /**
@@ -53,15 +60,15 @@ public final class Counts {
 
     /** Builder of a running count. */
     @PublicEvolving
-    public static final class RunningCount {
-        private final DataStream<String> keys;
+    public static final class RunningCount<K> {
+        private final DataStream<K> keys;
         private EmitPolicy emitPolicy = EmitPolicy.EVERY_RECORD;
         private Duration emitInterval = Duration.ZERO;
         private int preAggregation;
         private String name = "running count";
         private String uid = "fkk-running-count";
 
-        private RunningCount(DataStream<String> keys) {
+        private RunningCount(DataStream<K> keys) {
             this.keys = keys;
         }
 
@@ -71,7 +78,7 @@ public final class Counts {
          * key before each checkpoint barrier and at end of input). Without checkpointing and
          * without an emit interval, {@code ON_CHECKPOINT} emits only at end of input.
          */
-        public RunningCount setEmitPolicy(EmitPolicy emitPolicy) {
+        public RunningCount<K> setEmitPolicy(EmitPolicy emitPolicy) {
             if (emitPolicy == null) {
                 throw new IllegalArgumentException("emit policy must not be null");
             }
@@ -80,7 +87,7 @@ public final class Counts {
         }
 
         /** With {@code ON_CHECKPOINT}: also emit changed counts this often (processing time). */
-        public RunningCount setEmitInterval(Duration interval) {
+        public RunningCount<K> setEmitInterval(Duration interval) {
             if (interval == null || interval.isNegative()) {
                 throw new IllegalArgumentException("emit interval must be zero or positive");
             }
@@ -93,7 +100,7 @@ public final class Counts {
          * flushed when full, before each checkpoint barrier and at end of input. Only with {@code
          * ON_CHECKPOINT} (it changes the per-record output of {@code EVERY_RECORD}).
          */
-        public RunningCount setPreAggregation(int maxKeys) {
+        public RunningCount<K> setPreAggregation(int maxKeys) {
             if (maxKeys <= 0) {
                 throw new IllegalArgumentException("maxKeys must be positive, got " + maxKeys);
             }
@@ -101,44 +108,84 @@ public final class Counts {
             return this;
         }
 
-        public RunningCount setName(String name) {
+        public RunningCount<K> setName(String name) {
             this.name = name;
             return this;
         }
 
         /** Operator uid (default {@code fkk-running-count}); keep it stable for savepoints. */
-        public RunningCount setUid(String uid) {
+        public RunningCount<K> setUid(String uid) {
             this.uid = uid;
             return this;
         }
 
-        public SingleOutputStreamOperator<Tuple2<String, Long>> build() {
+        @SuppressWarnings("unchecked")
+        public SingleOutputStreamOperator<Tuple2<K, Long>> build() {
             if (preAggregation > 0 && emitPolicy == EmitPolicy.EVERY_RECORD) {
                 throw new IllegalStateException(
                         "pre-aggregation changes the per-record output: use"
                                 + " setEmitPolicy(EmitPolicy.ON_CHECKPOINT) with it");
             }
+            TypeInformation<K> keyType = keys.getType();
+            if (!Types.STRING.equals(keyType)) {
+                return buildSerialized(keyType);
+            }
+            DataStream<String> strings = (DataStream<String>) keys;
             if (preAggregation > 0) {
                 DataStream<Tuple2<String, Long>> partial =
-                        keys.transform(
+                        strings.transform(
                                         name + " (pre-aggregate)",
                                         KEY_COUNT,
                                         new PreAggregateOperator(preAggregation))
                                 .uid(uid + "-pre-aggregate");
-                return partial.keyBy(t -> t.f0, Types.STRING)
-                        .transform(
-                                name,
-                                KEY_COUNT,
-                                new RunningCountOperator<Tuple2<String, Long>>(
-                                        emitPolicy, emitInterval.toMillis(), true))
-                        .uid(uid);
+                return (SingleOutputStreamOperator<Tuple2<K, Long>>)
+                        (SingleOutputStreamOperator<?>)
+                                partial.keyBy(t -> t.f0, Types.STRING)
+                                        .transform(
+                                                name,
+                                                KEY_COUNT,
+                                                new RunningCountOperator<
+                                                        Tuple2<String, Long>, String>(
+                                                        emitPolicy, emitInterval.toMillis(), true))
+                                        .uid(uid);
             }
-            return keys.keyBy(k -> k, Types.STRING)
+            return (SingleOutputStreamOperator<Tuple2<K, Long>>)
+                    (SingleOutputStreamOperator<?>)
+                            strings.keyBy(k -> k, Types.STRING)
+                                    .transform(
+                                            name,
+                                            KEY_COUNT,
+                                            new RunningCountOperator<String, String>(
+                                                    emitPolicy, emitInterval.toMillis(), false))
+                                    .uid(uid);
+        }
+
+        private SingleOutputStreamOperator<Tuple2<K, Long>> buildSerialized(
+                TypeInformation<K> keyType) {
+            if (preAggregation > 0) {
+                throw new IllegalStateException(
+                        "pre-aggregation counts String keys only, these are "
+                                + keyType
+                                + ": drop setPreAggregation or count String keys");
+            }
+            TypeSerializer<K> serializer =
+                    keyType.createSerializer(keys.getExecutionConfig().getSerializerConfig());
+            String problem = DeterministicSerializers.problem(serializer);
+            if (problem != null) {
+                throw new IllegalArgumentException(
+                        "Counts.perKey compares keys by their serialized bytes, and for keys of "
+                                + keyType
+                                + " "
+                                + problem
+                                + " deterministic: count by a String, an integral number, or a"
+                                + " tuple or POJO of those");
+            }
+            return keys.keyBy(k -> k, keyType)
                     .transform(
                             name,
-                            KEY_COUNT,
-                            new RunningCountOperator<String>(
-                                    emitPolicy, emitInterval.toMillis(), false))
+                            Types.TUPLE(keyType, Types.LONG),
+                            new RunningCountOperator<K, K>(
+                                    emitPolicy, emitInterval.toMillis(), false, serializer))
                     .uid(uid);
         }
     }

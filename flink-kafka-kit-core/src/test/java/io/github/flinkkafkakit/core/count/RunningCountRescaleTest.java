@@ -3,6 +3,7 @@ package io.github.flinkkafkakit.core.count;
 import io.github.flinkkafkakit.core.count.internal.RunningCountOperator;
 
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
@@ -30,7 +31,7 @@ class RunningCountRescaleTest {
     private static KeyedOneInputStreamOperatorTestHarness<String, String, Tuple2<String, Long>>
             harness(int parallelism, int subtask) throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(
-                new RunningCountOperator<String>(EmitPolicy.EVERY_RECORD, 0, false),
+                new RunningCountOperator<String, String>(EmitPolicy.EVERY_RECORD, 0, false),
                 k -> k,
                 Types.STRING,
                 MAX_PARALLELISM,
@@ -89,5 +90,64 @@ class RunningCountRescaleTest {
         }
         assertThat(after).hasSameSizeAs(expected);
         expected.forEach((key, n) -> assertThat(after.get(key)).as(key).isEqualTo(n + 1));
+    }
+
+    /** Long keys (kept as their serialized bytes), emitted from the restored table's bytes. */
+    @Test
+    void shouldContinueLongKeyCountsExactlyAfterRescaling() throws Exception {
+        Map<Long, Long> expected = new HashMap<>();
+        List<OperatorSubtaskState> snapshots = new ArrayList<>();
+        for (int subtask = 0; subtask < 2; subtask++) {
+            try (var h = longHarness(2, subtask)) {
+                h.open();
+                for (long i = 0; i < 500; i++) {
+                    long key = (i % 97) * 1_000_000_007L - 40;
+                    if (KeyGroupRangeAssignment.assignKeyToParallelOperator(key, MAX_PARALLELISM, 2)
+                            == subtask) {
+                        h.processElement(new StreamRecord<>(key));
+                        expected.merge(key, 1L, Long::sum);
+                    }
+                }
+                snapshots.add(h.snapshot(1, 1));
+            }
+        }
+        OperatorSubtaskState merged =
+                AbstractStreamOperatorTestHarness.repackageState(
+                        snapshots.toArray(new OperatorSubtaskState[0]));
+        Map<Long, Long> after = new HashMap<>();
+        for (int subtask = 0; subtask < 3; subtask++) {
+            try (var h = longHarness(3, subtask)) {
+                h.initializeState(
+                        AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                                merged, MAX_PARALLELISM, 2, 3, subtask));
+                h.open();
+                for (Long key : expected.keySet()) {
+                    if (KeyGroupRangeAssignment.assignKeyToParallelOperator(key, MAX_PARALLELISM, 3)
+                            == subtask) {
+                        h.processElement(new StreamRecord<>(key));
+                    }
+                }
+                h.prepareSnapshotPreBarrier(2); // emits the changed counts
+                for (Object out : h.getOutput()) {
+                    @SuppressWarnings("unchecked")
+                    Tuple2<Long, Long> t = ((StreamRecord<Tuple2<Long, Long>>) out).getValue();
+                    after.put(t.f0, t.f1);
+                }
+            }
+        }
+        assertThat(after).hasSameSizeAs(expected);
+        expected.forEach((key, n) -> assertThat(after.get(key)).as("" + key).isEqualTo(n + 1));
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<Long, Long, Tuple2<Long, Long>>
+            longHarness(int parallelism, int subtask) throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new RunningCountOperator<Long, Long>(
+                        EmitPolicy.ON_CHECKPOINT, 0, false, LongSerializer.INSTANCE),
+                k -> k,
+                Types.LONG,
+                MAX_PARALLELISM,
+                parallelism,
+                subtask);
     }
 }

@@ -1,26 +1,10 @@
 package io.github.flinkkafkakit.state.internal;
 
+import io.github.flinkkafkakit.core.internal.DeterministicSerializers;
+
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.api.common.typeutils.base.BooleanSerializer;
-import org.apache.flink.api.common.typeutils.base.ByteSerializer;
-import org.apache.flink.api.common.typeutils.base.CharSerializer;
-import org.apache.flink.api.common.typeutils.base.EnumSerializer;
-import org.apache.flink.api.common.typeutils.base.InstantSerializer;
-import org.apache.flink.api.common.typeutils.base.IntSerializer;
-import org.apache.flink.api.common.typeutils.base.LocalDateSerializer;
-import org.apache.flink.api.common.typeutils.base.LocalDateTimeSerializer;
-import org.apache.flink.api.common.typeutils.base.LongSerializer;
-import org.apache.flink.api.common.typeutils.base.ShortSerializer;
-import org.apache.flink.api.common.typeutils.base.StringSerializer;
-import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
-import org.apache.flink.api.java.typeutils.runtime.PojoSerializer;
-import org.apache.flink.api.java.typeutils.runtime.RowSerializer;
-import org.apache.flink.api.java.typeutils.runtime.TupleSerializerBase;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
-
-import java.lang.reflect.Field;
-import java.util.List;
 
 /**
  * Checks that a key serializer writes equal keys as equal bytes. Changelog records are compacted
@@ -32,21 +16,6 @@ import java.util.List;
  */
 @Internal
 final class DeterministicKeys {
-
-    private static final List<Class<?>> DETERMINISTIC =
-            List.of(
-                    StringSerializer.class,
-                    LongSerializer.class,
-                    IntSerializer.class,
-                    ShortSerializer.class,
-                    ByteSerializer.class,
-                    BooleanSerializer.class,
-                    CharSerializer.class,
-                    EnumSerializer.class,
-                    InstantSerializer.class,
-                    LocalDateSerializer.class,
-                    LocalDateTimeSerializer.class,
-                    BytePrimitiveArraySerializer.class);
 
     private DeterministicKeys() {}
 
@@ -71,53 +40,6 @@ final class DeterministicKeys {
 
     /** Why {@code serializer} may not be deterministic, or null. */
     static String problem(TypeSerializer<?> serializer) {
-        if (serializer == null) {
-            return "the serializer of one of its fields cannot be inspected";
-        }
-        for (Class<?> known : DETERMINISTIC) {
-            if (known.isInstance(serializer)) {
-                return null;
-            }
-        }
-        if (serializer instanceof TupleSerializerBase) {
-            for (TypeSerializer<?> field :
-                    ((TupleSerializerBase<?>) serializer).getFieldSerializers()) {
-                String problem = problem(field);
-                if (problem != null) {
-                    return problem;
-                }
-            }
-            return null;
-        }
-        if (serializer instanceof RowSerializer) {
-            for (TypeSerializer<?> field : fieldSerializers(serializer)) {
-                String problem = problem(field);
-                if (problem != null) {
-                    return problem;
-                }
-            }
-            return null;
-        }
-        if (serializer instanceof PojoSerializer) {
-            for (TypeSerializer<?> field : fieldSerializers(serializer)) {
-                String problem = problem(field);
-                if (problem != null) {
-                    return problem;
-                }
-            }
-            return null;
-        }
-        return "its serializer " + serializer.getClass().getSimpleName() + " is not known to be";
-    }
-
-    /** The field serializers of a row or POJO serializer. */
-    private static TypeSerializer<?>[] fieldSerializers(TypeSerializer<?> serializer) {
-        try {
-            Field fields = serializer.getClass().getDeclaredField("fieldSerializers");
-            fields.setAccessible(true);
-            return (TypeSerializer<?>[]) fields.get(serializer);
-        } catch (ReflectiveOperationException e) {
-            return new TypeSerializer<?>[] {null};
-        }
+        return DeterministicSerializers.problem(serializer);
     }
 }

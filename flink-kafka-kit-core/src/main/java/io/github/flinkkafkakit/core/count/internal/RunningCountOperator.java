@@ -5,8 +5,11 @@ import io.github.flinkkafkakit.core.internal.RawKeyedStateTimers;
 import io.github.flinkkafkakit.core.internal.table.StringLongTable;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataInputViewStreamWrapper;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputViewStreamWrapper;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.KeyGroupStatePartitionStreamProvider;
@@ -17,6 +20,7 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
+import java.io.IOException;
 import java.io.InputStream;
 
 /**
@@ -27,22 +31,27 @@ import java.io.InputStream;
  * go through Flink's standard key-group machinery (each subtask reads back exactly the key groups
  * it owns).
  *
- * <p>Input: a key per record ({@code String}), or {@code (key, partial count)} from the
- * pre-aggregation operator.
+ * <p>Input: a key per record, or {@code (key, partial count)} from the pre-aggregation operator
+ * ({@code String} keys only). A {@code String} key is kept as its UTF-8 bytes; a key of another
+ * type as the bytes of its serializer, which must be deterministic (equal keys, equal bytes: the
+ * table compares bytes), and is deserialized again only to emit coalesced counts.
  */
 @Internal
-public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple2<String, Long>>
-        implements OneInputStreamOperator<IN, Tuple2<String, Long>> {
+public final class RunningCountOperator<IN, K> extends AbstractStreamOperator<Tuple2<K, Long>>
+        implements OneInputStreamOperator<IN, Tuple2<K, Long>> {
 
     private static final long serialVersionUID = 1L;
 
     private final EmitPolicy emitPolicy;
     private final long emitIntervalMillis;
     private final boolean preAggregated;
+    private final TypeSerializer<K> keySerializer; // null: String keys
 
     private transient StringLongTable table;
     private transient int maxParallelism;
-    private transient StreamRecord<Tuple2<String, Long>> out;
+    private transient StreamRecord<Tuple2<K, Long>> out;
+    private transient DataOutputSerializer keyOut;
+    private transient DataInputDeserializer keyIn;
 
     /**
      * @param preAggregated whether input records are {@code Tuple2<String, Long>} partial counts
@@ -52,9 +61,25 @@ public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple
      */
     public RunningCountOperator(
             EmitPolicy emitPolicy, long emitIntervalMillis, boolean preAggregated) {
+        this(emitPolicy, emitIntervalMillis, preAggregated, null);
+    }
+
+    /**
+     * @param keySerializer the serializer of keys that are not {@code String}s (deterministic), or
+     *     null for {@code String} keys
+     */
+    public RunningCountOperator(
+            EmitPolicy emitPolicy,
+            long emitIntervalMillis,
+            boolean preAggregated,
+            TypeSerializer<K> keySerializer) {
+        if (preAggregated && keySerializer != null) {
+            throw new IllegalArgumentException("pre-aggregation counts String keys only");
+        }
         this.emitPolicy = emitPolicy;
         this.emitIntervalMillis = emitIntervalMillis;
         this.preAggregated = preAggregated;
+        this.keySerializer = keySerializer;
     }
 
     /** Writes the table to raw keyed state; timers must not use that stream. */
@@ -91,6 +116,8 @@ public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple
         RawKeyedStateTimers.check(getKeyedStateBackend(), "The running count");
         maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
         out = new StreamRecord<>(null);
+        keyOut = new DataOutputSerializer(32);
+        keyIn = new DataInputDeserializer();
         if (emitPolicy == EmitPolicy.ON_CHECKPOINT && emitIntervalMillis > 0) {
             scheduleEmit();
         }
@@ -114,7 +141,11 @@ public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple
 
     @Override
     @SuppressWarnings("unchecked")
-    public void processElement(StreamRecord<IN> element) {
+    public void processElement(StreamRecord<IN> element) throws IOException {
+        if (keySerializer != null) {
+            processSerialized((K) element.getValue());
+            return;
+        }
         String key;
         long delta;
         if (preAggregated) {
@@ -130,6 +161,22 @@ public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple
         if (table.size() > size) {
             table.setKeyGroup(entry, KeyGroupRangeAssignment.assignToKeyGroup(key, maxParallelism));
         }
+        emit((K) key, entry);
+    }
+
+    /** A key of another type than String, counted by its serialized bytes. */
+    private void processSerialized(K key) throws IOException {
+        keyOut.clear();
+        keySerializer.serialize(key, keyOut);
+        int size = table.size();
+        int entry = table.add(keyOut.getSharedBuffer(), 0, keyOut.length(), 1, 0);
+        if (table.size() > size) {
+            table.setKeyGroup(entry, KeyGroupRangeAssignment.assignToKeyGroup(key, maxParallelism));
+        }
+        emit(key, entry);
+    }
+
+    private void emit(K key, int entry) {
         if (emitPolicy == EmitPolicy.EVERY_RECORD) {
             output.collect(out.replace(Tuple2.of(key, table.count(entry))));
         } else {
@@ -137,12 +184,20 @@ public final class RunningCountOperator<IN> extends AbstractStreamOperator<Tuple
         }
     }
 
-    private void emitChanged() {
+    @SuppressWarnings("unchecked")
+    private void emitChanged() throws IOException {
         if (table.dirtyCount() == 0) {
             return;
         }
         for (int entry = table.nextDirty(0); entry >= 0; entry = table.nextDirty(entry + 1)) {
-            output.collect(out.replace(Tuple2.of(table.key(entry), table.count(entry))));
+            K key;
+            if (keySerializer == null) {
+                key = (K) table.key(entry);
+            } else {
+                keyIn.setBuffer(table.keyBytes(entry));
+                key = keySerializer.deserialize(keyIn);
+            }
+            output.collect(out.replace(Tuple2.of(key, table.count(entry))));
         }
         table.clearDirty();
     }

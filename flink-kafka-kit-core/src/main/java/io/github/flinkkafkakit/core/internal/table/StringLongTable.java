@@ -223,6 +223,11 @@ public final class StringLongTable {
         return string(scratch, keyToScratch(entry));
     }
 
+    /** A copy of the bytes of an entry's key (UTF-8 for a String key; allocates). */
+    public byte[] keyBytes(int entry) {
+        return Arrays.copyOf(scratch, keyToScratch(entry));
+    }
+
     /** Writes the key bytes of an entry to {@code out}: length, then the UTF-8 bytes. */
     public void writeKey(int entry, java.io.DataOutput out) throws java.io.IOException {
         int length = keyToScratch(entry);
