@@ -89,6 +89,7 @@ public final class KafkaIn<T> {
     private final ErrorPolicy errorPolicy;
     private final String deadLetterTransactionalIdPrefix;
     private final WatermarkStrategy<T> watermarks;
+    private final String uid;
 
     private Map<TopicPartition, Long> stoppingOffsets;
 
@@ -106,6 +107,7 @@ public final class KafkaIn<T> {
         this.errorPolicy = b.errorPolicy;
         this.deadLetterTransactionalIdPrefix = b.deadLetterTransactionalIdPrefix;
         this.watermarks = b.watermarks;
+        this.uid = b.uid;
     }
 
     /**
@@ -184,7 +186,10 @@ public final class KafkaIn<T> {
         for (String topic : topics) {
             JobTopics.of(env).addSourceTopic(connection.bootstrapServers(), topic);
         }
-        String uid = JobTopics.of(env).uniqueUid("kafka-in-" + String.join("-", topics));
+        String uid =
+                this.uid != null
+                        ? this.uid
+                        : JobTopics.of(env).uniqueUid("kafka-in-" + String.join("-", topics));
         if (errorPolicy.action() != ErrorPolicy.Action.DEAD_LETTER) {
             return env.fromSource(
                             BoundedKafkaSource.of(
@@ -384,6 +389,7 @@ public final class KafkaIn<T> {
         private final Properties consumerProperties = new Properties();
         private ErrorPolicy errorPolicy = ErrorPolicy.fail();
         private String deadLetterTransactionalIdPrefix;
+        private String uid;
         private WatermarkStrategy<T> watermarks;
         private boolean startingOffsetsNeedGroup;
 
@@ -406,6 +412,18 @@ public final class KafkaIn<T> {
         public Builder<T> setDeadLetterTransactionalIdPrefix(String prefix) {
             checkArgument(prefix != null && !prefix.isBlank(), "prefix must not be empty");
             this.deadLetterTransactionalIdPrefix = prefix;
+            return this;
+        }
+
+        /**
+         * Operator uid of the source (its offsets in checkpoints and savepoints; default {@code
+         * kafka-in-<topics>}, with {@code -2}, {@code -3}… appended when another source of the job
+         * already uses it). Set it when the job restores from savepoints and its topics may change:
+         * the default changes with them, and Flink then refuses the savepoint's source state.
+         */
+        public Builder<T> setUid(String uid) {
+            checkArgument(uid != null && !uid.isBlank(), "uid must not be empty");
+            this.uid = uid;
             return this;
         }
 

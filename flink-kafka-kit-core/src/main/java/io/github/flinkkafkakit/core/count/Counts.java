@@ -3,6 +3,7 @@ package io.github.flinkkafkakit.core.count;
 import io.github.flinkkafkakit.core.count.internal.PreAggregateOperator;
 import io.github.flinkkafkakit.core.count.internal.RunningCountOperator;
 import io.github.flinkkafkakit.core.internal.DeterministicSerializers;
+import io.github.flinkkafkakit.core.internal.JobTopics;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -66,7 +67,7 @@ public final class Counts {
         private Duration emitInterval = Duration.ZERO;
         private int preAggregation;
         private String name = "running count";
-        private String uid = "fkk-running-count";
+        private String uid; // default fkk-running-count, made unique in the job
 
         private RunningCount(DataStream<K> keys) {
             this.keys = keys;
@@ -113,8 +114,14 @@ public final class Counts {
             return this;
         }
 
-        /** Operator uid (default {@code fkk-running-count}); keep it stable for savepoints. */
+        /**
+         * Operator uid (default {@code fkk-running-count}, with {@code -2}, {@code -3}… appended
+         * for further counts of the job); keep it stable for savepoints.
+         */
         public RunningCount<K> setUid(String uid) {
+            if (uid == null || uid.isBlank()) {
+                throw new IllegalArgumentException("uid must not be empty");
+            }
             this.uid = uid;
             return this;
         }
@@ -125,6 +132,9 @@ public final class Counts {
                 throw new IllegalStateException(
                         "pre-aggregation changes the per-record output: use"
                                 + " setEmitPolicy(EmitPolicy.ON_CHECKPOINT) with it");
+            }
+            if (uid == null) {
+                uid = JobTopics.of(keys.getExecutionEnvironment()).uniqueUid("fkk-running-count");
             }
             TypeInformation<K> keyType = keys.getType();
             if (!Types.STRING.equals(keyType)) {

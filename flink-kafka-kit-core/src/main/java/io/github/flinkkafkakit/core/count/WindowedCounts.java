@@ -1,5 +1,7 @@
 package io.github.flinkkafkakit.core.count;
 
+import io.github.flinkkafkakit.core.internal.JobTopics;
+
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.functions.AggregateFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -64,7 +66,7 @@ public final class WindowedCounts {
         private WindowAssigner<Object, TimeWindow> assigner;
         private Duration allowedLateness = Duration.ZERO;
         private String name = "windowed count";
-        private String uid = "fkk-windowed-count";
+        private String uid; // default fkk-windowed-count, made unique in the job
 
         Builder(DataStream<String> keys) {
             this.keys = keys;
@@ -96,7 +98,14 @@ public final class WindowedCounts {
             return this;
         }
 
+        /**
+         * Operator uid (default {@code fkk-windowed-count}, with {@code -2}, {@code -3}… appended
+         * for further windowed counts of the job); keep it stable for savepoints.
+         */
         public Builder setUid(String uid) {
+            if (uid == null || uid.isBlank()) {
+                throw new IllegalArgumentException("uid must not be empty");
+            }
             this.uid = uid;
             return this;
         }
@@ -106,6 +115,11 @@ public final class WindowedCounts {
                 throw new IllegalStateException(
                         "no window: call tumbling(size) or sliding(size, slide)");
             }
+            String uid =
+                    this.uid != null
+                            ? this.uid
+                            : JobTopics.of(keys.getExecutionEnvironment())
+                                    .uniqueUid("fkk-windowed-count");
             OutputTag<String> late = new OutputTag<>(uid + "-late", Types.STRING);
             SingleOutputStreamOperator<WindowCount> counts =
                     keys.keyBy(k -> k, Types.STRING)
