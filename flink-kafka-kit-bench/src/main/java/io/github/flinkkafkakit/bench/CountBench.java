@@ -84,7 +84,9 @@ public class CountBench extends BenchmarkBase {
         record = new StreamRecord<>(null);
         switch (impl) {
             case KIT:
-                operator = new RunningCountOperator<String>(EmitPolicy.ON_CHECKPOINT, 0, false);
+                operator =
+                        new RunningCountOperator<String, String>(
+                                EmitPolicy.ON_CHECKPOINT, 0, false);
                 break;
             case FLINK_VALUE_STATE:
                 operator = new KeyedProcessOperator<>(new ValueStateCount());

@@ -29,7 +29,9 @@ public final class CountMemoryBench {
         int keys = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         double kit =
                 bytesPerKey(
-                        new RunningCountOperator<String>(EmitPolicy.ON_CHECKPOINT, 0, false), keys);
+                        new RunningCountOperator<String, String>(
+                                EmitPolicy.ON_CHECKPOINT, 0, false),
+                        keys);
         double flink =
                 bytesPerKey(new KeyedProcessOperator<>(new CountBench.ValueStateCount()), keys);
         System.out.printf(
@@ -59,7 +61,7 @@ public final class CountMemoryBench {
                 System.out.printf(
                         Locale.ROOT,
                         "KIT table arrays: %.1f bytes/key%n",
-                        ((RunningCountOperator<?>) operator).table().retainedBytes()
+                        ((RunningCountOperator<?, ?>) operator).table().retainedBytes()
                                 / (double) keys);
             }
             return (after - before) / (double) keys;
