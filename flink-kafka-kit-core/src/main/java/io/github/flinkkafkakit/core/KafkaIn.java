@@ -275,7 +275,7 @@ public final class KafkaIn<T> {
             try (KafkaPreflight check = new KafkaPreflight(connection, preflightTimeout)) {
                 if (preflight) {
                     check.checkReachable();
-                    check.checkTopicsExist(topics, "the source topics (setTopics / --input-topic)");
+                    check.checkTopicsExist(topics, "the source topics (KafkaIn.setTopics)");
                 }
                 if (bounded) {
                     stoppingOffsets = latestCommittedOffsets(check);
