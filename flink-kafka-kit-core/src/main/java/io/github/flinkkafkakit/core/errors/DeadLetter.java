@@ -151,7 +151,8 @@ public class DeadLetter {
      * partition, offset and timestamp (its key and value become bytes: {@code byte[]} as is,
      * anything else as the UTF-8 of {@code String.valueOf}, which is the original text for strings
      * and JSON trees); any other element becomes the UTF-8 of {@code String.valueOf(element)} as
-     * value, with partition and offset -1.
+     * value, with no topic and partition and offset -1 (so it gets no topic, partition or offset
+     * header).
      *
      * <pre>{@code
      * ctx.output(DEAD_LETTERS, DeadLetter.of(click, new IllegalArgumentException("late")));
