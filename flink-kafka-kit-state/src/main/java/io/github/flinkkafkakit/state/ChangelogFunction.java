@@ -121,11 +121,12 @@ public abstract class ChangelogFunction<K, IN, OUT> extends KeyedProcessFunction
     /**
      * Sends an input this function cannot process to the source's dead-letter topic instead of
      * failing the job: {@code key} and {@code value} become the dead letter's key and value, the
-     * reason goes into the {@code __fkk.errors.*} headers (stage {@code PROCESS}; partition and
-     * offset are -1: use {@link DeadLetter#of} with the input's {@code KafkaRecord} to keep them).
-     * The changelog writer writes it with this checkpoint's state changes and outputs, so under
-     * exactly-once it is visible once, also when a restart replays the input. Needs the source's
-     * error policy to be {@code ErrorPolicy.deadLetter(topic)}.
+     * reason goes into the {@code __fkk.errors.*} headers (stage {@code PROCESS}; without the
+     * source topic, partition and offset headers, which are unknown here: use {@link DeadLetter#of}
+     * with the input's {@code KafkaRecord} to keep them). The changelog writer writes it with this
+     * checkpoint's state changes and outputs, so under exactly-once it is visible once, also when a
+     * restart replays the input. Needs the source's error policy to be {@code
+     * ErrorPolicy.deadLetter(topic)}.
      *
      * <pre>{@code
      * try {

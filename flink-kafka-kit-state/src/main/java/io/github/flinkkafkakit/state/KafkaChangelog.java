@@ -38,11 +38,11 @@ import java.util.Map;
  * env.execute();
  * }</pre>
  *
- * <p>How it stays consistent (see the module README for the full argument): state changes
- * (coalesced per checkpoint), the input positions reached at the barrier, dead letters and the
- * job's outputs all go through one transactional producer, committed when the checkpoint completes.
- * A restart without Flink state reads the committed changelog and positions, so state, positions
- * and outputs always belong to the same checkpoint.
+ * <p>How it stays consistent (the full argument is in the repository's docs/architecture.md): state
+ * changes (coalesced per checkpoint), the input positions reached at the barrier, dead letters and
+ * the job's outputs all go through one transactional producer, committed when the checkpoint
+ * completes. A restart without Flink state reads the committed changelog and positions, so state,
+ * positions and outputs always belong to the same checkpoint.
  */
 @PublicEvolving
 public final class KafkaChangelog implements Serializable {

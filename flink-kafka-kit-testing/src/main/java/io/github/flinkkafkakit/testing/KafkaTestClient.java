@@ -369,6 +369,11 @@ public final class KafkaTestClient implements AutoCloseable {
         return consumeAll(topic, idle, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
+    /** {@link #consumeAllBytes(String, Duration)} with {@link #DEFAULT_IDLE}. */
+    public List<ConsumerRecord<byte[], byte[]>> consumeAllBytes(String topic) {
+        return consumeAllBytes(topic, DEFAULT_IDLE);
+    }
+
     private <K, V> List<ConsumerRecord<K, V>> consumeAll(
             String topic,
             Duration idle,

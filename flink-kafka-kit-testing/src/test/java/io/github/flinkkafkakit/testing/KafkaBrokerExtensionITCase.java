@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class KafkaBrokerExtensionITCase {
@@ -34,6 +35,39 @@ class KafkaBrokerExtensionITCase {
         assertThat(read).hasSize(1000);
         assertThat(KafkaTestClient.countBy(read, ConsumerRecord::key))
                 .isEqualTo(KafkaTestClient.countBy(records, KeyValue::key));
+    }
+
+    /** {@code consumeAllBytes(topic)} reads like {@code consumeAll(topic)}, headers included. */
+    @Test
+    void shouldConsumeAllBytesWithTheDefaultIdleTime(KafkaTestClient kafka) {
+        String topic = kafka.createUniqueTopic("bytes", 2);
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
+        try (KafkaProducer<String, String> producer =
+                new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < 10; i++) {
+                ProducerRecord<String, String> record =
+                        new ProducerRecord<>(topic, "k" + i, Integer.toString(i));
+                record.headers().add("h", new byte[] {(byte) i});
+                producer.send(record);
+            }
+        }
+
+        List<ConsumerRecord<byte[], byte[]>> read = kafka.consumeAllBytes(topic);
+
+        assertThat(read).hasSize(10);
+        assertThat(read)
+                .allSatisfy(
+                        r ->
+                                assertThat(r.headers().lastHeader("h").value())
+                                        .containsExactly(
+                                                Byte.parseByte(new String(r.value(), UTF_8))));
+        assertThat(read.stream().map(r -> new String(r.key(), UTF_8)).sorted())
+                .containsExactlyElementsOf(
+                        kafka.consumeAll(topic).stream()
+                                .map(ConsumerRecord::key)
+                                .sorted()
+                                .toList());
     }
 
     @Test

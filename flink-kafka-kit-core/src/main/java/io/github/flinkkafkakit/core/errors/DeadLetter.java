@@ -30,12 +30,17 @@ import java.nio.charset.StandardCharsets;
  *   <tr><td>{@code __fkk.errors.stage}</td><td>{@code DESERIALIZE}, {@code PROCESS} or {@code
  *   PRODUCE}</td></tr>
  *   <tr><td>{@code __fkk.errors.topic}</td><td>source topic (or target topic at PRODUCE)</td></tr>
- *   <tr><td>{@code __fkk.errors.partition}</td><td>source partition, decimal ({@code -1} when
- *   unknown)</td></tr>
- *   <tr><td>{@code __fkk.errors.offset}</td><td>source offset, decimal ({@code -1} when
- *   unknown)</td></tr>
+ *   <tr><td>{@code __fkk.errors.partition}</td><td>source partition, decimal</td></tr>
+ *   <tr><td>{@code __fkk.errors.offset}</td><td>source offset, decimal</td></tr>
  *   <tr><td>{@code __fkk.errors.timestamp}</td><td>source record timestamp, epoch millis</td></tr>
  * </table>
+ *
+ * <p>Exception, message ({@code null} as text when the exception has none), stack trace and stage
+ * are always present. A header whose value is unknown is left out, never written with a null value
+ * or {@code -1}: a record that failed at {@code DESERIALIZE}, or a {@code KafkaRecord} at {@code
+ * PROCESS}, has all four source headers; any other element that a {@code Guard} dead-letters has
+ * none of topic, partition and offset, and a timestamp only when the element carried one; at {@code
+ * PRODUCE} the topic is the target topic, without partition and offset.
  *
  * <p>A Flink POJO (public fields, no-arg constructor), so it travels without Kryo.
  */
@@ -146,7 +151,8 @@ public class DeadLetter {
      * partition, offset and timestamp (its key and value become bytes: {@code byte[]} as is,
      * anything else as the UTF-8 of {@code String.valueOf}, which is the original text for strings
      * and JSON trees); any other element becomes the UTF-8 of {@code String.valueOf(element)} as
-     * value, with partition and offset -1.
+     * value, with no topic and partition and offset -1 (so it gets no topic, partition or offset
+     * header).
      *
      * <pre>{@code
      * ctx.output(DEAD_LETTERS, DeadLetter.of(click, new IllegalArgumentException("late")));
@@ -261,13 +267,22 @@ public class DeadLetter {
         add(out, STACKTRACE, stacktrace);
         add(out, STAGE, stage);
         add(out, TOPIC, topic);
-        add(out, PARTITION, Integer.toString(partition));
-        add(out, OFFSET, Long.toString(offset));
-        add(out, TIMESTAMP, Long.toString(timestamp));
+        if (partition >= 0) {
+            add(out, PARTITION, Integer.toString(partition));
+        }
+        if (offset >= 0) {
+            add(out, OFFSET, Long.toString(offset));
+        }
+        if (timestamp >= 0) {
+            add(out, TIMESTAMP, Long.toString(timestamp));
+        }
     }
 
+    /** Adds a header only when its value is known: a null-valued header trips header dumps. */
     private static void add(Headers headers, String name, String value) {
-        headers.add(name, value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+        if (value != null) {
+            headers.add(name, value.getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     /** Position and cause only (never the record's content, which may be sensitive). */

@@ -50,7 +50,7 @@ import java.util.concurrent.TimeoutException;
  * <pre>{@code
  * try (KafkaPreflight preflight = new KafkaPreflight(connection)) {
  *     preflight.checkReachable();
- *     preflight.checkTopicsExist(List.of("orders"), "--input-topic");
+ *     preflight.checkTopicsExist(List.of("orders"), "the source topics");
  * }
  * }</pre>
  */
@@ -210,7 +210,8 @@ public final class KafkaPreflight implements AutoCloseable {
                                 + connection.bootstrapServers()
                                 + ": "
                                 + causeChain(e)
-                                + " (check --bootstrap-servers and the client properties)");
+                                + " (check bootstrap.servers and the client properties of the"
+                                + " KafkaConnection)");
             }
         }
         return admin;
@@ -235,8 +236,8 @@ public final class KafkaPreflight implements AutoCloseable {
                         + connection.bootstrapServers()
                         + ": no broker answered within "
                         + timeout.toSeconds()
-                        + " s. Check the address (--bootstrap-servers / bootstrap.servers), that"
-                        + " the broker is running, and security.protocol in the client properties");
+                        + " s. Check bootstrap.servers of the KafkaConnection, that the broker is"
+                        + " running, and security.protocol in the client properties");
     }
 
     /** One line for a client failure, without secrets (Kafka's messages carry none). */
@@ -250,7 +251,7 @@ public final class KafkaPreflight implements AutoCloseable {
                             + " failed ("
                             + causeChain(cause)
                             + "): check ssl.truststore.location and ssl.truststore.password in the"
-                            + " client properties (--kafka-config); the trust store must hold the"
+                            + " client properties of the KafkaConnection; the trust store must hold the"
                             + " CA of the broker's certificate, which must name the host in"
                             + " bootstrap.servers");
         }
@@ -262,7 +263,7 @@ public final class KafkaPreflight implements AutoCloseable {
                             + " ("
                             + safeMessage(cause)
                             + "): check the user name and password in sasl.jaas.config /"
-                            + " the SSL settings of the client properties (--kafka-config)");
+                            + " the SSL settings of the client properties of the KafkaConnection");
         }
         if (cause instanceof AuthorizationException) {
             return new PreflightException(

@@ -52,4 +52,73 @@ class DeadLetterTest {
         assertThat(letter.message).startsWith("For input string: \"777");
         assertThat(letter.offset).isEqualTo(5L);
     }
+
+    /**
+     * A plain element (not a {@code KafkaRecord}) has no source topic, partition, offset or
+     * timestamp: those headers are left out rather than written with a null value or {@code -1},
+     * which a consumer printing headers would trip on.
+     */
+    @Test
+    void shouldLeaveOutTheHeadersOfAnUnknownSource() {
+        DeadLetter letter = DeadLetter.of("not a record", new IllegalStateException("bad"));
+
+        ProducerRecord<byte[], byte[]> record = letter.toProducerRecord("dlq");
+
+        assertThat(record.headers()).allSatisfy(h -> assertThat(h.value()).isNotNull());
+        assertThat(names(record))
+                .containsExactly(
+                        DeadLetter.EXCEPTION,
+                        DeadLetter.MESSAGE,
+                        DeadLetter.STACKTRACE,
+                        DeadLetter.STAGE);
+    }
+
+    /** Only what is known: a source topic without a position gives the topic header alone. */
+    @Test
+    void shouldWriteEachKnownSourceHeader() {
+        DeadLetter letter = DeadLetter.of("x", new IllegalStateException());
+        letter.topic = "in";
+        letter.timestamp = 42L;
+
+        ProducerRecord<byte[], byte[]> record = letter.toProducerRecord("dlq");
+
+        assertThat(record.headers()).allSatisfy(h -> assertThat(h.value()).isNotNull());
+        assertThat(names(record))
+                .contains(DeadLetter.TOPIC, DeadLetter.TIMESTAMP)
+                .doesNotContain(DeadLetter.PARTITION, DeadLetter.OFFSET);
+        assertThat(record.headers().lastHeader(DeadLetter.TIMESTAMP).value())
+                .isEqualTo("42".getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A consumed record has every header, its original headers first. */
+    @Test
+    void shouldWriteEveryHeaderForAConsumedRecord() {
+        ConsumerRecord<byte[], byte[]> consumed =
+                new ConsumerRecord<>("in", 0, 0L, null, "v".getBytes(StandardCharsets.UTF_8));
+        consumed.headers().add("original", new byte[] {1});
+
+        DeadLetter letter =
+                DeadLetter.of(consumed, Stage.DESERIALIZE, new IllegalStateException("bad"));
+        letter.timestamp = 7L; // the record above has none
+
+        ProducerRecord<byte[], byte[]> record = letter.toProducerRecord("dlq");
+
+        assertThat(names(record))
+                .containsExactly(
+                        "original",
+                        DeadLetter.EXCEPTION,
+                        DeadLetter.MESSAGE,
+                        DeadLetter.STACKTRACE,
+                        DeadLetter.STAGE,
+                        DeadLetter.TOPIC,
+                        DeadLetter.PARTITION,
+                        DeadLetter.OFFSET,
+                        DeadLetter.TIMESTAMP);
+    }
+
+    private static java.util.List<String> names(ProducerRecord<byte[], byte[]> record) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        record.headers().forEach(h -> names.add(h.key()));
+        return names;
+    }
 }

@@ -16,8 +16,9 @@ import java.util.NoSuchElementException;
  *
  * <p>Marking a key is on every update's path. A {@code HashSet} of 100 K keys makes that three or
  * four dependent cache misses (table, node, the first record's String, its bytes) and keeps each
- * key's String alive until the checkpoint; JFR put it at a fifth of the keyed task. A key of up to
- * 11 UTF-8 bytes is compared inside its slot here: one cache miss, nothing allocated or retained.
+ * key's String alive until the checkpoint, a large share of a keyed task that does little else. A
+ * key of up to 11 UTF-8 bytes is compared inside its slot here: one cache miss, nothing allocated
+ * or retained.
  *
  * <p>With values, a key updated many times between two checkpoints costs one table lookup per read
  * and per write instead of a lookup in Flink's heap map for each (and the table lookup that marks
