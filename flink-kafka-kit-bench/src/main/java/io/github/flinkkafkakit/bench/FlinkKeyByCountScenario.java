@@ -25,8 +25,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * {@code flink-keyby-count-alo}: what a team writes without the kit. The official connector's
- * {@link KafkaSource} and {@link KafkaSink} (at-least-once, producer defaults), {@code keyBy} and a
- * {@code ValueState<Long>} count emitting one record per input record.
+ * {@link KafkaSource} and {@link KafkaSink} (at-least-once, producer batching as the kit's sinks
+ * have it: {@code batch.size=65536}, {@code linger.ms=5}), {@code keyBy} and a {@code
+ * ValueState<Long>} count emitting one record per input record.
  */
 final class FlinkKeyByCountScenario implements EndToEndScenario {
 
@@ -53,6 +54,8 @@ final class FlinkKeyByCountScenario implements EndToEndScenario {
                         .setBootstrapServers(context.bootstrapServers())
                         .setRecordSerializer(new CountAsText(output))
                         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                        .setProperty("batch.size", "65536")
+                        .setProperty("linger.ms", "5")
                         .build();
         env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka")
                 .keyBy(key -> key, Types.STRING)

@@ -16,8 +16,9 @@ import java.util.Properties;
 
 /**
  * {@code kafka-pipe}: the ceiling. A plain consumer copies every record to the output topic through
- * a producer tuned for throughput ({@code linger.ms=5}, {@code batch.size=65536}); no state, no
- * guarantees beyond the producer's defaults.
+ * a producer, both tuned for throughput as a careful engineer would: large producer batches ({@code
+ * batch.size=262144}, {@code linger.ms=10}) and large polls ({@code max.poll.records=5000}, {@code
+ * max.partition.fetch.bytes=4 MiB}); no state, no guarantees beyond the producer's defaults.
  */
 final class KafkaPipeScenario implements EndToEndScenario {
 
@@ -46,8 +47,11 @@ final class KafkaPipeScenario implements EndToEndScenario {
         consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         Properties producerProps = new Properties();
         producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, context.bootstrapServers());
-        producerProps.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-        producerProps.put(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
+        consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+        consumerProps.put(
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(4 << 20));
+        producerProps.put(ProducerConfig.LINGER_MS_CONFIG, "10");
+        producerProps.put(ProducerConfig.BATCH_SIZE_CONFIG, "262144");
         try (KafkaConsumer<byte[], byte[]> consumer =
                         new KafkaConsumer<>(
                                 consumerProps,
