@@ -14,15 +14,13 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.Locale;
-import java.util.concurrent.Callable;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
@@ -52,7 +50,7 @@ import java.util.function.UnaryOperator;
             "Counts records per key: output key = input key, value = running count (decimal).",
             "Without --bootstrap-servers: embedded broker, generated sample data (--records), result table."
         })
-public final class CountExample implements Callable<Integer> {
+public final class CountExample extends ExampleCommand {
 
     static final String DEFAULT_INPUT = "count-input";
     static final String DEFAULT_OUTPUT = "count-output";
@@ -66,10 +64,6 @@ public final class CountExample implements Callable<Integer> {
      * flushes whenever it fills (EndToEndBench, 100K Zipf keys: +10–25 % records/s over 10,000).
      */
     static final int PRE_AGGREGATION_KEYS = 100_000;
-
-    @Spec CommandSpec spec;
-
-    @Mixin CommonOptions options;
 
     @Option(
             names = "--emit",
@@ -102,6 +96,22 @@ public final class CountExample implements Callable<Integer> {
             Guarantee guarantee,
             boolean bounded,
             EmitPolicy emit) {}
+
+    @Override
+    Map<String, String> helpDefaults() {
+        return Map.of(
+                "--input-topic",
+                DEFAULT_INPUT,
+                "--output-topic",
+                DEFAULT_OUTPUT,
+                "--group-id",
+                DEFAULT_GROUP);
+    }
+
+    @Override
+    Set<String> unusedOptions() {
+        return Set.of("--dlq-topic");
+    }
 
     @Override
     public Integer call() throws Exception {

@@ -19,16 +19,14 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Clicks enriched with the user's profile as it was at the click's time — an event-time join of two
@@ -66,17 +64,13 @@ import java.util.concurrent.Callable;
             "Without --bootstrap-servers: embedded broker, two runs over two batches of sample"
                     + " data, result check."
         })
-public final class EnrichExample implements Callable<Integer> {
+public final class EnrichExample extends ExampleCommand {
 
     static final String DEFAULT_PROFILES = "enrich-profiles";
     static final String DEFAULT_CLICKS = "enrich-clicks";
     static final String DEFAULT_OUTPUT = "enrich-output";
     static final String DEFAULT_STATE = "enrich-state";
     static final String DEFAULT_GROUP = "fkk-enrich";
-
-    @Spec CommandSpec spec;
-
-    @Mixin CommonOptions options;
 
     @Option(
             names = "--profiles-topic",
@@ -149,6 +143,22 @@ public final class EnrichExample implements Callable<Integer> {
             Duration maxOutOfOrderness,
             Duration idleness,
             boolean bounded) {}
+
+    @Override
+    Map<String, String> helpDefaults() {
+        return Map.of(
+                "--output-topic",
+                DEFAULT_OUTPUT,
+                "--group-id",
+                DEFAULT_GROUP,
+                "--dlq-topic",
+                "<clicks-topic>-dlq");
+    }
+
+    @Override
+    Set<String> unusedOptions() {
+        return Set.of("--input-topic");
+    }
 
     @Override
     public Integer call() throws Exception {

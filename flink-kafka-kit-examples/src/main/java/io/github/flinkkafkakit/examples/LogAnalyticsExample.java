@@ -25,11 +25,8 @@ import org.apache.flink.util.OutputTag;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -37,7 +34,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
+import java.util.Map;
 
 /**
  * Log analytics: JSON log lines → per service and 1-minute tumbling event-time window: {@code
@@ -72,7 +69,7 @@ import java.util.concurrent.Callable;
                     + " latency percentiles. Malformed lines go to the dead-letter topic.",
             "Without --bootstrap-servers: embedded broker, generated logs, result table."
         })
-public final class LogAnalyticsExample implements Callable<Integer> {
+public final class LogAnalyticsExample extends ExampleCommand {
 
     static final String DEFAULT_INPUT = "logs";
     static final String DEFAULT_OUTPUT = "log-stats";
@@ -81,10 +78,6 @@ public final class LogAnalyticsExample implements Callable<Integer> {
     static final List<String> SERVICES =
             List.of("checkout", "search", "payments", "auth", "catalog", "shipping");
     static final ObjectMapper JSON = new ObjectMapper();
-
-    @Spec CommandSpec spec;
-
-    @Mixin CommonOptions options;
 
     @Option(
             names = "--max-out-of-orderness",
@@ -115,6 +108,19 @@ public final class LogAnalyticsExample implements Callable<Integer> {
             Guarantee guarantee,
             boolean bounded,
             Duration maxOutOfOrderness) {}
+
+    @Override
+    Map<String, String> helpDefaults() {
+        return Map.of(
+                "--input-topic",
+                DEFAULT_INPUT,
+                "--output-topic",
+                DEFAULT_OUTPUT,
+                "--group-id",
+                DEFAULT_GROUP,
+                "--dlq-topic",
+                "<input-topic>-dlq");
+    }
 
     @Override
     public Integer call() throws Exception {

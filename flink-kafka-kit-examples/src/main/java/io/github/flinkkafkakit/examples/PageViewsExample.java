@@ -22,11 +22,8 @@ import org.apache.flink.util.Collector;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -34,7 +31,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.Callable;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Real-time analytics: page views (record value = page path, event time = the Kafka record
@@ -70,17 +68,13 @@ import java.util.concurrent.Callable;
             "Views per page in 1-minute windows sliding every 15 s, and the top pages per window.",
             "Without --bootstrap-servers: embedded broker, generated views, result table."
         })
-public final class PageViewsExample implements Callable<Integer> {
+public final class PageViewsExample extends ExampleCommand {
 
     static final String DEFAULT_INPUT = "page-views";
     static final String DEFAULT_OUTPUT = "page-stats";
     static final String DEFAULT_GROUP = "fkk-page-views";
     static final Duration WINDOW = Duration.ofMinutes(1);
     static final Duration SLIDE = Duration.ofSeconds(15);
-
-    @Spec CommandSpec spec;
-
-    @Mixin CommonOptions options;
 
     @Option(
             names = "--top",
@@ -119,6 +113,22 @@ public final class PageViewsExample implements Callable<Integer> {
         String topTopic() {
             return outputTopic + "-top";
         }
+    }
+
+    @Override
+    Map<String, String> helpDefaults() {
+        return Map.of(
+                "--input-topic",
+                DEFAULT_INPUT,
+                "--output-topic",
+                DEFAULT_OUTPUT,
+                "--group-id",
+                DEFAULT_GROUP);
+    }
+
+    @Override
+    Set<String> unusedOptions() {
+        return Set.of("--dlq-topic");
     }
 
     @Override

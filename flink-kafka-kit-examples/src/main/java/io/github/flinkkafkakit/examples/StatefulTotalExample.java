@@ -20,15 +20,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Callable;
+import java.util.Map;
 
 /**
  * Running totals per key with Kafka as the state store: input key + value = decimal integer, output
@@ -61,7 +58,7 @@ import java.util.concurrent.Callable;
             "Without --bootstrap-servers: embedded broker, two runs over two batches of sample"
                     + " data, result table."
         })
-public final class StatefulTotalExample implements Callable<Integer> {
+public final class StatefulTotalExample extends ExampleCommand {
 
     static final String DEFAULT_INPUT = "stateful-total-input";
     static final String DEFAULT_OUTPUT = "stateful-total-output";
@@ -71,10 +68,6 @@ public final class StatefulTotalExample implements Callable<Integer> {
 
     static final TypeInformation<Tuple2<String, Long>> KEY_AND_LONG =
             Types.TUPLE(Types.STRING, Types.LONG);
-
-    @Spec CommandSpec spec;
-
-    @Mixin CommonOptions options;
 
     @Option(
             names = "--state-topic",
@@ -105,6 +98,19 @@ public final class StatefulTotalExample implements Callable<Integer> {
             String dlqTopic,
             Guarantee guarantee,
             boolean bounded) {}
+
+    @Override
+    Map<String, String> helpDefaults() {
+        return Map.of(
+                "--input-topic",
+                DEFAULT_INPUT,
+                "--output-topic",
+                DEFAULT_OUTPUT,
+                "--group-id",
+                DEFAULT_GROUP,
+                "--dlq-topic",
+                "<input-topic>-dlq");
+    }
 
     @Override
     public Integer call() throws Exception {
