@@ -8,16 +8,14 @@ import io.github.flinkkafkakit.core.count.Counts;
 import io.github.flinkkafkakit.core.count.EmitPolicy;
 import io.github.flinkkafkakit.core.serde.Serdes;
 
-import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 
-import java.io.PrintWriter;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -50,7 +48,7 @@ import java.util.function.UnaryOperator;
             "Counts records per key: output key = input key, value = running count (decimal).",
             "Without --bootstrap-servers: embedded broker, generated sample data (--records), result table."
         })
-public final class CountExample extends ExampleCommand {
+public final class CountExample extends ExampleCommand<CountExample.Settings> {
 
     static final String DEFAULT_INPUT = "count-input";
     static final String DEFAULT_OUTPUT = "count-output";
@@ -86,8 +84,6 @@ public final class CountExample extends ExampleCommand {
                             + " ${DEFAULT-VALUE}).")
     int sampleRecords;
 
-    private PrintWriter out;
-
     /** Settings of one count job, resolved from the command line. */
     record Settings(
             String inputTopic,
@@ -95,7 +91,8 @@ public final class CountExample extends ExampleCommand {
             String groupId,
             Guarantee guarantee,
             boolean bounded,
-            EmitPolicy emit) {}
+            EmitPolicy emit)
+            implements ExampleCommand.Settings {}
 
     @Override
     Map<String, String> helpDefaults() {
@@ -114,8 +111,7 @@ public final class CountExample extends ExampleCommand {
     }
 
     @Override
-    public Integer call() throws Exception {
-        out = spec.commandLine().getOut();
+    Settings settings() {
         Settings settings =
                 new Settings(
                         options.inputTopic(DEFAULT_INPUT),
@@ -125,48 +121,50 @@ public final class CountExample extends ExampleCommand {
                         options.bounded || options.embedded(),
                         emit);
         if (settings.inputTopic().equals(settings.outputTopic())) {
-            throw new ParameterException(
-                    spec.commandLine(),
+            throw usageError(
                     "--output-topic must differ from --input-topic ('"
                             + settings.inputTopic()
                             + "'): every count would be read back and counted again (a feedback"
                             + " loop)");
         }
-        options.validate(spec.commandLine());
-        return options.embedded()
-                ? new EmbeddedCount(out, options, sampleRecords).run(settings)
-                : runOnCluster(settings);
+        return settings;
     }
 
-    private int runOnCluster(Settings settings) throws Exception {
-        KafkaConnection connection = options.connection(options.bootstrapServers);
-        out.println(
-                "count: "
-                        + settings.inputTopic()
-                        + " -> "
-                        + settings.outputTopic()
-                        + " on "
-                        + connection
-                        + " ("
-                        + settings.guarantee()
-                        + (settings.bounded() ? ", bounded" : "")
-                        + ", parallelism "
-                        + options.parallelism
-                        + ")");
-        StreamExecutionEnvironment env = options.environment(options.parallelism, out);
-        KafkaIn<String> in = buildPipeline(env, connection, settings);
-        JobExecutionResult result;
-        try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-            result =
-                    env.execute("count " + settings.inputTopic() + " -> " + settings.outputTopic());
-        }
-        if (JobEnvironment.detached(result)) {
-            out.println(JobEnvironment.submittedMessage("count", result));
-            return 0;
-        }
-        in.commitStoppingOffsets();
-        out.println("count: finished, counts written to '" + settings.outputTopic() + "'");
-        return 0;
+    @Override
+    int runEmbedded(Settings settings) throws Exception {
+        return new EmbeddedCount(this, settings, sampleRecords).run();
+    }
+
+    @Override
+    List<KafkaIn<String>> buildJob(
+            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
+        return List.of(buildPipeline(env, connection, settings));
+    }
+
+    @Override
+    String jobName(Settings settings) {
+        return "count " + settings.inputTopic() + " -> " + settings.outputTopic();
+    }
+
+    @Override
+    String clusterStartLine(Settings settings, KafkaConnection connection) {
+        return "count: "
+                + settings.inputTopic()
+                + " -> "
+                + settings.outputTopic()
+                + " on "
+                + connection
+                + " ("
+                + settings.guarantee()
+                + (settings.bounded() ? ", bounded" : "")
+                + ", parallelism "
+                + options.parallelism
+                + ")";
+    }
+
+    @Override
+    String clusterFinishedLine(Settings settings) {
+        return "count: finished, counts written to '" + settings.outputTopic() + "'";
     }
 
     /**

@@ -1,21 +1,70 @@
 package io.github.flinkkafkakit.examples;
 
+import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.core.KafkaIn;
+
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
-/** One example of the runnable jar: its command line, sharing {@link CommonOptions}. */
-abstract class ExampleCommand implements Callable<Integer> {
+/**
+ * One example of the runnable jar: its command line (sharing {@link CommonOptions}) and the run
+ * every example makes of its job — on the embedded broker with sample data, or on the cluster of
+ * {@code --bootstrap-servers}. An example supplies its settings, its job, the lines it prints on a
+ * cluster and its embedded run ({@link EmbeddedRun}).
+ *
+ * @param <S> the example's settings, resolved from the command line
+ */
+abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Callable<Integer> {
+
+    /** What the run needs of every example's settings. */
+    interface Settings {
+        /** Consumer group of the sources (progress is read from it). */
+        String groupId();
+    }
 
     @Spec CommandSpec spec;
 
     @Mixin CommonOptions options;
+
+    /** Where the example prints (picocli's standard output). */
+    PrintWriter out;
+
+    /** The settings of this run; a bad combination of options is a {@link #usageError}. */
+    abstract S settings();
+
+    /**
+     * Builds the job into {@code env}. Returns its sources: the first reports progress, and a
+     * bounded run commits the final offsets of all of them once the job finished.
+     */
+    abstract List<? extends KafkaIn<?>> buildJob(
+            StreamExecutionEnvironment env, KafkaConnection connection, S settings);
+
+    /** The Flink job name. */
+    abstract String jobName(S settings);
+
+    /** The line a cluster run prints before the job starts (topics, cluster, guarantee). */
+    abstract String clusterStartLine(S settings, KafkaConnection connection);
+
+    /** The line a cluster run prints when the job finished. */
+    abstract String clusterFinishedLine(S settings);
+
+    /**
+     * The embedded run: {@code new EmbeddedX(this, settings).run()}. Only this method names the
+     * embedded-broker classes, so the job jar (which has no embedded broker) never loads them.
+     */
+    abstract int runEmbedded(S settings) throws Exception;
 
     /**
      * The defaults that {@code --help} shows for the shared options, by option name (e.g. {@code
@@ -26,6 +75,75 @@ abstract class ExampleCommand implements Callable<Integer> {
     /** Shared options this example does not use: accepted as before, but left out of its help. */
     Set<String> unusedOptions() {
         return Set.of();
+    }
+
+    @Override
+    public final Integer call() throws Exception {
+        out = spec.commandLine().getOut();
+        S settings = settings();
+        options.validate(spec.commandLine());
+        return options.embedded() ? runEmbedded(settings) : runOnCluster(settings);
+    }
+
+    private int runOnCluster(S settings) throws Exception {
+        KafkaConnection connection = options.connection(options.bootstrapServers);
+        out.println(clusterStartLine(settings, connection));
+        out.flush();
+        JobExecutionResult result =
+                runJob(connection, settings, options.parallelism, null).result();
+        if (JobEnvironment.detached(result)) {
+            out.println(JobEnvironment.submittedMessage(spec.name(), result));
+            return 0;
+        }
+        out.println(clusterFinishedLine(settings));
+        return 0;
+    }
+
+    /** A finished (or, with {@code flink run -d}, submitted) job and how long it ran. */
+    record JobRun(JobExecutionResult result, double seconds) {}
+
+    /**
+     * Builds and runs the job, reporting progress; a bounded run that finished commits its final
+     * offsets (a detached one, submitted by {@code flink run -d}, commits nothing).
+     *
+     * @param announce printed once the job is built, just before it runs (null: nothing)
+     */
+    JobRun runJob(KafkaConnection connection, S settings, int parallelism, String announce)
+            throws Exception {
+        StreamExecutionEnvironment env = options.environment(parallelism, out);
+        List<? extends KafkaIn<?>> inputs = buildJob(env, connection, settings);
+        if (announce != null) {
+            out.println(announce);
+        }
+        long start = System.nanoTime();
+        JobExecutionResult result;
+        try (Progress progress = Progress.of(out, connection, settings.groupId(), inputs.get(0))) {
+            result = env.execute(jobName(settings));
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (!JobEnvironment.detached(result)) {
+            for (KafkaIn<?> in : inputs) {
+                in.commitStoppingOffsets();
+            }
+        }
+        return new JobRun(result, seconds);
+    }
+
+    /** A usage error (exit code 2) of this example's command line. */
+    ParameterException usageError(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    /**
+     * Runs a check of the library on an option's value before anything starts, so a value the
+     * library refuses is a usage error with the library's own message, not a failed job.
+     */
+    void checkOption(String option, Object value, Runnable libraryCheck) {
+        try {
+            libraryCheck.run();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw usageError(option + " " + value + ": " + e.getMessage());
+        }
     }
 
     /**

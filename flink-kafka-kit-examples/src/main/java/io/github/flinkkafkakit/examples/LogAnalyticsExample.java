@@ -9,7 +9,6 @@ import io.github.flinkkafkakit.core.errors.ErrorPolicy;
 import io.github.flinkkafkakit.core.errors.Stage;
 import io.github.flinkkafkakit.core.serde.Serdes;
 
-import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -26,9 +25,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -69,7 +66,7 @@ import java.util.Map;
                     + " latency percentiles. Malformed lines go to the dead-letter topic.",
             "Without --bootstrap-servers: embedded broker, generated logs, result table."
         })
-public final class LogAnalyticsExample extends ExampleCommand {
+public final class LogAnalyticsExample extends ExampleCommand<LogAnalyticsExample.Settings> {
 
     static final String DEFAULT_INPUT = "logs";
     static final String DEFAULT_OUTPUT = "log-stats";
@@ -97,8 +94,6 @@ public final class LogAnalyticsExample extends ExampleCommand {
             description = "Embedded mode only: log lines to generate (default: ${DEFAULT-VALUE}).")
     int sampleRecords;
 
-    private PrintWriter out;
-
     /** Settings of one run. */
     record Settings(
             String inputTopic,
@@ -107,7 +102,8 @@ public final class LogAnalyticsExample extends ExampleCommand {
             String dlqTopic,
             Guarantee guarantee,
             boolean bounded,
-            Duration maxOutOfOrderness) {}
+            Duration maxOutOfOrderness)
+            implements ExampleCommand.Settings {}
 
     @Override
     Map<String, String> helpDefaults() {
@@ -123,8 +119,7 @@ public final class LogAnalyticsExample extends ExampleCommand {
     }
 
     @Override
-    public Integer call() throws Exception {
-        out = spec.commandLine().getOut();
+    Settings settings() {
         String input = options.inputTopic(DEFAULT_INPUT);
         Settings settings =
                 new Settings(
@@ -136,44 +131,45 @@ public final class LogAnalyticsExample extends ExampleCommand {
                         options.bounded || options.embedded(),
                         maxOutOfOrderness);
         if (input.equals(settings.outputTopic()) || input.equals(settings.dlqTopic())) {
-            throw new ParameterException(
-                    spec.commandLine(),
+            throw usageError(
                     "--output-topic and --dlq-topic must differ from --input-topic ('"
                             + input
                             + "')");
         }
-        options.validate(spec.commandLine());
-        return options.embedded()
-                ? new EmbeddedLogAnalytics(out, options, sampleRecords).run(settings)
-                : runOnCluster(settings);
+        return settings;
     }
 
-    private int runOnCluster(Settings settings) throws Exception {
-        KafkaConnection connection = options.connection(options.bootstrapServers);
-        out.println(
-                "log-analytics: "
-                        + settings.inputTopic()
-                        + " -> "
-                        + settings.outputTopic()
-                        + " (dead letters: "
-                        + settings.dlqTopic()
-                        + ") on "
-                        + connection);
-        out.flush();
-        StreamExecutionEnvironment env = options.environment(options.parallelism, out);
-        KafkaIn<LogEvent> in = buildPipeline(env, connection, settings);
-        JobExecutionResult result;
-        try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-            result = env.execute("log-analytics " + settings.inputTopic());
-        }
-        if (JobEnvironment.detached(result)) {
-            out.println(JobEnvironment.submittedMessage("log-analytics", result));
-            return 0;
-        }
-        in.commitStoppingOffsets();
-        out.println(
-                "log-analytics: finished, window statistics in '" + settings.outputTopic() + "'");
-        return 0;
+    @Override
+    int runEmbedded(Settings settings) throws Exception {
+        return new EmbeddedLogAnalytics(this, settings, sampleRecords).run();
+    }
+
+    @Override
+    List<KafkaIn<LogEvent>> buildJob(
+            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
+        return List.of(buildPipeline(env, connection, settings));
+    }
+
+    @Override
+    String jobName(Settings settings) {
+        return "log-analytics " + settings.inputTopic();
+    }
+
+    @Override
+    String clusterStartLine(Settings settings, KafkaConnection connection) {
+        return "log-analytics: "
+                + settings.inputTopic()
+                + " -> "
+                + settings.outputTopic()
+                + " (dead letters: "
+                + settings.dlqTopic()
+                + ") on "
+                + connection;
+    }
+
+    @Override
+    String clusterFinishedLine(Settings settings) {
+        return "log-analytics: finished, window statistics in '" + settings.outputTopic() + "'";
     }
 
     /** The job. Returns the source so a bounded run can commit its final offsets. */

@@ -9,7 +9,6 @@ import io.github.flinkkafkakit.core.count.WindowCount;
 import io.github.flinkkafkakit.core.count.WindowedCounts;
 import io.github.flinkkafkakit.core.serde.Serdes;
 
-import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -23,9 +22,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 
-import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -68,7 +65,7 @@ import java.util.Set;
             "Views per page in 1-minute windows sliding every 15 s, and the top pages per window.",
             "Without --bootstrap-servers: embedded broker, generated views, result table."
         })
-public final class PageViewsExample extends ExampleCommand {
+public final class PageViewsExample extends ExampleCommand<PageViewsExample.Settings> {
 
     static final String DEFAULT_INPUT = "page-views";
     static final String DEFAULT_OUTPUT = "page-stats";
@@ -108,7 +105,8 @@ public final class PageViewsExample extends ExampleCommand {
             Guarantee guarantee,
             boolean bounded,
             Duration maxOutOfOrderness,
-            int top) {
+            int top)
+            implements ExampleCommand.Settings {
 
         String topTopic() {
             return outputTopic + "-top";
@@ -132,8 +130,7 @@ public final class PageViewsExample extends ExampleCommand {
     }
 
     @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
+    Settings settings() {
         String input = options.inputTopic(DEFAULT_INPUT);
         Settings settings =
                 new Settings(
@@ -145,38 +142,42 @@ public final class PageViewsExample extends ExampleCommand {
                         maxOutOfOrderness,
                         top);
         if (input.equals(settings.outputTopic()) || input.equals(settings.topTopic())) {
-            throw new ParameterException(
-                    spec.commandLine(),
-                    "--output-topic must differ from --input-topic ('" + input + "')");
+            throw usageError("--output-topic must differ from --input-topic ('" + input + "')");
         }
-        options.validate(spec.commandLine());
-        if (options.embedded()) {
-            return new EmbeddedPageViews(out, options, sampleRecords).run(settings);
-        }
-        KafkaConnection connection = options.connection(options.bootstrapServers);
-        out.println(
-                "page-views: "
-                        + input
-                        + " -> "
-                        + settings.outputTopic()
-                        + ", "
-                        + settings.topTopic()
-                        + " on "
-                        + connection);
-        out.flush();
-        StreamExecutionEnvironment env = options.environment(options.parallelism, out);
-        KafkaIn<String> in = buildPipeline(env, connection, settings);
-        JobExecutionResult result;
-        try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-            result = env.execute("page-views " + input);
-        }
-        if (JobEnvironment.detached(result)) {
-            out.println(JobEnvironment.submittedMessage("page-views", result));
-            return 0;
-        }
-        in.commitStoppingOffsets();
-        out.println("page-views: finished");
-        return 0;
+        return settings;
+    }
+
+    @Override
+    int runEmbedded(Settings settings) throws Exception {
+        return new EmbeddedPageViews(this, settings, sampleRecords).run();
+    }
+
+    @Override
+    List<KafkaIn<String>> buildJob(
+            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
+        return List.of(buildPipeline(env, connection, settings));
+    }
+
+    @Override
+    String jobName(Settings settings) {
+        return "page-views " + settings.inputTopic();
+    }
+
+    @Override
+    String clusterStartLine(Settings settings, KafkaConnection connection) {
+        return "page-views: "
+                + settings.inputTopic()
+                + " -> "
+                + settings.outputTopic()
+                + ", "
+                + settings.topTopic()
+                + " on "
+                + connection;
+    }
+
+    @Override
+    String clusterFinishedLine(Settings settings) {
+        return "page-views: finished";
     }
 
     /** The job. Returns the source so a bounded run can commit its final offsets. */

@@ -9,7 +9,6 @@ import io.github.flinkkafkakit.state.ChangelogFunction;
 import io.github.flinkkafkakit.state.ChangelogPipeline;
 import io.github.flinkkafkakit.state.KafkaChangelog;
 
-import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -21,10 +20,9 @@ import org.apache.flink.util.Collector;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -58,7 +56,7 @@ import java.util.Map;
             "Without --bootstrap-servers: embedded broker, two runs over two batches of sample"
                     + " data, result table."
         })
-public final class StatefulTotalExample extends ExampleCommand {
+public final class StatefulTotalExample extends ExampleCommand<StatefulTotalExample.Settings> {
 
     static final String DEFAULT_INPUT = "stateful-total-input";
     static final String DEFAULT_OUTPUT = "stateful-total-output";
@@ -87,8 +85,6 @@ public final class StatefulTotalExample extends ExampleCommand {
                     "Embedded mode only: sample records per batch (default: ${DEFAULT-VALUE}).")
     int sampleRecords;
 
-    private PrintWriter out;
-
     /** Settings of one run, resolved from the command line. */
     record Settings(
             String inputTopic,
@@ -97,7 +93,8 @@ public final class StatefulTotalExample extends ExampleCommand {
             String groupId,
             String dlqTopic,
             Guarantee guarantee,
-            boolean bounded) {}
+            boolean bounded)
+            implements ExampleCommand.Settings {}
 
     @Override
     Map<String, String> helpDefaults() {
@@ -113,8 +110,7 @@ public final class StatefulTotalExample extends ExampleCommand {
     }
 
     @Override
-    public Integer call() throws Exception {
-        out = spec.commandLine().getOut();
+    Settings settings() {
         String input = options.inputTopic(DEFAULT_INPUT);
         Settings settings =
                 new Settings(
@@ -126,70 +122,54 @@ public final class StatefulTotalExample extends ExampleCommand {
                         options.guarantee,
                         options.bounded || options.embedded());
         if (settings.inputTopic().equals(settings.outputTopic())) {
-            throw new ParameterException(
-                    spec.commandLine(),
-                    "--output-topic must differ from --input-topic ('" + input + "')");
+            throw usageError("--output-topic must differ from --input-topic ('" + input + "')");
         }
-        if (settings.guarantee() == Guarantee.NONE) {
-            throw new ParameterException(
-                    spec.commandLine(),
-                    "stateful-total keeps its state in Kafka at checkpoints: use --guarantee"
-                            + " exactly-once (exact after restarts) or at-least-once");
-        }
-        options.validate(spec.commandLine());
-        return options.embedded()
-                ? new EmbeddedStatefulTotal(out, options, sampleRecords, this).run(settings)
-                : runOnCluster(settings);
+        checkOption(
+                "--guarantee",
+                settings.guarantee(),
+                () ->
+                        KafkaChangelog.builder()
+                                .setDeliveryGuarantee(settings.guarantee().delivery()));
+        return settings;
     }
 
-    private int runOnCluster(Settings settings) throws Exception {
-        KafkaConnection connection = options.connection(options.bootstrapServers);
-        out.println(
-                "stateful-total: "
-                        + settings.inputTopic()
-                        + " -> "
-                        + settings.outputTopic()
-                        + ", state in '"
-                        + settings.stateTopic()
-                        + "' on "
-                        + connection
-                        + " ("
-                        + settings.guarantee()
-                        + (settings.bounded() ? ", bounded" : "")
-                        + ", parallelism "
-                        + options.parallelism
-                        + ")");
-        out.flush();
-        JobExecutionResult result = runJob(connection, settings, options.parallelism);
-        if (JobEnvironment.detached(result)) {
-            out.println(JobEnvironment.submittedMessage("stateful-total", result));
-            return 0;
-        }
-        out.println("stateful-total: finished, totals written to '" + settings.outputTopic() + "'");
-        return 0;
+    @Override
+    int runEmbedded(Settings settings) throws Exception {
+        return new EmbeddedStatefulTotal(this, settings, sampleRecords).run();
     }
 
-    /**
-     * Runs the job; a bounded run that finished commits its final offsets. Returns the result,
-     * which is a detached one when {@code flink run -d} submitted the job (nothing committed).
-     */
-    JobExecutionResult runJob(KafkaConnection connection, Settings settings, int parallelism)
-            throws Exception {
-        StreamExecutionEnvironment env = options.environment(parallelism, out);
-        KafkaIn<Tuple2<String, Long>> in = buildPipeline(env, connection, settings);
-        JobExecutionResult result;
-        try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-            result =
-                    env.execute(
-                            "stateful-total "
-                                    + settings.inputTopic()
-                                    + " -> "
-                                    + settings.outputTopic());
-        }
-        if (!JobEnvironment.detached(result)) {
-            in.commitStoppingOffsets();
-        }
-        return result;
+    @Override
+    List<KafkaIn<Tuple2<String, Long>>> buildJob(
+            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
+        return List.of(buildPipeline(env, connection, settings));
+    }
+
+    @Override
+    String jobName(Settings settings) {
+        return "stateful-total " + settings.inputTopic() + " -> " + settings.outputTopic();
+    }
+
+    @Override
+    String clusterStartLine(Settings settings, KafkaConnection connection) {
+        return "stateful-total: "
+                + settings.inputTopic()
+                + " -> "
+                + settings.outputTopic()
+                + ", state in '"
+                + settings.stateTopic()
+                + "' on "
+                + connection
+                + " ("
+                + settings.guarantee()
+                + (settings.bounded() ? ", bounded" : "")
+                + ", parallelism "
+                + options.parallelism
+                + ")";
+    }
+
+    @Override
+    String clusterFinishedLine(Settings settings) {
+        return "stateful-total: finished, totals written to '" + settings.outputTopic() + "'";
     }
 
     /**
