@@ -17,8 +17,6 @@ import picocli.CommandLine.Option;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
@@ -94,32 +92,15 @@ public final class CountExample extends ExampleCommand<CountExample.Settings> {
             EmitPolicy emit)
             implements ExampleCommand.Settings {}
 
-    @Override
-    Map<String, String> helpDefaults() {
-        return Map.of(
-                "--input-topic",
-                DEFAULT_INPUT,
-                "--output-topic",
-                DEFAULT_OUTPUT,
-                "--group-id",
-                DEFAULT_GROUP);
-    }
-
-    @Override
-    Set<String> unusedOptions() {
-        return Set.of("--dlq-topic");
+    public CountExample() {
+        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, null);
     }
 
     @Override
     Settings settings() {
         Settings settings =
                 new Settings(
-                        options.inputTopic(DEFAULT_INPUT),
-                        options.outputTopic(DEFAULT_OUTPUT),
-                        options.groupId(DEFAULT_GROUP),
-                        options.guarantee,
-                        options.bounded || options.embedded(),
-                        emit);
+                        inputTopic(), outputTopic(), groupId(), options.guarantee, bounded(), emit);
         if (settings.inputTopic().equals(settings.outputTopic())) {
             throw usageError(
                     "--output-topic must differ from --input-topic ('"
@@ -142,29 +123,17 @@ public final class CountExample extends ExampleCommand<CountExample.Settings> {
     }
 
     @Override
-    String jobName(Settings settings) {
-        return "count " + settings.inputTopic() + " -> " + settings.outputTopic();
-    }
-
-    @Override
-    String clusterStartLine(Settings settings, KafkaConnection connection) {
-        return "count: "
-                + settings.inputTopic()
-                + " -> "
-                + settings.outputTopic()
-                + " on "
-                + connection
-                + " ("
-                + settings.guarantee()
-                + (settings.bounded() ? ", bounded" : "")
-                + ", parallelism "
-                + options.parallelism
-                + ")";
-    }
-
-    @Override
-    String clusterFinishedLine(Settings settings) {
-        return "count: finished, counts written to '" + settings.outputTopic() + "'";
+    Texts texts(Settings s, KafkaConnection connection) {
+        return new Texts(
+                "count " + s.inputTopic() + " -> " + s.outputTopic(),
+                "count: "
+                        + s.inputTopic()
+                        + " -> "
+                        + s.outputTopic()
+                        + " on "
+                        + connection
+                        + mode(s),
+                "count: finished, counts written to '" + s.outputTopic() + "'");
     }
 
     /**

@@ -4,7 +4,6 @@ import io.github.flinkkafkakit.examples.CountExample.Settings;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -14,20 +13,16 @@ import java.util.Map;
  */
 final class EmbeddedCount extends EmbeddedRun<Settings> {
 
-    private final int sampleRecords;
     private final Map<String, Long> expected = new HashMap<>();
 
     EmbeddedCount(CountExample example, Settings settings, int sampleRecords) {
-        super(example, settings);
-        this.sampleRecords = sampleRecords;
+        super(example, settings, sampleRecords);
     }
 
     @Override
-    Map<String, Integer> topics() {
-        Map<String, Integer> topics = new LinkedHashMap<>();
-        topics.put(settings.inputTopic(), 4);
-        topics.put(settings.outputTopic(), 4);
-        return topics;
+    void createTopics(KafkaTestClient kafka) {
+        kafka.createTopic(settings.inputTopic(), 4);
+        kafka.createTopic(settings.outputTopic(), 4);
     }
 
     @Override

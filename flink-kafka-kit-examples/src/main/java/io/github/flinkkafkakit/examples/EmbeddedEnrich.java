@@ -3,9 +3,7 @@ package io.github.flinkkafkakit.examples;
 import io.github.flinkkafkakit.examples.EnrichExample.Settings;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Embedded mode of {@link EnrichExample}: generated clicks and profile versions ({@link
@@ -15,20 +13,16 @@ import java.util.Map;
  */
 final class EmbeddedEnrich extends EmbeddedRun<Settings> {
 
-    private final int clicksPerBatch;
     private final EnrichData data = new EnrichData(42);
 
-    EmbeddedEnrich(EnrichExample example, Settings settings, int clicksPerBatch) {
-        super(example, settings);
-        this.clicksPerBatch = clicksPerBatch;
+    EmbeddedEnrich(EnrichExample example, Settings settings, int sampleRecords) {
+        super(example, settings, sampleRecords);
     }
 
     @Override
-    Map<String, Integer> topics() {
-        Map<String, Integer> topics = new LinkedHashMap<>();
-        topics.put(settings.clicksTopic(), 4);
-        topics.put(settings.profilesTopic(), 4);
-        return topics;
+    void createTopics(KafkaTestClient kafka) {
+        kafka.createTopic(settings.clicksTopic(), 4);
+        kafka.createTopic(settings.profilesTopic(), 4);
     }
 
     @Override
@@ -38,15 +32,15 @@ final class EmbeddedEnrich extends EmbeddedRun<Settings> {
 
     @Override
     void writeSampleData(KafkaTestClient kafka, String bootstrapServers, int run, int parallelism) {
-        data.writeBatch(kafka, settings.clicksTopic(), settings.profilesTopic(), clicksPerBatch);
+        data.writeBatch(kafka, settings.clicksTopic(), settings.profilesTopic(), sampleRecords);
         out.printf(
                 Locale.ROOT,
                 "Run %d: %,d clicks in '%s', %,d profile versions in '%s'; %s at"
                         + " parallelism %d ...%n",
                 run + 1,
-                clicksPerBatch,
+                sampleRecords,
                 settings.clicksTopic(),
-                clicksPerBatch / 10,
+                sampleRecords / 10,
                 settings.profilesTopic(),
                 run == 0
                         ? "enriching"

@@ -3,14 +3,11 @@ package io.github.flinkkafkakit.examples;
 import io.github.flinkkafkakit.examples.LogAnalyticsExample.Settings;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -23,23 +20,19 @@ import java.util.TreeMap;
  */
 final class EmbeddedLogAnalytics extends EmbeddedRun<Settings> {
 
-    private final int sampleRecords;
     private Expected expected;
 
     EmbeddedLogAnalytics(LogAnalyticsExample example, Settings settings, int sampleRecords) {
-        super(example, settings);
-        this.sampleRecords = sampleRecords;
+        super(example, settings, sampleRecords);
     }
 
     /** The expected (count, errors) per "service|window start", and the malformed line count. */
     record Expected(Map<String, long[]> windows, long malformed) {}
 
     @Override
-    Map<String, Integer> topics() {
-        Map<String, Integer> topics = new LinkedHashMap<>();
-        topics.put(settings.inputTopic(), 3);
-        topics.put(settings.outputTopic(), 3);
-        return topics;
+    void createTopics(KafkaTestClient kafka) {
+        kafka.createTopic(settings.inputTopic(), 3);
+        kafka.createTopic(settings.outputTopic(), 3);
     }
 
     @Override
@@ -56,12 +49,12 @@ final class EmbeddedLogAnalytics extends EmbeddedRun<Settings> {
 
     @Override
     int checkResult(KafkaTestClient kafka, double seconds) throws Exception {
-        Map<String, JsonNode> actual = new TreeMap<>();
-        for (ConsumerRecord<String, String> r : kafka.consumeAll(settings.outputTopic())) {
-            JsonNode node = LogAnalyticsExample.JSON.readTree(r.value());
-            actual.put(
-                    node.get("service").asText() + "|" + node.get("window_start").asText(), node);
-        }
+        Map<String, JsonNode> actual =
+                readJson(
+                        kafka,
+                        settings.outputTopic(),
+                        n -> n.get("service").asText() + "|" + n.get("window_start").asText(),
+                        n -> n);
         return printResult(actual, deadLetters(kafka, settings.dlqTopic()), seconds);
     }
 

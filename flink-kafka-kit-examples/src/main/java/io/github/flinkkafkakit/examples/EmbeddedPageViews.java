@@ -3,8 +3,6 @@ package io.github.flinkkafkakit.examples;
 import io.github.flinkkafkakit.examples.PageViewsExample.Settings;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.time.Duration;
@@ -21,17 +19,15 @@ import java.util.TreeMap;
  */
 final class EmbeddedPageViews extends EmbeddedRun<Settings> {
 
-    private final int sampleRecords;
     private Map<String, Long> expected;
 
     EmbeddedPageViews(PageViewsExample example, Settings settings, int sampleRecords) {
-        super(example, settings);
-        this.sampleRecords = sampleRecords;
+        super(example, settings, sampleRecords);
     }
 
     @Override
-    Map<String, Integer> topics() {
-        return Map.of(settings.inputTopic(), 3);
+    void createTopics(KafkaTestClient kafka) {
+        kafka.createTopic(settings.inputTopic(), 3);
     }
 
     @Override
@@ -46,17 +42,15 @@ final class EmbeddedPageViews extends EmbeddedRun<Settings> {
 
     @Override
     int checkResult(KafkaTestClient kafka, double seconds) throws Exception {
-        Map<String, Long> actual = new TreeMap<>();
-        for (ConsumerRecord<String, String> r : kafka.consumeAll(settings.outputTopic())) {
-            JsonNode n = LogAnalyticsExample.JSON.readTree(r.value());
-            actual.put(
-                    n.get("page").asText() + "|" + n.get("window_start").asText(),
-                    n.get("views").asLong());
-        }
-        Map<String, JsonNode> tops = new TreeMap<>();
-        for (ConsumerRecord<String, String> r : kafka.consumeAll(settings.topTopic())) {
-            tops.put(r.key(), LogAnalyticsExample.JSON.readTree(r.value()));
-        }
+        Map<String, Long> actual =
+                readJson(
+                        kafka,
+                        settings.outputTopic(),
+                        n -> n.get("page").asText() + "|" + n.get("window_start").asText(),
+                        n -> n.get("views").asLong());
+        // Keyed by window start, as the records are.
+        Map<String, JsonNode> tops =
+                readJson(kafka, settings.topTopic(), n -> n.get("window_start").asText(), n -> n);
         out.println();
         out.println("Top pages of the first windows (1 minute, sliding every 15 s):");
         ResultTable table = new ResultTable("window_start", "#1", "#2", "#3");

@@ -6,9 +6,13 @@ import io.github.flinkkafkakit.testing.KafkaTestClient;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * The embedded run of an example: an in-process broker, generated sample data, the job (once, or
@@ -25,14 +29,18 @@ abstract class EmbeddedRun<S extends ExampleCommand.Settings> {
     final S settings;
     final PrintWriter out;
 
-    EmbeddedRun(ExampleCommand<S> example, S settings) {
+    /** {@code --records}: how many sample records to write (per run). */
+    final int sampleRecords;
+
+    EmbeddedRun(ExampleCommand<S> example, S settings, int sampleRecords) {
         this.example = example;
         this.settings = settings;
         this.out = example.out;
+        this.sampleRecords = sampleRecords;
     }
 
-    /** The topics to create before anything is written, with their partition counts, in order. */
-    abstract Map<String, Integer> topics();
+    /** Creates the topics that must exist before anything is written. */
+    abstract void createTopics(KafkaTestClient kafka);
 
     /**
      * How many times the job runs, each after {@link #writeSampleData} wrote a batch; the second
@@ -66,7 +74,7 @@ abstract class EmbeddedRun<S extends ExampleCommand.Settings> {
         out.println("Starting an embedded Kafka broker ...");
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
                 KafkaTestClient kafka = broker.client()) {
-            topics().forEach(kafka::createTopic);
+            createTopics(kafka);
             CommonOptions options = example.options;
             KafkaConnection connection = options.connection(broker.bootstrapServers());
             int[] parallelisms = {options.parallelism, options.parallelism == 1 ? 2 : 1};
@@ -98,6 +106,21 @@ abstract class EmbeddedRun<S extends ExampleCommand.Settings> {
             }
             return new LatestValues(values, records);
         }
+    }
+
+    /** A topic of JSON values: {@code value(json)} by {@code key(json)}, in key order. */
+    static <V> Map<String, V> readJson(
+            KafkaTestClient kafka,
+            String topic,
+            Function<JsonNode, String> key,
+            Function<JsonNode, V> value)
+            throws Exception {
+        Map<String, V> result = new TreeMap<>();
+        for (ConsumerRecord<String, String> r : kafka.consumeAll(topic)) {
+            JsonNode json = LogAnalyticsExample.JSON.readTree(r.value());
+            result.put(key.apply(json), value.apply(json));
+        }
+        return result;
     }
 
     /** How many records a dead-letter topic has. */

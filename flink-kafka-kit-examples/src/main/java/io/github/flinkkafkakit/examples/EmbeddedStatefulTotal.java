@@ -14,19 +14,17 @@ import java.util.Map;
  */
 final class EmbeddedStatefulTotal extends EmbeddedRun<Settings> {
 
-    private final int sampleRecords;
     private final SampleData data = new SampleData(StatefulTotalExample.SAMPLE_KEYS, 0.8, 7);
     private final Map<String, Long> expected = new HashMap<>();
     private long invalid;
 
     EmbeddedStatefulTotal(StatefulTotalExample example, Settings settings, int sampleRecords) {
-        super(example, settings);
-        this.sampleRecords = sampleRecords;
+        super(example, settings, sampleRecords);
     }
 
     @Override
-    Map<String, Integer> topics() {
-        return Map.of(settings.inputTopic(), 4);
+    void createTopics(KafkaTestClient kafka) {
+        kafka.createTopic(settings.inputTopic(), 4);
     }
 
     @Override

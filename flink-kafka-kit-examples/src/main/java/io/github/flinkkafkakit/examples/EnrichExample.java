@@ -22,8 +22,6 @@ import picocli.CommandLine.Option;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Clicks enriched with the user's profile as it was at the click's time — an event-time join of two
@@ -140,20 +138,8 @@ public final class EnrichExample extends ExampleCommand<EnrichExample.Settings> 
             boolean bounded)
             implements ExampleCommand.Settings {}
 
-    @Override
-    Map<String, String> helpDefaults() {
-        return Map.of(
-                "--output-topic",
-                DEFAULT_OUTPUT,
-                "--group-id",
-                DEFAULT_GROUP,
-                "--dlq-topic",
-                "<clicks-topic>-dlq");
-    }
-
-    @Override
-    Set<String> unusedOptions() {
-        return Set.of("--input-topic");
+    public EnrichExample() {
+        super(null, DEFAULT_OUTPUT, DEFAULT_GROUP, "<clicks-topic>-dlq");
     }
 
     @Override
@@ -167,25 +153,20 @@ public final class EnrichExample extends ExampleCommand<EnrichExample.Settings> 
                 new Settings(
                         profilesTopic,
                         clicksTopic,
-                        options.outputTopic(DEFAULT_OUTPUT),
+                        outputTopic(),
                         stateTopic,
-                        options.groupId(DEFAULT_GROUP),
+                        groupId(),
                         options.dlqTopic(clicksTopic),
                         options.guarantee,
                         maxOutOfOrderness,
                         idleness,
-                        options.bounded || options.embedded());
+                        bounded());
         if (List.of(profilesTopic, clicksTopic).contains(settings.outputTopic())
                 || profilesTopic.equals(clicksTopic)) {
             throw usageError(
                     "--profiles-topic, --clicks-topic and --output-topic must be three topics");
         }
-        checkOption(
-                "--guarantee",
-                settings.guarantee(),
-                () ->
-                        KafkaChangelog.builder()
-                                .setDeliveryGuarantee(settings.guarantee().delivery()));
+        checkStateInKafka(settings.guarantee());
         return settings;
     }
 
@@ -195,33 +176,21 @@ public final class EnrichExample extends ExampleCommand<EnrichExample.Settings> 
     }
 
     @Override
-    String jobName(Settings settings) {
-        return "enrich " + settings.clicksTopic() + " -> " + settings.outputTopic();
-    }
-
-    @Override
-    String clusterStartLine(Settings settings, KafkaConnection connection) {
-        return "enrich: "
-                + settings.clicksTopic()
-                + " + "
-                + settings.profilesTopic()
-                + " -> "
-                + settings.outputTopic()
-                + ", state in '"
-                + settings.stateTopic()
-                + "' on "
-                + connection
-                + " ("
-                + settings.guarantee()
-                + (settings.bounded() ? ", bounded" : "")
-                + ", parallelism "
-                + options.parallelism
-                + ")";
-    }
-
-    @Override
-    String clusterFinishedLine(Settings settings) {
-        return "enrich: finished, enriched clicks written to '" + settings.outputTopic() + "'";
+    Texts texts(Settings s, KafkaConnection connection) {
+        return new Texts(
+                "enrich " + s.clicksTopic() + " -> " + s.outputTopic(),
+                "enrich: "
+                        + s.clicksTopic()
+                        + " + "
+                        + s.profilesTopic()
+                        + " -> "
+                        + s.outputTopic()
+                        + ", state in '"
+                        + s.stateTopic()
+                        + "' on "
+                        + connection
+                        + mode(s),
+                "enrich: finished, enriched clicks written to '" + s.outputTopic() + "'");
     }
 
     /**

@@ -2,6 +2,7 @@ package io.github.flinkkafkakit.examples;
 
 import io.github.flinkkafkakit.core.KafkaConnection;
 import io.github.flinkkafkakit.core.KafkaIn;
+import io.github.flinkkafkakit.state.KafkaChangelog;
 
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -13,8 +14,11 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
@@ -32,6 +36,10 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
     interface Settings {
         /** Consumer group of the sources (progress is read from it). */
         String groupId();
+
+        Guarantee guarantee();
+
+        boolean bounded();
     }
 
     @Spec CommandSpec spec;
@@ -40,6 +48,52 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
 
     /** Where the example prints (picocli's standard output). */
     PrintWriter out;
+
+    private final String defaultInput;
+    private final String defaultOutput;
+    private final String defaultGroup;
+    private final String defaultDlq;
+
+    /**
+     * @param defaultInput the input topic without {@code --input-topic} (null: the example does not
+     *     use that option)
+     * @param defaultDlq how help describes the dead-letter topic without {@code --dlq-topic} (null:
+     *     the example does not use that option)
+     */
+    ExampleCommand(
+            String defaultInput, String defaultOutput, String defaultGroup, String defaultDlq) {
+        this.defaultInput = defaultInput;
+        this.defaultOutput = defaultOutput;
+        this.defaultGroup = defaultGroup;
+        this.defaultDlq = defaultDlq;
+    }
+
+    String inputTopic() {
+        return options.inputTopic(defaultInput);
+    }
+
+    String outputTopic() {
+        return options.outputTopic(defaultOutput);
+    }
+
+    String groupId() {
+        return options.groupId(defaultGroup);
+    }
+
+    /** {@code --bounded}; an embedded run always is. */
+    boolean bounded() {
+        return options.bounded || options.embedded();
+    }
+
+    /** {@code " (exactly-once, bounded, parallelism 2)"}: how the job runs, for a start line. */
+    String mode(S settings) {
+        return " ("
+                + settings.guarantee()
+                + (settings.bounded() ? ", bounded" : "")
+                + ", parallelism "
+                + options.parallelism
+                + ")";
+    }
 
     /** The settings of this run; a bad combination of options is a {@link #usageError}. */
     abstract S settings();
@@ -51,14 +105,14 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
     abstract List<? extends KafkaIn<?>> buildJob(
             StreamExecutionEnvironment env, KafkaConnection connection, S settings);
 
-    /** The Flink job name. */
-    abstract String jobName(S settings);
+    /**
+     * The Flink job name, and the lines a cluster run prints before the job starts (topics,
+     * cluster, guarantee) and when it finished.
+     */
+    record Texts(String jobName, String startLine, String finishedLine) {}
 
-    /** The line a cluster run prints before the job starts (topics, cluster, guarantee). */
-    abstract String clusterStartLine(S settings, KafkaConnection connection);
-
-    /** The line a cluster run prints when the job finished. */
-    abstract String clusterFinishedLine(S settings);
+    /** The {@link Texts} of a run with {@code settings} on {@code connection}. */
+    abstract Texts texts(S settings, KafkaConnection connection);
 
     /**
      * The embedded run: {@code new EmbeddedX(this, settings).run()}. Only this method names the
@@ -66,15 +120,27 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
      */
     abstract int runEmbedded(S settings) throws Exception;
 
-    /**
-     * The defaults that {@code --help} shows for the shared options, by option name (e.g. {@code
-     * --input-topic} → the example's default input topic).
-     */
-    abstract Map<String, String> helpDefaults();
+    /** The defaults that {@code --help} shows for the shared options, by option name. */
+    private Map<String, String> helpDefaults() {
+        Map<String, String> defaults = new HashMap<>();
+        defaults.put("--input-topic", defaultInput);
+        defaults.put("--output-topic", defaultOutput);
+        defaults.put("--group-id", defaultGroup);
+        defaults.put("--dlq-topic", defaultDlq);
+        defaults.values().removeIf(Objects::isNull);
+        return defaults;
+    }
 
     /** Shared options this example does not use: accepted as before, but left out of its help. */
-    Set<String> unusedOptions() {
-        return Set.of();
+    private Set<String> unusedOptions() {
+        Set<String> unused = new HashSet<>();
+        if (defaultInput == null) {
+            unused.add("--input-topic");
+        }
+        if (defaultDlq == null) {
+            unused.add("--dlq-topic");
+        }
+        return unused;
     }
 
     @Override
@@ -87,7 +153,8 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
 
     private int runOnCluster(S settings) throws Exception {
         KafkaConnection connection = options.connection(options.bootstrapServers);
-        out.println(clusterStartLine(settings, connection));
+        Texts texts = texts(settings, connection);
+        out.println(texts.startLine());
         out.flush();
         JobExecutionResult result =
                 runJob(connection, settings, options.parallelism, null).result();
@@ -95,7 +162,7 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
             out.println(JobEnvironment.submittedMessage(spec.name(), result));
             return 0;
         }
-        out.println(clusterFinishedLine(settings));
+        out.println(texts.finishedLine());
         return 0;
     }
 
@@ -118,7 +185,7 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
         long start = System.nanoTime();
         JobExecutionResult result;
         try (Progress progress = Progress.of(out, connection, settings.groupId(), inputs.get(0))) {
-            result = env.execute(jobName(settings));
+            result = env.execute(texts(settings, connection).jobName());
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         if (!JobEnvironment.detached(result)) {
@@ -135,14 +202,15 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
     }
 
     /**
-     * Runs a check of the library on an option's value before anything starts, so a value the
-     * library refuses is a usage error with the library's own message, not a failed job.
+     * For an example that keeps its state in a {@link KafkaChangelog}: the changelog's own check of
+     * {@code --guarantee}, before anything starts, so a guarantee it refuses is a usage error with
+     * its message rather than a failed job.
      */
-    void checkOption(String option, Object value, Runnable libraryCheck) {
+    void checkStateInKafka(Guarantee guarantee) {
         try {
-            libraryCheck.run();
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            throw usageError(option + " " + value + ": " + e.getMessage());
+            KafkaChangelog.builder().setDeliveryGuarantee(guarantee.delivery());
+        } catch (IllegalArgumentException e) {
+            throw usageError("--guarantee " + guarantee + ": " + e.getMessage());
         }
     }
 

@@ -31,7 +31,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Log analytics: JSON log lines → per service and 1-minute tumbling event-time window: {@code
@@ -105,30 +104,21 @@ public final class LogAnalyticsExample extends ExampleCommand<LogAnalyticsExampl
             Duration maxOutOfOrderness)
             implements ExampleCommand.Settings {}
 
-    @Override
-    Map<String, String> helpDefaults() {
-        return Map.of(
-                "--input-topic",
-                DEFAULT_INPUT,
-                "--output-topic",
-                DEFAULT_OUTPUT,
-                "--group-id",
-                DEFAULT_GROUP,
-                "--dlq-topic",
-                "<input-topic>-dlq");
+    public LogAnalyticsExample() {
+        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, "<input-topic>-dlq");
     }
 
     @Override
     Settings settings() {
-        String input = options.inputTopic(DEFAULT_INPUT);
+        String input = inputTopic();
         Settings settings =
                 new Settings(
                         input,
-                        options.outputTopic(DEFAULT_OUTPUT),
-                        options.groupId(DEFAULT_GROUP),
+                        outputTopic(),
+                        groupId(),
                         options.dlqTopic(input),
                         options.guarantee,
-                        options.bounded || options.embedded(),
+                        bounded(),
                         maxOutOfOrderness);
         if (input.equals(settings.outputTopic()) || input.equals(settings.dlqTopic())) {
             throw usageError(
@@ -151,25 +141,18 @@ public final class LogAnalyticsExample extends ExampleCommand<LogAnalyticsExampl
     }
 
     @Override
-    String jobName(Settings settings) {
-        return "log-analytics " + settings.inputTopic();
-    }
-
-    @Override
-    String clusterStartLine(Settings settings, KafkaConnection connection) {
-        return "log-analytics: "
-                + settings.inputTopic()
-                + " -> "
-                + settings.outputTopic()
-                + " (dead letters: "
-                + settings.dlqTopic()
-                + ") on "
-                + connection;
-    }
-
-    @Override
-    String clusterFinishedLine(Settings settings) {
-        return "log-analytics: finished, window statistics in '" + settings.outputTopic() + "'";
+    Texts texts(Settings s, KafkaConnection connection) {
+        return new Texts(
+                "log-analytics " + s.inputTopic(),
+                "log-analytics: "
+                        + s.inputTopic()
+                        + " -> "
+                        + s.outputTopic()
+                        + " (dead letters: "
+                        + s.dlqTopic()
+                        + ") on "
+                        + connection,
+                "log-analytics: finished, window statistics in '" + s.outputTopic() + "'");
     }
 
     /** The job. Returns the source so a bounded run can commit its final offsets. */

@@ -28,8 +28,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Real-time analytics: page views (record value = page path, event time = the Kafka record
@@ -113,32 +111,20 @@ public final class PageViewsExample extends ExampleCommand<PageViewsExample.Sett
         }
     }
 
-    @Override
-    Map<String, String> helpDefaults() {
-        return Map.of(
-                "--input-topic",
-                DEFAULT_INPUT,
-                "--output-topic",
-                DEFAULT_OUTPUT,
-                "--group-id",
-                DEFAULT_GROUP);
-    }
-
-    @Override
-    Set<String> unusedOptions() {
-        return Set.of("--dlq-topic");
+    public PageViewsExample() {
+        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, null);
     }
 
     @Override
     Settings settings() {
-        String input = options.inputTopic(DEFAULT_INPUT);
+        String input = inputTopic();
         Settings settings =
                 new Settings(
                         input,
-                        options.outputTopic(DEFAULT_OUTPUT),
-                        options.groupId(DEFAULT_GROUP),
+                        outputTopic(),
+                        groupId(),
                         options.guarantee,
-                        options.bounded || options.embedded(),
+                        bounded(),
                         maxOutOfOrderness,
                         top);
         if (input.equals(settings.outputTopic()) || input.equals(settings.topTopic())) {
@@ -159,25 +145,18 @@ public final class PageViewsExample extends ExampleCommand<PageViewsExample.Sett
     }
 
     @Override
-    String jobName(Settings settings) {
-        return "page-views " + settings.inputTopic();
-    }
-
-    @Override
-    String clusterStartLine(Settings settings, KafkaConnection connection) {
-        return "page-views: "
-                + settings.inputTopic()
-                + " -> "
-                + settings.outputTopic()
-                + ", "
-                + settings.topTopic()
-                + " on "
-                + connection;
-    }
-
-    @Override
-    String clusterFinishedLine(Settings settings) {
-        return "page-views: finished";
+    Texts texts(Settings s, KafkaConnection connection) {
+        return new Texts(
+                "page-views " + s.inputTopic(),
+                "page-views: "
+                        + s.inputTopic()
+                        + " -> "
+                        + s.outputTopic()
+                        + ", "
+                        + s.topTopic()
+                        + " on "
+                        + connection,
+                "page-views: finished");
     }
 
     /** The job. Returns the source so a bounded run can commit its final offsets. */

@@ -23,7 +23,6 @@ import picocli.CommandLine.Option;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Running totals per key with Kafka as the state store: input key + value = decimal integer, output
@@ -96,40 +95,26 @@ public final class StatefulTotalExample extends ExampleCommand<StatefulTotalExam
             boolean bounded)
             implements ExampleCommand.Settings {}
 
-    @Override
-    Map<String, String> helpDefaults() {
-        return Map.of(
-                "--input-topic",
-                DEFAULT_INPUT,
-                "--output-topic",
-                DEFAULT_OUTPUT,
-                "--group-id",
-                DEFAULT_GROUP,
-                "--dlq-topic",
-                "<input-topic>-dlq");
+    public StatefulTotalExample() {
+        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, "<input-topic>-dlq");
     }
 
     @Override
     Settings settings() {
-        String input = options.inputTopic(DEFAULT_INPUT);
+        String input = inputTopic();
         Settings settings =
                 new Settings(
                         input,
-                        options.outputTopic(DEFAULT_OUTPUT),
+                        outputTopic(),
                         stateTopic,
-                        options.groupId(DEFAULT_GROUP),
+                        groupId(),
                         options.dlqTopic(input),
                         options.guarantee,
-                        options.bounded || options.embedded());
+                        bounded());
         if (settings.inputTopic().equals(settings.outputTopic())) {
             throw usageError("--output-topic must differ from --input-topic ('" + input + "')");
         }
-        checkOption(
-                "--guarantee",
-                settings.guarantee(),
-                () ->
-                        KafkaChangelog.builder()
-                                .setDeliveryGuarantee(settings.guarantee().delivery()));
+        checkStateInKafka(settings.guarantee());
         return settings;
     }
 
@@ -145,31 +130,19 @@ public final class StatefulTotalExample extends ExampleCommand<StatefulTotalExam
     }
 
     @Override
-    String jobName(Settings settings) {
-        return "stateful-total " + settings.inputTopic() + " -> " + settings.outputTopic();
-    }
-
-    @Override
-    String clusterStartLine(Settings settings, KafkaConnection connection) {
-        return "stateful-total: "
-                + settings.inputTopic()
-                + " -> "
-                + settings.outputTopic()
-                + ", state in '"
-                + settings.stateTopic()
-                + "' on "
-                + connection
-                + " ("
-                + settings.guarantee()
-                + (settings.bounded() ? ", bounded" : "")
-                + ", parallelism "
-                + options.parallelism
-                + ")";
-    }
-
-    @Override
-    String clusterFinishedLine(Settings settings) {
-        return "stateful-total: finished, totals written to '" + settings.outputTopic() + "'";
+    Texts texts(Settings s, KafkaConnection connection) {
+        return new Texts(
+                "stateful-total " + s.inputTopic() + " -> " + s.outputTopic(),
+                "stateful-total: "
+                        + s.inputTopic()
+                        + " -> "
+                        + s.outputTopic()
+                        + ", state in '"
+                        + s.stateTopic()
+                        + "' on "
+                        + connection
+                        + mode(s),
+                "stateful-total: finished, totals written to '" + s.outputTopic() + "'");
     }
 
     /**
