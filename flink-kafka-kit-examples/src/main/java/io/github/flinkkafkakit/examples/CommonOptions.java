@@ -86,10 +86,7 @@ public final class CommonOptions {
                             + " checkpoint.")
     Duration checkpointInterval;
 
-    @Option(
-            names = "--dlq-topic",
-            paramLabel = "TOPIC",
-            description = "Dead-letter topic (default: <input-topic>-dlq).")
+    @Option(names = "--dlq-topic", paramLabel = "TOPIC", description = "Dead-letter topic.")
     String dlqTopic;
 
     @Option(

@@ -8,21 +8,15 @@ import io.github.flinkkafkakit.core.count.Counts;
 import io.github.flinkkafkakit.core.count.EmitPolicy;
 import io.github.flinkkafkakit.core.serde.Serdes;
 
-import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
+import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 
 /**
@@ -52,7 +46,7 @@ import java.util.function.UnaryOperator;
             "Counts records per key: output key = input key, value = running count (decimal).",
             "Without --bootstrap-servers: embedded broker, generated sample data (--records), result table."
         })
-public final class CountExample implements Callable<Integer> {
+public final class CountExample extends ExampleCommand<CountExample.Settings> {
 
     static final String DEFAULT_INPUT = "count-input";
     static final String DEFAULT_OUTPUT = "count-output";
@@ -66,10 +60,6 @@ public final class CountExample implements Callable<Integer> {
      * flushes whenever it fills (EndToEndBench, 100K Zipf keys: +10–25 % records/s over 10,000).
      */
     static final int PRE_AGGREGATION_KEYS = 100_000;
-
-    @Spec CommandSpec spec;
-
-    @Mixin CommonOptions options;
 
     @Option(
             names = "--emit",
@@ -92,8 +82,6 @@ public final class CountExample implements Callable<Integer> {
                             + " ${DEFAULT-VALUE}).")
     int sampleRecords;
 
-    private PrintWriter out;
-
     /** Settings of one count job, resolved from the command line. */
     record Settings(
             String inputTopic,
@@ -101,62 +89,51 @@ public final class CountExample implements Callable<Integer> {
             String groupId,
             Guarantee guarantee,
             boolean bounded,
-            EmitPolicy emit) {}
+            EmitPolicy emit)
+            implements ExampleCommand.Settings {}
+
+    public CountExample() {
+        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, null);
+    }
 
     @Override
-    public Integer call() throws Exception {
-        out = spec.commandLine().getOut();
+    Settings settings() {
         Settings settings =
                 new Settings(
-                        options.inputTopic(DEFAULT_INPUT),
-                        options.outputTopic(DEFAULT_OUTPUT),
-                        options.groupId(DEFAULT_GROUP),
-                        options.guarantee,
-                        options.bounded || options.embedded(),
-                        emit);
+                        inputTopic(), outputTopic(), groupId(), options.guarantee, bounded(), emit);
         if (settings.inputTopic().equals(settings.outputTopic())) {
-            throw new ParameterException(
-                    spec.commandLine(),
+            throw usageError(
                     "--output-topic must differ from --input-topic ('"
                             + settings.inputTopic()
                             + "'): every count would be read back and counted again (a feedback"
                             + " loop)");
         }
-        options.validate(spec.commandLine());
-        return options.embedded()
-                ? new EmbeddedCount(out, options, sampleRecords).run(settings)
-                : runOnCluster(settings);
+        return settings;
     }
 
-    private int runOnCluster(Settings settings) throws Exception {
-        KafkaConnection connection = options.connection(options.bootstrapServers);
-        out.println(
+    @Override
+    int runEmbedded(Settings settings) throws Exception {
+        return new EmbeddedCount(this, settings, sampleRecords).run();
+    }
+
+    @Override
+    List<KafkaIn<String>> buildJob(
+            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
+        return List.of(buildPipeline(env, connection, settings));
+    }
+
+    @Override
+    Texts texts(Settings s, KafkaConnection connection) {
+        return new Texts(
+                "count " + s.inputTopic() + " -> " + s.outputTopic(),
                 "count: "
-                        + settings.inputTopic()
+                        + s.inputTopic()
                         + " -> "
-                        + settings.outputTopic()
+                        + s.outputTopic()
                         + " on "
                         + connection
-                        + " ("
-                        + settings.guarantee()
-                        + (settings.bounded() ? ", bounded" : "")
-                        + ", parallelism "
-                        + options.parallelism
-                        + ")");
-        StreamExecutionEnvironment env = options.environment(options.parallelism, out);
-        KafkaIn<String> in = buildPipeline(env, connection, settings);
-        JobExecutionResult result;
-        try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-            result =
-                    env.execute("count " + settings.inputTopic() + " -> " + settings.outputTopic());
-        }
-        if (JobEnvironment.detached(result)) {
-            out.println(JobEnvironment.submittedMessage("count", result));
-            return 0;
-        }
-        in.commitStoppingOffsets();
-        out.println("count: finished, counts written to '" + settings.outputTopic() + "'");
-        return 0;
+                        + mode(s),
+                "count: finished, counts written to '" + s.outputTopic() + "'");
     }
 
     /**

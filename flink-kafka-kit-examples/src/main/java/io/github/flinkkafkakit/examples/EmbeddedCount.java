@@ -1,92 +1,62 @@
 package io.github.flinkkafkakit.examples;
 
-import io.github.flinkkafkakit.core.KafkaConnection;
-import io.github.flinkkafkakit.core.KafkaIn;
 import io.github.flinkkafkakit.examples.CountExample.Settings;
-import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-
-import java.io.PrintWriter;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * Embedded mode of {@link CountExample}: an in-process broker, generated sample data, the job, and
- * a result table checked against the expected values. Kept apart so that the job jar (no embedded
- * broker inside) never loads it.
+ * Embedded mode of {@link CountExample}: Zipf-skewed page views of {@value
+ * CountExample#SAMPLE_KEYS} users; the last count of each user must equal its number of views.
  */
-final class EmbeddedCount {
+final class EmbeddedCount extends EmbeddedRun<Settings> {
 
-    private final PrintWriter out;
-    private final CommonOptions options;
-    private final int sampleRecords;
+    private final Map<String, Long> expected = new HashMap<>();
 
-    EmbeddedCount(PrintWriter out, CommonOptions options, int sampleRecords) {
-        this.out = out;
-        this.options = options;
-        this.sampleRecords = sampleRecords;
+    EmbeddedCount(CountExample example, Settings settings, int sampleRecords) {
+        super(example, settings, sampleRecords);
     }
 
-    int run(Settings settings) throws Exception {
-        out.println("Starting an embedded Kafka broker ...");
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
-                KafkaTestClient kafka = broker.client()) {
-            kafka.createTopic(settings.inputTopic(), 4);
-            kafka.createTopic(settings.outputTopic(), 4);
-            out.printf(
-                    Locale.ROOT,
-                    "Writing %,d page views of %,d users (Zipf-skewed) to '%s' on %s%n",
-                    sampleRecords,
-                    CountExample.SAMPLE_KEYS,
-                    settings.inputTopic(),
-                    broker.bootstrapServers());
-            Map<String, Long> expected = writeSampleData(kafka, settings.inputTopic());
-
-            KafkaConnection connection = options.connection(broker.bootstrapServers());
-            StreamExecutionEnvironment env = options.environment(options.parallelism, out);
-            KafkaIn<String> in = CountExample.buildPipeline(env, connection, settings);
-            out.printf(
-                    Locale.ROOT,
-                    "Running the count job (%s, parallelism %d) ...%n",
-                    settings.guarantee(),
-                    options.parallelism);
-            long start = System.nanoTime();
-            try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-                env.execute("count " + settings.inputTopic() + " -> " + settings.outputTopic());
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-
-            Map<String, String> actual = new java.util.LinkedHashMap<>();
-            long recordsOut = 0;
-            for (var r : kafka.consumeAll(settings.outputTopic())) {
-                actual.put(r.key(), r.value());
-                recordsOut++;
-            }
-            return printResult(expected, actual, recordsOut, seconds);
-        }
+    @Override
+    void createTopics(KafkaTestClient kafka) {
+        kafka.createTopic(settings.inputTopic(), 4);
+        kafka.createTopic(settings.outputTopic(), 4);
     }
 
-    private Map<String, Long> writeSampleData(KafkaTestClient kafka, String topic) {
+    @Override
+    void writeSampleData(KafkaTestClient kafka, String bootstrapServers, int run, int parallelism) {
+        out.printf(
+                Locale.ROOT,
+                "Writing %,d page views of %,d users (Zipf-skewed) to '%s' on %s%n",
+                sampleRecords,
+                CountExample.SAMPLE_KEYS,
+                settings.inputTopic(),
+                bootstrapServers);
         SampleData data = new SampleData(CountExample.SAMPLE_KEYS, 1.0, 42);
-        Map<String, Long> expected = new HashMap<>();
-        try (KafkaTestClient.Batch batch = kafka.batch(topic)) {
+        try (KafkaTestClient.Batch batch = kafka.batch(settings.inputTopic())) {
             for (int i = 0; i < sampleRecords; i++) {
                 String user = String.format(Locale.ROOT, "user-%04d", data.nextRank() + 1);
                 batch.send(user, "/page/" + (i % 50));
                 expected.merge(user, 1L, Long::sum);
             }
         }
-        return expected;
     }
 
-    private int printResult(
-            Map<String, Long> expected,
-            Map<String, String> actual,
-            long recordsOut,
-            double seconds) {
+    @Override
+    String runningLine(int parallelism) {
+        return String.format(
+                Locale.ROOT,
+                "Running the count job (%s, parallelism %d) ...",
+                settings.guarantee(),
+                parallelism);
+    }
+
+    @Override
+    int checkResult(KafkaTestClient kafka, double seconds) {
+        LatestValues output = LatestValues.of(kafka, settings.outputTopic());
+        Map<String, String> actual = output.values();
         out.println();
         out.println("Top 10 keys by count (output read back from Kafka with read_committed):");
         ResultTable.largestExpected("count", expected, actual).print(out);
@@ -98,7 +68,7 @@ final class EmbeddedCount {
                 "records in: %,d | records out: %,d | dead letters: 0 | keys: %,d | %.1f s (%,.0f"
                         + " records/s) | %s%n",
                 sampleRecords,
-                recordsOut,
+                output.records(),
                 expected.size(),
                 seconds,
                 sampleRecords / seconds,

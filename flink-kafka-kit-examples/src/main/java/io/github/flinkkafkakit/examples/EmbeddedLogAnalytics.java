@@ -1,18 +1,10 @@
 package io.github.flinkkafkakit.examples;
 
-import io.github.flinkkafkakit.core.KafkaConnection;
-import io.github.flinkkafkakit.core.KafkaIn;
 import io.github.flinkkafkakit.examples.LogAnalyticsExample.Settings;
-import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
-
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -22,60 +14,48 @@ import java.util.Random;
 import java.util.TreeMap;
 
 /**
- * Embedded mode of {@link LogAnalyticsExample}: an in-process broker, generated sample data, the
- * job, and a result table checked against the expected values. Kept apart so that the job jar (no
- * embedded broker inside) never loads it.
+ * Embedded mode of {@link LogAnalyticsExample}: logs of six services over ten minutes, with
+ * malformed lines mixed in; every (service, window) count and error count, and the dead-letter
+ * count, are checked.
  */
-final class EmbeddedLogAnalytics {
+final class EmbeddedLogAnalytics extends EmbeddedRun<Settings> {
 
-    private final PrintWriter out;
-    private final CommonOptions options;
-    private final int sampleRecords;
+    private Expected expected;
 
-    EmbeddedLogAnalytics(PrintWriter out, CommonOptions options, int sampleRecords) {
-        this.out = out;
-        this.options = options;
-        this.sampleRecords = sampleRecords;
+    EmbeddedLogAnalytics(LogAnalyticsExample example, Settings settings, int sampleRecords) {
+        super(example, settings, sampleRecords);
     }
 
     /** The expected (count, errors) per "service|window start", and the malformed line count. */
     record Expected(Map<String, long[]> windows, long malformed) {}
 
-    int run(Settings settings) throws Exception {
-        out.println("Starting an embedded Kafka broker ...");
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
-                KafkaTestClient kafka = broker.client()) {
-            kafka.createTopic(settings.inputTopic(), 3);
-            kafka.createTopic(settings.outputTopic(), 3);
-            Expected expected = writeSampleLogs(kafka, settings.inputTopic());
-            out.printf(
-                    Locale.ROOT,
-                    "Wrote %,d log lines of %d services over 10 minutes (%,d malformed) to '%s'%n",
-                    sampleRecords,
-                    LogAnalyticsExample.SERVICES.size(),
-                    expected.malformed(),
-                    settings.inputTopic());
-            out.flush();
-            StreamExecutionEnvironment env = options.environment(options.parallelism, out);
-            KafkaConnection connection = options.connection(broker.bootstrapServers());
-            KafkaIn<LogEvent> in = LogAnalyticsExample.buildPipeline(env, connection, settings);
-            long start = System.nanoTime();
-            try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-                env.execute("log-analytics " + settings.inputTopic());
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
+    @Override
+    void createTopics(KafkaTestClient kafka) {
+        kafka.createTopic(settings.inputTopic(), 3);
+        kafka.createTopic(settings.outputTopic(), 3);
+    }
 
-            Map<String, JsonNode> actual = new TreeMap<>();
-            for (ConsumerRecord<String, String> r : kafka.consumeAll(settings.outputTopic())) {
-                JsonNode node = LogAnalyticsExample.JSON.readTree(r.value());
-                actual.put(
-                        node.get("service").asText() + "|" + node.get("window_start").asText(),
-                        node);
-            }
-            long deadLetters =
-                    kafka.consumeAllBytes(settings.dlqTopic(), KafkaTestClient.DEFAULT_IDLE).size();
-            return printResult(expected, actual, deadLetters, seconds);
-        }
+    @Override
+    void writeSampleData(KafkaTestClient kafka, String bootstrapServers, int run, int parallelism) {
+        expected = writeSampleLogs(kafka, settings.inputTopic());
+        out.printf(
+                Locale.ROOT,
+                "Wrote %,d log lines of %d services over 10 minutes (%,d malformed) to '%s'%n",
+                sampleRecords,
+                LogAnalyticsExample.SERVICES.size(),
+                expected.malformed(),
+                settings.inputTopic());
+    }
+
+    @Override
+    int checkResult(KafkaTestClient kafka, double seconds) throws Exception {
+        Map<String, JsonNode> actual =
+                readJson(
+                        kafka,
+                        settings.outputTopic(),
+                        n -> n.get("service").asText() + "|" + n.get("window_start").asText(),
+                        n -> n);
+        return printResult(actual, deadLetters(kafka, settings.dlqTopic()), seconds);
     }
 
     private Expected writeSampleLogs(KafkaTestClient kafka, String topic) {
@@ -144,8 +124,7 @@ final class EmbeddedLogAnalytics {
         }
     }
 
-    private int printResult(
-            Expected expected, Map<String, JsonNode> actual, long deadLetters, double seconds) {
+    private int printResult(Map<String, JsonNode> actual, long deadLetters, double seconds) {
         out.println();
         out.println("Per service and minute (first 12 of " + actual.size() + " windows):");
         ResultTable table =

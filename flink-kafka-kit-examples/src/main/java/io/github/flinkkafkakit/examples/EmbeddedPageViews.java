@@ -1,18 +1,10 @@
 package io.github.flinkkafkakit.examples;
 
-import io.github.flinkkafkakit.core.KafkaConnection;
-import io.github.flinkkafkakit.core.KafkaIn;
 import io.github.flinkkafkakit.examples.PageViewsExample.Settings;
-import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
-
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -23,81 +15,70 @@ import java.util.TreeMap;
 /**
  * Embedded mode of {@link PageViewsExample}: an in-process broker, ten minutes of generated page
  * views (Zipf-skewed pages, out of order by up to 5 s), the job, and the top pages of the first
- * windows, with every (page, window) count checked. Kept apart so the job jar never loads it.
+ * windows, with every (page, window) count checked.
  */
-final class EmbeddedPageViews {
+final class EmbeddedPageViews extends EmbeddedRun<Settings> {
 
-    private final PrintWriter out;
-    private final CommonOptions options;
-    private final int sampleRecords;
+    private Map<String, Long> expected;
 
-    EmbeddedPageViews(PrintWriter out, CommonOptions options, int sampleRecords) {
-        this.out = out;
-        this.options = options;
-        this.sampleRecords = sampleRecords;
+    EmbeddedPageViews(PageViewsExample example, Settings settings, int sampleRecords) {
+        super(example, settings, sampleRecords);
     }
 
-    int run(Settings settings) throws Exception {
-        out.println("Starting an embedded Kafka broker ...");
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
-                KafkaTestClient kafka = broker.client()) {
-            kafka.createTopic(settings.inputTopic(), 3);
-            Map<String, Long> expected = writeViews(kafka, settings.inputTopic());
-            out.printf(
-                    Locale.ROOT,
-                    "Wrote %,d page views over 10 minutes to '%s'%n",
-                    sampleRecords,
-                    settings.inputTopic());
-            out.flush();
-            KafkaConnection connection = options.connection(broker.bootstrapServers());
-            StreamExecutionEnvironment env = options.environment(options.parallelism, out);
-            KafkaIn<String> in = PageViewsExample.buildPipeline(env, connection, settings);
-            long start = System.nanoTime();
-            try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-                env.execute("page-views " + settings.inputTopic());
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
+    @Override
+    void createTopics(KafkaTestClient kafka) {
+        kafka.createTopic(settings.inputTopic(), 3);
+    }
 
-            Map<String, Long> actual = new TreeMap<>();
-            for (ConsumerRecord<String, String> r : kafka.consumeAll(settings.outputTopic())) {
-                JsonNode n = LogAnalyticsExample.JSON.readTree(r.value());
-                actual.put(
-                        n.get("page").asText() + "|" + n.get("window_start").asText(),
-                        n.get("views").asLong());
-            }
-            Map<String, JsonNode> tops = new TreeMap<>();
-            for (ConsumerRecord<String, String> r : kafka.consumeAll(settings.topTopic())) {
-                tops.put(r.key(), LogAnalyticsExample.JSON.readTree(r.value()));
-            }
-            out.println();
-            out.println("Top pages of the first windows (1 minute, sliding every 15 s):");
-            ResultTable table = new ResultTable("window_start", "#1", "#2", "#3");
-            tops.values().stream()
-                    .limit(8)
-                    .forEach(
-                            t ->
-                                    table.add(
-                                            t.get("window_start").asText(),
-                                            cell(t, 0),
-                                            cell(t, 1),
-                                            cell(t, 2)));
-            table.print(out);
-            boolean exact = actual.equals(expected);
-            out.println();
-            out.printf(
-                    Locale.ROOT,
-                    "records in: %,d | records out: %,d (+%,d top lists) | dead letters: 0 |"
-                            + " %.1f s (%,.0f records/s) | %s%n",
-                    sampleRecords,
-                    actual.size(),
-                    tops.size(),
-                    seconds,
-                    sampleRecords / seconds,
-                    exact
-                            ? "all " + actual.size() + " page windows exact"
-                            : "page windows differ from the generated data");
-            return exact ? 0 : Examples.EXIT_FAILURE;
-        }
+    @Override
+    void writeSampleData(KafkaTestClient kafka, String bootstrapServers, int run, int parallelism) {
+        expected = writeViews(kafka, settings.inputTopic());
+        out.printf(
+                Locale.ROOT,
+                "Wrote %,d page views over 10 minutes to '%s'%n",
+                sampleRecords,
+                settings.inputTopic());
+    }
+
+    @Override
+    int checkResult(KafkaTestClient kafka, double seconds) throws Exception {
+        Map<String, Long> actual =
+                readJson(
+                        kafka,
+                        settings.outputTopic(),
+                        n -> n.get("page").asText() + "|" + n.get("window_start").asText(),
+                        n -> n.get("views").asLong());
+        // Keyed by window start, as the records are.
+        Map<String, JsonNode> tops =
+                readJson(kafka, settings.topTopic(), n -> n.get("window_start").asText(), n -> n);
+        out.println();
+        out.println("Top pages of the first windows (1 minute, sliding every 15 s):");
+        ResultTable table = new ResultTable("window_start", "#1", "#2", "#3");
+        tops.values().stream()
+                .limit(8)
+                .forEach(
+                        t ->
+                                table.add(
+                                        t.get("window_start").asText(),
+                                        cell(t, 0),
+                                        cell(t, 1),
+                                        cell(t, 2)));
+        table.print(out);
+        boolean exact = actual.equals(expected);
+        out.println();
+        out.printf(
+                Locale.ROOT,
+                "records in: %,d | records out: %,d (+%,d top lists) | dead letters: 0 |"
+                        + " %.1f s (%,.0f records/s) | %s%n",
+                sampleRecords,
+                actual.size(),
+                tops.size(),
+                seconds,
+                sampleRecords / seconds,
+                exact
+                        ? "all " + actual.size() + " page windows exact"
+                        : "page windows differ from the generated data");
+        return exact ? 0 : Examples.EXIT_FAILURE;
     }
 
     private static String cell(JsonNode top, int i) {

@@ -1,81 +1,40 @@
 package io.github.flinkkafkakit.examples;
 
-import io.github.flinkkafkakit.core.KafkaConnection;
 import io.github.flinkkafkakit.examples.StatefulTotalExample.Settings;
-import io.github.flinkkafkakit.testing.EmbeddedKafkaBroker;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 
-import java.io.PrintWriter;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * Embedded mode of {@link StatefulTotalExample}: an in-process broker, generated sample data, the
- * job, and a result table checked against the expected values. Kept apart so that the job jar (no
- * embedded broker inside) never loads it.
+ * Embedded mode of {@link StatefulTotalExample}: two batches of deposits per account (about 0.1 %
+ * of them not a number), the second summed by a run that restarts from Kafka alone at another
+ * parallelism; every total and the dead-letter count are checked.
  */
-final class EmbeddedStatefulTotal {
+final class EmbeddedStatefulTotal extends EmbeddedRun<Settings> {
 
-    private final PrintWriter out;
-    private final CommonOptions options;
-    private final int sampleRecords;
-    private final StatefulTotalExample example;
+    private final SampleData data = new SampleData(StatefulTotalExample.SAMPLE_KEYS, 0.8, 7);
+    private final Map<String, Long> expected = new HashMap<>();
+    private long invalid;
 
-    EmbeddedStatefulTotal(
-            PrintWriter out,
-            CommonOptions options,
-            int sampleRecords,
-            StatefulTotalExample example) {
-        this.out = out;
-        this.options = options;
-        this.sampleRecords = sampleRecords;
-        this.example = example;
+    EmbeddedStatefulTotal(StatefulTotalExample example, Settings settings, int sampleRecords) {
+        super(example, settings, sampleRecords);
     }
 
-    int run(Settings settings) throws Exception {
-        out.println("Starting an embedded Kafka broker ...");
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
-                KafkaTestClient kafka = broker.client()) {
-            kafka.createTopic(settings.inputTopic(), 4);
-            KafkaConnection connection = options.connection(broker.bootstrapServers());
-            SampleData data = new SampleData(StatefulTotalExample.SAMPLE_KEYS, 0.8, 7);
-            Map<String, Long> expected = new HashMap<>();
-            long invalid = 0;
-            long start = System.nanoTime();
-            int[] parallelisms = {options.parallelism, options.parallelism == 1 ? 2 : 1};
-            for (int run = 0; run < 2; run++) {
-                invalid += writeBatch(kafka, settings.inputTopic(), data, expected);
-                out.printf(
-                        Locale.ROOT,
-                        "Run %d: %,d deposits in '%s'; %s at parallelism %d%s ...%n",
-                        run + 1,
-                        sampleRecords,
-                        settings.inputTopic(),
-                        run == 0 ? "summing" : "restarting from Kafka alone (no checkpoint)",
-                        parallelisms[run],
-                        run == 0 ? "" : ", state restored from '" + settings.stateTopic() + "'");
-                out.flush();
-                example.runJob(connection, settings, parallelisms[run]);
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            Map<String, String> actual = new java.util.LinkedHashMap<>();
-            long recordsOut = 0;
-            for (var r : kafka.consumeAll(settings.outputTopic())) {
-                actual.put(r.key(), r.value());
-                recordsOut++;
-            }
-            long deadLetters =
-                    kafka.consumeAllBytes(settings.dlqTopic(), KafkaTestClient.DEFAULT_IDLE).size();
-            return printResult(expected, actual, recordsOut, invalid, deadLetters, seconds);
-        }
+    @Override
+    void createTopics(KafkaTestClient kafka) {
+        kafka.createTopic(settings.inputTopic(), 4);
     }
 
-    /** One batch: deposits per account, about 0.1 % of them not a number. */
-    private long writeBatch(
-            KafkaTestClient kafka, String topic, SampleData data, Map<String, Long> expected) {
-        long invalid = 0;
-        try (KafkaTestClient.Batch batch = kafka.batch(topic)) {
+    @Override
+    int runs() {
+        return 2;
+    }
+
+    @Override
+    void writeSampleData(KafkaTestClient kafka, String bootstrapServers, int run, int parallelism) {
+        try (KafkaTestClient.Batch batch = kafka.batch(settings.inputTopic())) {
             for (int i = 0; i < sampleRecords; i++) {
                 String account = String.format(Locale.ROOT, "account-%03d", data.nextRank() + 1);
                 String value;
@@ -90,16 +49,22 @@ final class EmbeddedStatefulTotal {
                 batch.send(account, value);
             }
         }
-        return invalid;
+        out.printf(
+                Locale.ROOT,
+                "Run %d: %,d deposits in '%s'; %s at parallelism %d%s ...%n",
+                run + 1,
+                sampleRecords,
+                settings.inputTopic(),
+                run == 0 ? "summing" : "restarting from Kafka alone (no checkpoint)",
+                parallelism,
+                run == 0 ? "" : ", state restored from '" + settings.stateTopic() + "'");
     }
 
-    private int printResult(
-            Map<String, Long> expected,
-            Map<String, String> actual,
-            long recordsOut,
-            long invalid,
-            long deadLetters,
-            double seconds) {
+    @Override
+    int checkResult(KafkaTestClient kafka, double seconds) {
+        LatestValues output = LatestValues.of(kafka, settings.outputTopic());
+        Map<String, String> actual = output.values();
+        long deadLetters = deadLetters(kafka, settings.dlqTopic());
         out.println();
         out.println("Top 10 totals after both runs (read back from Kafka with read_committed):");
         ResultTable.largestExpected("total", expected, actual).print(out);
@@ -111,7 +76,7 @@ final class EmbeddedStatefulTotal {
                 "records in: %,d | records out: %,d | dead letters: %,d (expected %,d) | keys: %,d"
                         + " | %.1f s (%,.0f records/s) | %s%n",
                 2L * sampleRecords,
-                recordsOut,
+                output.records(),
                 deadLetters,
                 invalid,
                 expected.size(),

@@ -11,7 +11,6 @@ import io.github.flinkkafkakit.core.serde.Serdes;
 import io.github.flinkkafkakit.state.KafkaChangelog;
 import io.github.flinkkafkakit.state.KafkaStateJob;
 
-import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -19,16 +18,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 /**
  * Clicks enriched with the user's profile as it was at the click's time — an event-time join of two
@@ -66,17 +59,13 @@ import java.util.concurrent.Callable;
             "Without --bootstrap-servers: embedded broker, two runs over two batches of sample"
                     + " data, result check."
         })
-public final class EnrichExample implements Callable<Integer> {
+public final class EnrichExample extends ExampleCommand<EnrichExample.Settings> {
 
     static final String DEFAULT_PROFILES = "enrich-profiles";
     static final String DEFAULT_CLICKS = "enrich-clicks";
     static final String DEFAULT_OUTPUT = "enrich-output";
     static final String DEFAULT_STATE = "enrich-state";
     static final String DEFAULT_GROUP = "fkk-enrich";
-
-    @Spec CommandSpec spec;
-
-    @Mixin CommonOptions options;
 
     @Option(
             names = "--profiles-topic",
@@ -135,8 +124,6 @@ public final class EnrichExample implements Callable<Integer> {
                     "Embedded mode only: sample clicks per batch (default: ${DEFAULT-VALUE}).")
     int sampleClicks;
 
-    private PrintWriter out;
-
     /** Settings of one run, resolved from the command line. */
     record Settings(
             String profilesTopic,
@@ -148,14 +135,17 @@ public final class EnrichExample implements Callable<Integer> {
             Guarantee guarantee,
             Duration maxOutOfOrderness,
             Duration idleness,
-            boolean bounded) {}
+            boolean bounded)
+            implements ExampleCommand.Settings {}
+
+    public EnrichExample() {
+        super(null, DEFAULT_OUTPUT, DEFAULT_GROUP, "<clicks-topic>-dlq");
+    }
 
     @Override
-    public Integer call() throws Exception {
-        out = spec.commandLine().getOut();
+    Settings settings() {
         if (options.inputTopic != null) {
-            throw new ParameterException(
-                    spec.commandLine(),
+            throw usageError(
                     "--input-topic does not apply to enrich: give --clicks-topic and"
                             + " --profiles-topic");
         }
@@ -163,82 +153,44 @@ public final class EnrichExample implements Callable<Integer> {
                 new Settings(
                         profilesTopic,
                         clicksTopic,
-                        options.outputTopic(DEFAULT_OUTPUT),
+                        outputTopic(),
                         stateTopic,
-                        options.groupId(DEFAULT_GROUP),
+                        groupId(),
                         options.dlqTopic(clicksTopic),
                         options.guarantee,
                         maxOutOfOrderness,
                         idleness,
-                        options.bounded || options.embedded());
+                        bounded());
         if (List.of(profilesTopic, clicksTopic).contains(settings.outputTopic())
                 || profilesTopic.equals(clicksTopic)) {
-            throw new ParameterException(
-                    spec.commandLine(),
+            throw usageError(
                     "--profiles-topic, --clicks-topic and --output-topic must be three topics");
         }
-        if (settings.guarantee() == Guarantee.NONE) {
-            throw new ParameterException(
-                    spec.commandLine(),
-                    "enrich keeps its state in Kafka at checkpoints: use --guarantee exactly-once"
-                            + " (exact after restarts) or at-least-once");
-        }
-        options.validate(spec.commandLine());
-        return options.embedded()
-                ? new EmbeddedEnrich(out, options, sampleClicks, this).run(settings)
-                : runOnCluster(settings);
+        checkStateInKafka(settings.guarantee());
+        return settings;
     }
 
-    private int runOnCluster(Settings settings) throws Exception {
-        KafkaConnection connection = options.connection(options.bootstrapServers);
-        out.println(
+    @Override
+    int runEmbedded(Settings settings) throws Exception {
+        return new EmbeddedEnrich(this, settings, sampleClicks).run();
+    }
+
+    @Override
+    Texts texts(Settings s, KafkaConnection connection) {
+        return new Texts(
+                "enrich " + s.clicksTopic() + " -> " + s.outputTopic(),
                 "enrich: "
-                        + settings.clicksTopic()
+                        + s.clicksTopic()
                         + " + "
-                        + settings.profilesTopic()
+                        + s.profilesTopic()
                         + " -> "
-                        + settings.outputTopic()
+                        + s.outputTopic()
                         + ", state in '"
-                        + settings.stateTopic()
+                        + s.stateTopic()
                         + "' on "
                         + connection
-                        + " ("
-                        + settings.guarantee()
-                        + (settings.bounded() ? ", bounded" : "")
-                        + ", parallelism "
-                        + options.parallelism
-                        + ")");
-        out.flush();
-        JobExecutionResult result = runJob(connection, settings, options.parallelism);
-        if (JobEnvironment.detached(result)) {
-            out.println(JobEnvironment.submittedMessage("enrich", result));
-            return 0;
-        }
-        out.println(
-                "enrich: finished, enriched clicks written to '" + settings.outputTopic() + "'");
-        return 0;
-    }
-
-    /**
-     * Runs the job; a bounded run that finished commits its final offsets. Returns the result,
-     * which is a detached one when {@code flink run -d} submitted the job (nothing committed).
-     */
-    JobExecutionResult runJob(KafkaConnection connection, Settings settings, int parallelism)
-            throws Exception {
-        StreamExecutionEnvironment env = options.environment(parallelism, out);
-        List<KafkaIn<KafkaRecord<String, JsonNode>>> inputs = buildJob(env, connection, settings);
-        JobExecutionResult result;
-        try (Progress progress = Progress.of(out, connection, settings.groupId(), inputs.get(0))) {
-            result =
-                    env.execute(
-                            "enrich " + settings.clicksTopic() + " -> " + settings.outputTopic());
-        }
-        if (!JobEnvironment.detached(result)) {
-            for (KafkaIn<?> in : inputs) {
-                in.commitStoppingOffsets();
-            }
-        }
-        return result;
+                        + mode(s),
+                "enrich: finished, enriched clicks written to '" + s.outputTopic() + "'");
     }
 
     /**
@@ -247,7 +199,8 @@ public final class EnrichExample implements Callable<Integer> {
      * late and malformed records to the dead-letter topic — all committed together. Returns the
      * sources, so a bounded run can commit their final offsets.
      */
-    static List<KafkaIn<KafkaRecord<String, JsonNode>>> buildJob(
+    @Override
+    List<KafkaIn<KafkaRecord<String, JsonNode>>> buildJob(
             StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
         KafkaIn<KafkaRecord<String, JsonNode>> clicksIn = input(connection, settings, true);
         KafkaIn<KafkaRecord<String, JsonNode>> profilesIn = input(connection, settings, false);

@@ -80,6 +80,11 @@ public final class Examples implements Runnable {
     /** Parses {@code args}, runs the chosen example and returns the process exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         CommandLine cli = new CommandLine(new Examples());
+        for (CommandLine example : cli.getSubcommands().values()) {
+            if (example.getCommand() instanceof ExampleCommand command) {
+                command.tailorHelp(example.getCommandSpec());
+            }
+        }
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         cli.setParameterExceptionHandler(
@@ -98,6 +103,18 @@ public final class Examples implements Runnable {
                     cmd.getErr().println("Error: " + describe(ex));
                     return EXIT_FAILURE;
                 });
+        if (args.length > 0
+                && !args[0].startsWith("-")
+                && !cli.getSubcommands().containsKey(args[0])) {
+            // Picocli would print the top-level help for "nosuch --help" and exit 0.
+            try {
+                return cli.getParameterExceptionHandler()
+                        .handleParseException(
+                                new UnmatchedArgumentException(cli, List.of(args[0])), args);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
         return cli.execute(args);
     }
 

@@ -9,7 +9,6 @@ import io.github.flinkkafkakit.core.errors.ErrorPolicy;
 import io.github.flinkkafkakit.core.errors.Stage;
 import io.github.flinkkafkakit.core.serde.Serdes;
 
-import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -25,19 +24,13 @@ import org.apache.flink.util.OutputTag;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 /**
  * Log analytics: JSON log lines → per service and 1-minute tumbling event-time window: {@code
@@ -72,7 +65,7 @@ import java.util.concurrent.Callable;
                     + " latency percentiles. Malformed lines go to the dead-letter topic.",
             "Without --bootstrap-servers: embedded broker, generated logs, result table."
         })
-public final class LogAnalyticsExample implements Callable<Integer> {
+public final class LogAnalyticsExample extends ExampleCommand<LogAnalyticsExample.Settings> {
 
     static final String DEFAULT_INPUT = "logs";
     static final String DEFAULT_OUTPUT = "log-stats";
@@ -81,10 +74,6 @@ public final class LogAnalyticsExample implements Callable<Integer> {
     static final List<String> SERVICES =
             List.of("checkout", "search", "payments", "auth", "catalog", "shipping");
     static final ObjectMapper JSON = new ObjectMapper();
-
-    @Spec CommandSpec spec;
-
-    @Mixin CommonOptions options;
 
     @Option(
             names = "--max-out-of-orderness",
@@ -104,8 +93,6 @@ public final class LogAnalyticsExample implements Callable<Integer> {
             description = "Embedded mode only: log lines to generate (default: ${DEFAULT-VALUE}).")
     int sampleRecords;
 
-    private PrintWriter out;
-
     /** Settings of one run. */
     record Settings(
             String inputTopic,
@@ -114,60 +101,58 @@ public final class LogAnalyticsExample implements Callable<Integer> {
             String dlqTopic,
             Guarantee guarantee,
             boolean bounded,
-            Duration maxOutOfOrderness) {}
+            Duration maxOutOfOrderness)
+            implements ExampleCommand.Settings {}
+
+    public LogAnalyticsExample() {
+        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, "<input-topic>-dlq");
+    }
 
     @Override
-    public Integer call() throws Exception {
-        out = spec.commandLine().getOut();
-        String input = options.inputTopic(DEFAULT_INPUT);
+    Settings settings() {
+        String input = inputTopic();
         Settings settings =
                 new Settings(
                         input,
-                        options.outputTopic(DEFAULT_OUTPUT),
-                        options.groupId(DEFAULT_GROUP),
+                        outputTopic(),
+                        groupId(),
                         options.dlqTopic(input),
                         options.guarantee,
-                        options.bounded || options.embedded(),
+                        bounded(),
                         maxOutOfOrderness);
         if (input.equals(settings.outputTopic()) || input.equals(settings.dlqTopic())) {
-            throw new ParameterException(
-                    spec.commandLine(),
+            throw usageError(
                     "--output-topic and --dlq-topic must differ from --input-topic ('"
                             + input
                             + "')");
         }
-        options.validate(spec.commandLine());
-        return options.embedded()
-                ? new EmbeddedLogAnalytics(out, options, sampleRecords).run(settings)
-                : runOnCluster(settings);
+        return settings;
     }
 
-    private int runOnCluster(Settings settings) throws Exception {
-        KafkaConnection connection = options.connection(options.bootstrapServers);
-        out.println(
+    @Override
+    int runEmbedded(Settings settings) throws Exception {
+        return new EmbeddedLogAnalytics(this, settings, sampleRecords).run();
+    }
+
+    @Override
+    List<KafkaIn<LogEvent>> buildJob(
+            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
+        return List.of(buildPipeline(env, connection, settings));
+    }
+
+    @Override
+    Texts texts(Settings s, KafkaConnection connection) {
+        return new Texts(
+                "log-analytics " + s.inputTopic(),
                 "log-analytics: "
-                        + settings.inputTopic()
+                        + s.inputTopic()
                         + " -> "
-                        + settings.outputTopic()
+                        + s.outputTopic()
                         + " (dead letters: "
-                        + settings.dlqTopic()
+                        + s.dlqTopic()
                         + ") on "
-                        + connection);
-        out.flush();
-        StreamExecutionEnvironment env = options.environment(options.parallelism, out);
-        KafkaIn<LogEvent> in = buildPipeline(env, connection, settings);
-        JobExecutionResult result;
-        try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-            result = env.execute("log-analytics " + settings.inputTopic());
-        }
-        if (JobEnvironment.detached(result)) {
-            out.println(JobEnvironment.submittedMessage("log-analytics", result));
-            return 0;
-        }
-        in.commitStoppingOffsets();
-        out.println(
-                "log-analytics: finished, window statistics in '" + settings.outputTopic() + "'");
-        return 0;
+                        + connection,
+                "log-analytics: finished, window statistics in '" + s.outputTopic() + "'");
     }
 
     /** The job. Returns the source so a bounded run can commit its final offsets. */

@@ -9,7 +9,6 @@ import io.github.flinkkafkakit.core.count.WindowCount;
 import io.github.flinkkafkakit.core.count.WindowedCounts;
 import io.github.flinkkafkakit.core.serde.Serdes;
 
-import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -22,19 +21,13 @@ import org.apache.flink.util.Collector;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 /**
  * Real-time analytics: page views (record value = page path, event time = the Kafka record
@@ -70,17 +63,13 @@ import java.util.concurrent.Callable;
             "Views per page in 1-minute windows sliding every 15 s, and the top pages per window.",
             "Without --bootstrap-servers: embedded broker, generated views, result table."
         })
-public final class PageViewsExample implements Callable<Integer> {
+public final class PageViewsExample extends ExampleCommand<PageViewsExample.Settings> {
 
     static final String DEFAULT_INPUT = "page-views";
     static final String DEFAULT_OUTPUT = "page-stats";
     static final String DEFAULT_GROUP = "fkk-page-views";
     static final Duration WINDOW = Duration.ofMinutes(1);
     static final Duration SLIDE = Duration.ofSeconds(15);
-
-    @Spec CommandSpec spec;
-
-    @Mixin CommonOptions options;
 
     @Option(
             names = "--top",
@@ -114,59 +103,60 @@ public final class PageViewsExample implements Callable<Integer> {
             Guarantee guarantee,
             boolean bounded,
             Duration maxOutOfOrderness,
-            int top) {
+            int top)
+            implements ExampleCommand.Settings {
 
         String topTopic() {
             return outputTopic + "-top";
         }
     }
 
+    public PageViewsExample() {
+        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, null);
+    }
+
     @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        String input = options.inputTopic(DEFAULT_INPUT);
+    Settings settings() {
+        String input = inputTopic();
         Settings settings =
                 new Settings(
                         input,
-                        options.outputTopic(DEFAULT_OUTPUT),
-                        options.groupId(DEFAULT_GROUP),
+                        outputTopic(),
+                        groupId(),
                         options.guarantee,
-                        options.bounded || options.embedded(),
+                        bounded(),
                         maxOutOfOrderness,
                         top);
         if (input.equals(settings.outputTopic()) || input.equals(settings.topTopic())) {
-            throw new ParameterException(
-                    spec.commandLine(),
-                    "--output-topic must differ from --input-topic ('" + input + "')");
+            throw usageError("--output-topic must differ from --input-topic ('" + input + "')");
         }
-        options.validate(spec.commandLine());
-        if (options.embedded()) {
-            return new EmbeddedPageViews(out, options, sampleRecords).run(settings);
-        }
-        KafkaConnection connection = options.connection(options.bootstrapServers);
-        out.println(
+        return settings;
+    }
+
+    @Override
+    int runEmbedded(Settings settings) throws Exception {
+        return new EmbeddedPageViews(this, settings, sampleRecords).run();
+    }
+
+    @Override
+    List<KafkaIn<String>> buildJob(
+            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
+        return List.of(buildPipeline(env, connection, settings));
+    }
+
+    @Override
+    Texts texts(Settings s, KafkaConnection connection) {
+        return new Texts(
+                "page-views " + s.inputTopic(),
                 "page-views: "
-                        + input
+                        + s.inputTopic()
                         + " -> "
-                        + settings.outputTopic()
+                        + s.outputTopic()
                         + ", "
-                        + settings.topTopic()
+                        + s.topTopic()
                         + " on "
-                        + connection);
-        out.flush();
-        StreamExecutionEnvironment env = options.environment(options.parallelism, out);
-        KafkaIn<String> in = buildPipeline(env, connection, settings);
-        JobExecutionResult result;
-        try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-            result = env.execute("page-views " + input);
-        }
-        if (JobEnvironment.detached(result)) {
-            out.println(JobEnvironment.submittedMessage("page-views", result));
-            return 0;
-        }
-        in.commitStoppingOffsets();
-        out.println("page-views: finished");
-        return 0;
+                        + connection,
+                "page-views: finished");
     }
 
     /** The job. Returns the source so a bounded run can commit its final offsets. */

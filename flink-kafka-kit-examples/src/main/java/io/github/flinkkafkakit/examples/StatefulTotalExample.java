@@ -9,7 +9,6 @@ import io.github.flinkkafkakit.state.ChangelogFunction;
 import io.github.flinkkafkakit.state.ChangelogPipeline;
 import io.github.flinkkafkakit.state.KafkaChangelog;
 
-import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -20,15 +19,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Callable;
+import java.util.List;
 
 /**
  * Running totals per key with Kafka as the state store: input key + value = decimal integer, output
@@ -61,7 +55,7 @@ import java.util.concurrent.Callable;
             "Without --bootstrap-servers: embedded broker, two runs over two batches of sample"
                     + " data, result table."
         })
-public final class StatefulTotalExample implements Callable<Integer> {
+public final class StatefulTotalExample extends ExampleCommand<StatefulTotalExample.Settings> {
 
     static final String DEFAULT_INPUT = "stateful-total-input";
     static final String DEFAULT_OUTPUT = "stateful-total-output";
@@ -71,10 +65,6 @@ public final class StatefulTotalExample implements Callable<Integer> {
 
     static final TypeInformation<Tuple2<String, Long>> KEY_AND_LONG =
             Types.TUPLE(Types.STRING, Types.LONG);
-
-    @Spec CommandSpec spec;
-
-    @Mixin CommonOptions options;
 
     @Option(
             names = "--state-topic",
@@ -94,8 +84,6 @@ public final class StatefulTotalExample implements Callable<Integer> {
                     "Embedded mode only: sample records per batch (default: ${DEFAULT-VALUE}).")
     int sampleRecords;
 
-    private PrintWriter out;
-
     /** Settings of one run, resolved from the command line. */
     record Settings(
             String inputTopic,
@@ -104,86 +92,57 @@ public final class StatefulTotalExample implements Callable<Integer> {
             String groupId,
             String dlqTopic,
             Guarantee guarantee,
-            boolean bounded) {}
+            boolean bounded)
+            implements ExampleCommand.Settings {}
+
+    public StatefulTotalExample() {
+        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, "<input-topic>-dlq");
+    }
 
     @Override
-    public Integer call() throws Exception {
-        out = spec.commandLine().getOut();
-        String input = options.inputTopic(DEFAULT_INPUT);
+    Settings settings() {
+        String input = inputTopic();
         Settings settings =
                 new Settings(
                         input,
-                        options.outputTopic(DEFAULT_OUTPUT),
+                        outputTopic(),
                         stateTopic,
-                        options.groupId(DEFAULT_GROUP),
+                        groupId(),
                         options.dlqTopic(input),
                         options.guarantee,
-                        options.bounded || options.embedded());
+                        bounded());
         if (settings.inputTopic().equals(settings.outputTopic())) {
-            throw new ParameterException(
-                    spec.commandLine(),
-                    "--output-topic must differ from --input-topic ('" + input + "')");
+            throw usageError("--output-topic must differ from --input-topic ('" + input + "')");
         }
-        if (settings.guarantee() == Guarantee.NONE) {
-            throw new ParameterException(
-                    spec.commandLine(),
-                    "stateful-total keeps its state in Kafka at checkpoints: use --guarantee"
-                            + " exactly-once (exact after restarts) or at-least-once");
-        }
-        options.validate(spec.commandLine());
-        return options.embedded()
-                ? new EmbeddedStatefulTotal(out, options, sampleRecords, this).run(settings)
-                : runOnCluster(settings);
+        checkStateInKafka(settings.guarantee());
+        return settings;
     }
 
-    private int runOnCluster(Settings settings) throws Exception {
-        KafkaConnection connection = options.connection(options.bootstrapServers);
-        out.println(
+    @Override
+    int runEmbedded(Settings settings) throws Exception {
+        return new EmbeddedStatefulTotal(this, settings, sampleRecords).run();
+    }
+
+    @Override
+    List<KafkaIn<Tuple2<String, Long>>> buildJob(
+            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
+        return List.of(buildPipeline(env, connection, settings));
+    }
+
+    @Override
+    Texts texts(Settings s, KafkaConnection connection) {
+        return new Texts(
+                "stateful-total " + s.inputTopic() + " -> " + s.outputTopic(),
                 "stateful-total: "
-                        + settings.inputTopic()
+                        + s.inputTopic()
                         + " -> "
-                        + settings.outputTopic()
+                        + s.outputTopic()
                         + ", state in '"
-                        + settings.stateTopic()
+                        + s.stateTopic()
                         + "' on "
                         + connection
-                        + " ("
-                        + settings.guarantee()
-                        + (settings.bounded() ? ", bounded" : "")
-                        + ", parallelism "
-                        + options.parallelism
-                        + ")");
-        out.flush();
-        JobExecutionResult result = runJob(connection, settings, options.parallelism);
-        if (JobEnvironment.detached(result)) {
-            out.println(JobEnvironment.submittedMessage("stateful-total", result));
-            return 0;
-        }
-        out.println("stateful-total: finished, totals written to '" + settings.outputTopic() + "'");
-        return 0;
-    }
-
-    /**
-     * Runs the job; a bounded run that finished commits its final offsets. Returns the result,
-     * which is a detached one when {@code flink run -d} submitted the job (nothing committed).
-     */
-    JobExecutionResult runJob(KafkaConnection connection, Settings settings, int parallelism)
-            throws Exception {
-        StreamExecutionEnvironment env = options.environment(parallelism, out);
-        KafkaIn<Tuple2<String, Long>> in = buildPipeline(env, connection, settings);
-        JobExecutionResult result;
-        try (Progress progress = Progress.of(out, connection, settings.groupId(), in)) {
-            result =
-                    env.execute(
-                            "stateful-total "
-                                    + settings.inputTopic()
-                                    + " -> "
-                                    + settings.outputTopic());
-        }
-        if (!JobEnvironment.detached(result)) {
-            in.commitStoppingOffsets();
-        }
-        return result;
+                        + mode(s),
+                "stateful-total: finished, totals written to '" + s.outputTopic() + "'");
     }
 
     /**

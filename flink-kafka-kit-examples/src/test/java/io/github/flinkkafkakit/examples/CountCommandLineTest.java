@@ -2,7 +2,12 @@ package io.github.flinkkafkakit.examples;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -53,9 +58,92 @@ class CountCommandLineTest {
                         "--bounded",
                         "--parallelism",
                         "--checkpoint-interval",
-                        "--dlq-topic",
                         "--emit",
                         "--web-ui");
+    }
+
+    @ParameterizedTest(name = "{0} --help")
+    @CsvSource({
+        "count, --dlq-topic",
+        "page-views, --dlq-topic",
+        "enrich, --input-topic",
+    })
+    void shouldLeaveOptionsTheExampleDoesNotUseOutOfItsHelp(String example, String unused) {
+        ExampleRun run = ExampleRun.of(example, "--help");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("--output-topic").doesNotContain(unused);
+    }
+
+    @ParameterizedTest(name = "{0} --help")
+    @MethodSource("defaultTopicsAndGroups")
+    void shouldShowTheExamplesDefaultTopicsAndGroupInHelp(String example, List<String> defaults) {
+        ExampleRun run = ExampleRun.of(example, "--help");
+
+        assertThat(run.exitCode()).isZero();
+        String help = run.out().replaceAll("\\s+", " ");
+        for (String expected : defaults) {
+            assertThat(help).contains(expected);
+        }
+    }
+
+    static Stream<Arguments> defaultTopicsAndGroups() {
+        return Stream.of(
+                Arguments.of(
+                        "count",
+                        List.of(
+                                "--input-topic=TOPIC Topic to read (default: "
+                                        + CountExample.DEFAULT_INPUT
+                                        + ")",
+                                "Topic to write (default: " + CountExample.DEFAULT_OUTPUT + ")",
+                                "(default: " + CountExample.DEFAULT_GROUP + ")")),
+                Arguments.of(
+                        "page-views",
+                        List.of(
+                                "Topic to read (default: " + PageViewsExample.DEFAULT_INPUT + ")",
+                                "Topic to write (default: " + PageViewsExample.DEFAULT_OUTPUT + ")",
+                                "(default: " + PageViewsExample.DEFAULT_GROUP + ")")),
+                Arguments.of(
+                        "log-analytics",
+                        List.of(
+                                "Topic to read (default: "
+                                        + LogAnalyticsExample.DEFAULT_INPUT
+                                        + ")",
+                                "Topic to write (default: "
+                                        + LogAnalyticsExample.DEFAULT_OUTPUT
+                                        + ")",
+                                "(default: " + LogAnalyticsExample.DEFAULT_GROUP + ")",
+                                "Dead-letter topic (default: <input-topic>-dlq)")),
+                Arguments.of(
+                        "stateful-total",
+                        List.of(
+                                "Topic to read (default: "
+                                        + StatefulTotalExample.DEFAULT_INPUT
+                                        + ")",
+                                "Topic to write (default: "
+                                        + StatefulTotalExample.DEFAULT_OUTPUT
+                                        + ")",
+                                "(default: " + StatefulTotalExample.DEFAULT_GROUP + ")",
+                                "Dead-letter topic (default: <input-topic>-dlq)")),
+                Arguments.of(
+                        "enrich",
+                        List.of(
+                                "Topic to write (default: " + EnrichExample.DEFAULT_OUTPUT + ")",
+                                "(default: " + EnrichExample.DEFAULT_GROUP + ")",
+                                "Dead-letter topic (default: <clicks-topic>-dlq)")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"nosuch", "nosuch --help", "nosuch count --help"})
+    void shouldRejectAnUnknownExampleAlsoWithHelp(String commandLine) {
+        ExampleRun run = ExampleRun.of(commandLine.split(" "));
+
+        assertThat(run.exitCode()).as(run.all()).isEqualTo(Examples.EXIT_USAGE);
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err().lines().findFirst().orElse(""))
+                .isEqualTo(
+                        "Error: unknown example 'nosuch' (expected one of: count, stateful-total,"
+                                + " enrich, log-analytics, page-views)");
     }
 
     @Test
