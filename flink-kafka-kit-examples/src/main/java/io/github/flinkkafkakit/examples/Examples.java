@@ -150,15 +150,17 @@ public final class Examples implements Runnable {
 
     /** One line for a failure: the message of a check, or the root cause of a failed job. */
     static String describe(Throwable failure) {
-        if (failure instanceof PreflightException
-                || failure instanceof IllegalArgumentException
+        if (failure instanceof PreflightException) {
+            return withFlags(oneLine(failure.getMessage()));
+        }
+        if (failure instanceof IllegalArgumentException
                 || failure instanceof IllegalStateException) {
             return oneLine(failure.getMessage());
         }
         Throwable preflight =
                 ExceptionUtils.findThrowable(failure, PreflightException.class).orElse(null);
         if (preflight != null) {
-            return oneLine(preflight.getMessage());
+            return withFlags(oneLine(preflight.getMessage()));
         }
         Throwable root = ExceptionUtils.stripExecutionException(failure);
         while (root.getCause() != null && root.getCause() != root) {
@@ -168,6 +170,17 @@ public final class Examples implements Runnable {
                 + root.getClass().getSimpleName()
                 + ": "
                 + oneLine(root.getMessage());
+    }
+
+    /**
+     * The library's messages name its own settings; on the command line those are flags, so the
+     * user is told which flag to fix.
+     */
+    static String withFlags(String message) {
+        return message.replace(
+                        "bootstrap.servers of the KafkaConnection",
+                        "--bootstrap-servers (bootstrap.servers)")
+                .replace("client properties of the KafkaConnection", "--kafka-config properties");
     }
 
     private static String oneLine(String message) {
