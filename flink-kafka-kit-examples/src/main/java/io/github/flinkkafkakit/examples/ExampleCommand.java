@@ -210,7 +210,13 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
         try {
             KafkaChangelog.builder().setDeliveryGuarantee(guarantee.delivery());
         } catch (IllegalArgumentException e) {
-            throw usageError("--guarantee " + guarantee + ": " + e.getMessage());
+            // The state module decides; the command line names the fix in its own terms.
+            throw usageError(
+                    "--guarantee "
+                            + guarantee
+                            + ": this example keeps its state in Kafka, committed with each"
+                            + " checkpoint: use --guarantee exactly-once (exact after restarts) or"
+                            + " at-least-once");
         }
     }
 

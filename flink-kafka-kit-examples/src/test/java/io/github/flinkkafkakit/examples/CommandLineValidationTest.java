@@ -145,13 +145,15 @@ class CommandLineValidationTest {
         }
         add(cases, "enrich", "--idleness soon", "--idleness", "'soon' is not a duration");
         add(cases, "enrich", "--idleness -1s", "--idleness", "'-1s' must be a positive duration");
-        // The state module refuses delivery guarantee NONE; its own message names the fix.
+        // The state module refuses delivery guarantee NONE; the command line names the fix.
         for (String example : List.of("stateful-total", "enrich")) {
             add(
                     cases,
                     example,
                     "--guarantee none",
-                    "--guarantee none: use EXACTLY_ONCE or AT_LEAST_ONCE");
+                    "--guarantee none: this example keeps its state in Kafka, committed with each"
+                            + " checkpoint: use --guarantee exactly-once (exact after restarts) or"
+                            + " at-least-once");
         }
         add(cases, "page-views", "--top none", "--top", "'none' is not a whole number");
         add(cases, "page-views", "--top 0", "--top", "'0' must be a positive");
