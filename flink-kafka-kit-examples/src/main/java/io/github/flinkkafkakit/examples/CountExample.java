@@ -15,7 +15,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.util.List;
 import java.util.Locale;
 import java.util.function.UnaryOperator;
 
@@ -93,7 +92,7 @@ public final class CountExample extends ExampleCommand<CountExample.Settings> {
             implements ExampleCommand.Settings {}
 
     public CountExample() {
-        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, null);
+        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, null, CountExample::buildPipeline);
     }
 
     @Override
@@ -101,25 +100,17 @@ public final class CountExample extends ExampleCommand<CountExample.Settings> {
         Settings settings =
                 new Settings(
                         inputTopic(), outputTopic(), groupId(), options.guarantee, bounded(), emit);
-        if (settings.inputTopic().equals(settings.outputTopic())) {
-            throw usageError(
-                    "--output-topic must differ from --input-topic ('"
-                            + settings.inputTopic()
-                            + "'): every count would be read back and counted again (a feedback"
-                            + " loop)");
-        }
+        requireOutputsDifferFromInput(
+                settings.inputTopic(),
+                "--output-topic",
+                ": every count would be read back and counted again (a feedback loop)",
+                settings.outputTopic());
         return settings;
     }
 
     @Override
     int runEmbedded(Settings settings) throws Exception {
         return new EmbeddedCount(this, settings, sampleRecords).run();
-    }
-
-    @Override
-    List<KafkaIn<String>> buildJob(
-            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
-        return List.of(buildPipeline(env, connection, settings));
     }
 
     @Override

@@ -53,8 +53,32 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
     private final String defaultOutput;
     private final String defaultGroup;
     private final String defaultDlq;
+    private final OneSourceJob<S> job;
 
     /**
+     * The job of an example with one source: builds it into the environment, returns the source.
+     */
+    interface OneSourceJob<S> {
+        KafkaIn<?> build(StreamExecutionEnvironment env, KafkaConnection connection, S settings);
+    }
+
+    /** An example with one source, whose job {@code job} builds. */
+    ExampleCommand(
+            String defaultInput,
+            String defaultOutput,
+            String defaultGroup,
+            String defaultDlq,
+            OneSourceJob<S> job) {
+        this.defaultInput = defaultInput;
+        this.defaultOutput = defaultOutput;
+        this.defaultGroup = defaultGroup;
+        this.defaultDlq = defaultDlq;
+        this.job = job;
+    }
+
+    /**
+     * An example that builds its job itself ({@link #buildJob}).
+     *
      * @param defaultInput the input topic without {@code --input-topic} (null: the example does not
      *     use that option)
      * @param defaultDlq how help describes the dead-letter topic without {@code --dlq-topic} (null:
@@ -62,10 +86,7 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
      */
     ExampleCommand(
             String defaultInput, String defaultOutput, String defaultGroup, String defaultDlq) {
-        this.defaultInput = defaultInput;
-        this.defaultOutput = defaultOutput;
-        this.defaultGroup = defaultGroup;
-        this.defaultDlq = defaultDlq;
+        this(defaultInput, defaultOutput, defaultGroup, defaultDlq, null);
     }
 
     String inputTopic() {
@@ -102,8 +123,13 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
      * Builds the job into {@code env}. Returns its sources: the first reports progress, and a
      * bounded run commits the final offsets of all of them once the job finished.
      */
-    abstract List<? extends KafkaIn<?>> buildJob(
-            StreamExecutionEnvironment env, KafkaConnection connection, S settings);
+    List<? extends KafkaIn<?>> buildJob(
+            StreamExecutionEnvironment env, KafkaConnection connection, S settings) {
+        if (job == null) {
+            throw new IllegalStateException(getClass().getSimpleName() + " must build its job");
+        }
+        return List.of(job.build(env, connection, settings));
+    }
 
     /**
      * The Flink job name, and the lines a cluster run prints before the job starts (topics,
@@ -197,6 +223,21 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
     }
 
     /** A usage error (exit code 2) of this example's command line. */
+    /**
+     * A usage error when {@code input} is one of {@code outputs}: the job would read back what it
+     * writes.
+     *
+     * @param flags the output options, for the message (e.g. {@code "--output-topic"})
+     * @param why appended to the message (may be empty)
+     */
+    void requireOutputsDifferFromInput(String input, String flags, String why, String... outputs) {
+        for (String output : outputs) {
+            if (input.equals(output)) {
+                throw usageError(flags + " must differ from --input-topic ('" + input + "')" + why);
+            }
+        }
+    }
+
     ParameterException usageError(String message) {
         return new ParameterException(spec.commandLine(), message);
     }

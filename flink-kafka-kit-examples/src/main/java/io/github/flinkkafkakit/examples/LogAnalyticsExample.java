@@ -105,7 +105,12 @@ public final class LogAnalyticsExample extends ExampleCommand<LogAnalyticsExampl
             implements ExampleCommand.Settings {}
 
     public LogAnalyticsExample() {
-        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, "<input-topic>-dlq");
+        super(
+                DEFAULT_INPUT,
+                DEFAULT_OUTPUT,
+                DEFAULT_GROUP,
+                "<input-topic>-dlq",
+                LogAnalyticsExample::buildPipeline);
     }
 
     @Override
@@ -120,24 +125,18 @@ public final class LogAnalyticsExample extends ExampleCommand<LogAnalyticsExampl
                         options.guarantee,
                         bounded(),
                         maxOutOfOrderness);
-        if (input.equals(settings.outputTopic()) || input.equals(settings.dlqTopic())) {
-            throw usageError(
-                    "--output-topic and --dlq-topic must differ from --input-topic ('"
-                            + input
-                            + "')");
-        }
+        requireOutputsDifferFromInput(
+                input,
+                "--output-topic and --dlq-topic",
+                "",
+                settings.outputTopic(),
+                settings.dlqTopic());
         return settings;
     }
 
     @Override
     int runEmbedded(Settings settings) throws Exception {
         return new EmbeddedLogAnalytics(this, settings, sampleRecords).run();
-    }
-
-    @Override
-    List<KafkaIn<LogEvent>> buildJob(
-            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
-        return List.of(buildPipeline(env, connection, settings));
     }
 
     @Override

@@ -112,7 +112,7 @@ public final class PageViewsExample extends ExampleCommand<PageViewsExample.Sett
     }
 
     public PageViewsExample() {
-        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, null);
+        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, null, PageViewsExample::buildPipeline);
     }
 
     @Override
@@ -127,21 +127,14 @@ public final class PageViewsExample extends ExampleCommand<PageViewsExample.Sett
                         bounded(),
                         maxOutOfOrderness,
                         top);
-        if (input.equals(settings.outputTopic()) || input.equals(settings.topTopic())) {
-            throw usageError("--output-topic must differ from --input-topic ('" + input + "')");
-        }
+        requireOutputsDifferFromInput(
+                input, "--output-topic", "", settings.outputTopic(), settings.topTopic());
         return settings;
     }
 
     @Override
     int runEmbedded(Settings settings) throws Exception {
         return new EmbeddedPageViews(this, settings, sampleRecords).run();
-    }
-
-    @Override
-    List<KafkaIn<String>> buildJob(
-            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
-        return List.of(buildPipeline(env, connection, settings));
     }
 
     @Override

@@ -22,7 +22,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * Running totals per key with Kafka as the state store: input key + value = decimal integer, output
@@ -96,7 +95,12 @@ public final class StatefulTotalExample extends ExampleCommand<StatefulTotalExam
             implements ExampleCommand.Settings {}
 
     public StatefulTotalExample() {
-        super(DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_GROUP, "<input-topic>-dlq");
+        super(
+                DEFAULT_INPUT,
+                DEFAULT_OUTPUT,
+                DEFAULT_GROUP,
+                "<input-topic>-dlq",
+                StatefulTotalExample::buildPipeline);
     }
 
     @Override
@@ -111,9 +115,7 @@ public final class StatefulTotalExample extends ExampleCommand<StatefulTotalExam
                         options.dlqTopic(input),
                         options.guarantee,
                         bounded());
-        if (settings.inputTopic().equals(settings.outputTopic())) {
-            throw usageError("--output-topic must differ from --input-topic ('" + input + "')");
-        }
+        requireOutputsDifferFromInput(input, "--output-topic", "", settings.outputTopic());
         checkStateInKafka(settings.guarantee());
         return settings;
     }
@@ -121,12 +123,6 @@ public final class StatefulTotalExample extends ExampleCommand<StatefulTotalExam
     @Override
     int runEmbedded(Settings settings) throws Exception {
         return new EmbeddedStatefulTotal(this, settings, sampleRecords).run();
-    }
-
-    @Override
-    List<KafkaIn<Tuple2<String, Long>>> buildJob(
-            StreamExecutionEnvironment env, KafkaConnection connection, Settings settings) {
-        return List.of(buildPipeline(env, connection, settings));
     }
 
     @Override
