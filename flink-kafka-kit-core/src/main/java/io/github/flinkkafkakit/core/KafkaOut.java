@@ -69,9 +69,6 @@ public final class KafkaOut<T> {
     /** Default {@code transaction.timeout.ms}: 10 minutes, below the broker's 15 min maximum. */
     public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(10);
 
-    /** The broker's default {@code transaction.max.timeout.ms}. */
-    static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
-
     private final KafkaConnection connection;
     private final String topic;
     private final SerializableFunction<T, ?> keyExtractor;
@@ -241,21 +238,10 @@ public final class KafkaOut<T> {
             }
             createDeadLetterTopic(check);
             if (checkTransactionTimeout) {
-                long max =
-                        check.brokerConfig("transaction.max.timeout.ms")
-                                .map(Long::parseLong)
-                                .orElse(BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT.toMillis());
-                if (transactionTimeout.toMillis() > max) {
-                    throw new PreflightException(
-                            "transaction.timeout.ms="
-                                    + transactionTimeout.toMillis()
-                                    + " of the sink to '"
-                                    + topic
-                                    + "' is above the broker's transaction.max.timeout.ms="
-                                    + max
-                                    + ": lower it with setTransactionTimeout(...) or raise the"
-                                    + " broker limit");
-                }
+                check.checkTransactionTimeout(
+                        transactionTimeout,
+                        "the sink to '" + topic + "'",
+                        "lower it with setTransactionTimeout(...)");
             }
             int topicLimit =
                     check.topicConfig(topic, "max.message.bytes")

@@ -4,7 +4,6 @@ import io.github.flinkkafkakit.core.KafkaConnection;
 import io.github.flinkkafkakit.core.KafkaIn;
 import io.github.flinkkafkakit.core.internal.ProducerLimits;
 import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
-import io.github.flinkkafkakit.core.preflight.PreflightException;
 import io.github.flinkkafkakit.state.internal.ChangelogSettings;
 import io.github.flinkkafkakit.state.internal.ChangelogTopics;
 import io.github.flinkkafkakit.state.internal.CheckpointSettings;
@@ -53,7 +52,6 @@ public final class KafkaChangelog implements Serializable {
     public static final int DEFAULT_PARTITIONS = 4;
 
     /** The broker's default {@code transaction.max.timeout.ms}. */
-    private static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
 
     /** Default max parallelism (key groups) of changelog operators; must stay fixed over runs. */
     public static final int DEFAULT_MAX_PARALLELISM = 128;
@@ -141,22 +139,11 @@ public final class KafkaChangelog implements Serializable {
     /** The writer's transaction timeout against the broker's limit. */
     private void checkTransactionTimeout() {
         try (KafkaPreflight check = new KafkaPreflight(connection)) {
-            long max =
-                    check.brokerConfig("transaction.max.timeout.ms")
-                            .map(Long::parseLong)
-                            .orElse(BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT.toMillis());
-            if (transactionTimeout.toMillis() > max) {
-                throw new PreflightException(
-                        "transaction.timeout.ms="
-                                + transactionTimeout.toMillis()
-                                + " of the changelog writer of '"
-                                + topic
-                                + "' is above the broker's transaction.max.timeout.ms="
-                                + max
-                                + ": lower it with KafkaChangelog.Builder#setTransactionTimeout"
-                                + " (and the checkpoint timeout below it) or raise the broker"
-                                + " limit");
-            }
+            check.checkTransactionTimeout(
+                    transactionTimeout,
+                    "the changelog writer of '" + topic + "'",
+                    "lower it with KafkaChangelog.Builder#setTransactionTimeout (and the checkpoint"
+                            + " timeout below it)");
         }
     }
 

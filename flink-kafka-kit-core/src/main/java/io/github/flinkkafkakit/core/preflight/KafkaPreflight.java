@@ -324,6 +324,36 @@ public final class KafkaPreflight implements AutoCloseable {
         return jaas < 0 ? message : message.substring(0, jaas) + "password=[hidden]";
     }
 
+    /** The broker's {@code transaction.max.timeout.ms} when it does not say (Kafka's default). */
+    public static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+
+    /**
+     * Checks a transactional producer's {@code transaction.timeout.ms} against the broker's {@code
+     * transaction.max.timeout.ms}: above it, the producer fails only at its first transaction.
+     *
+     * @param owner whose timeout it is, for the message (e.g. "the sink to 'orders'")
+     * @param fix how to lower it, for the message
+     * @throws PreflightException when it is above the broker's limit
+     */
+    public void checkTransactionTimeout(Duration timeout, String owner, String fix) {
+        long max =
+                brokerConfig("transaction.max.timeout.ms")
+                        .map(Long::parseLong)
+                        .orElse(BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT.toMillis());
+        if (timeout.toMillis() > max) {
+            throw new PreflightException(
+                    "transaction.timeout.ms="
+                            + timeout.toMillis()
+                            + " of "
+                            + owner
+                            + " is above the broker's transaction.max.timeout.ms="
+                            + max
+                            + ": "
+                            + fix
+                            + " or raise the broker limit");
+        }
+    }
+
     /**
      * Creates {@code topic} with {@code partitions} (the broker's replication factor) and {@code
      * configs} when it does not exist, and waits until every partition has a leader (a producer
