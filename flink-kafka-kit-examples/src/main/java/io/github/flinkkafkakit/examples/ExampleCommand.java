@@ -271,15 +271,15 @@ abstract class ExampleCommand<S extends ExampleCommand.Settings> implements Call
         for (OptionSpec option : List.copyOf(command.options())) {
             String name = option.longestName();
             String shown = defaults.get(name);
-            boolean hide = unused.contains(name);
-            if (shown == null && !hide) {
+            boolean notUsed = unused.contains(name);
+            if (shown == null && !notUsed) {
                 continue;
             }
             OptionSpec.Builder tailored = option.toBuilder();
-            if (hide) {
-                tailored.hidden(true);
-            }
-            if (shown != null) {
+            if (notUsed) {
+                // Listed (every example accepts the common options), and said to be unused.
+                tailored.description("Not used by " + command.name() + ".");
+            } else if (shown != null) {
                 String[] description = option.description().clone();
                 int last = description.length - 1;
                 description[last] =
