@@ -1,7 +1,6 @@
 package io.github.flinkkafkakit.state;
 
 import io.github.flinkkafkakit.core.KafkaConnection;
-import io.github.flinkkafkakit.core.KafkaDeserializers;
 import io.github.flinkkafkakit.core.KafkaIn;
 import io.github.flinkkafkakit.core.serde.Serdes;
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
@@ -76,14 +75,7 @@ class ChangelogIdentityITCase {
         env.enableCheckpointing(200, CheckpointingMode.EXACTLY_ONCE);
         KafkaConnection connection = KafkaConnection.of(KAFKA.bootstrapServers());
         KafkaIn<Tuple2<String, Long>> source =
-                KafkaIn.<Tuple2<String, Long>>builder()
-                        .setConnection(connection)
-                        .setTopics(in)
-                        .setGroupId("totals-" + state)
-                        .setDeserializer(
-                                KafkaDeserializers.keyValues(Serdes.string(), Serdes.longAsText()))
-                        .setBounded(true)
-                        .build();
+                Deposits.boundedSource(connection, in, "totals-" + state);
         KafkaChangelog changelog =
                 KafkaChangelog.builder()
                         .setConnection(connection)

@@ -1,9 +1,7 @@
 package io.github.flinkkafkakit.state;
 
 import io.github.flinkkafkakit.core.KafkaConnection;
-import io.github.flinkkafkakit.core.KafkaDeserializers;
 import io.github.flinkkafkakit.core.KafkaIn;
-import io.github.flinkkafkakit.core.serde.Serdes;
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 import io.github.flinkkafkakit.testing.KeyValue;
@@ -110,14 +108,7 @@ class ChangelogReaderUpdatesITCase {
         env.enableCheckpointing(200, CheckpointingMode.EXACTLY_ONCE);
         KafkaConnection connection = KafkaConnection.of(KAFKA.bootstrapServers());
         KafkaIn<Tuple2<String, Long>> source =
-                KafkaIn.<Tuple2<String, Long>>builder()
-                        .setConnection(connection)
-                        .setTopics(in)
-                        .setGroupId("accounts-" + state)
-                        .setDeserializer(
-                                KafkaDeserializers.keyValues(Serdes.string(), Serdes.longAsText()))
-                        .setBounded(true)
-                        .build();
+                Deposits.boundedSource(connection, in, "accounts-" + state);
         KafkaChangelog changelog =
                 KafkaChangelog.builder()
                         .setConnection(connection)
