@@ -226,7 +226,7 @@ public final class KafkaOut<T> {
             check.checkReachable();
             if (!check.topicExists(topic)) {
                 if (autoCreatePartitions > 0) {
-                    createTopic(check);
+                    check.createTopicIfMissing(topic, autoCreatePartitions, Map.of(), "output");
                 } else {
                     throw new PreflightException(
                             "Output topic '"
@@ -265,19 +265,9 @@ public final class KafkaOut<T> {
      */
     private void createDeadLetterTopic(KafkaPreflight check) {
         String letters = errorPolicy.deadLetterTopic();
-        if (errorPolicy.action() == ErrorPolicy.Action.DEAD_LETTER
-                && letters != null
-                && !check.topicExists(letters)) {
-            createTopic(check, letters, 1);
+        if (errorPolicy.action() == ErrorPolicy.Action.DEAD_LETTER && letters != null) {
+            check.createTopicIfMissing(letters, 1, Map.of(), "dead-letter");
         }
-    }
-
-    private void createTopic(KafkaPreflight check) {
-        createTopic(check, topic, autoCreatePartitions);
-    }
-
-    private void createTopic(KafkaPreflight check, String topic, int partitions) {
-        check.createTopicIfMissing(topic, partitions, Map.of(), "output");
     }
 
     /** The configured {@link KafkaSink} (no checks; {@link #writeTo} runs them). */
