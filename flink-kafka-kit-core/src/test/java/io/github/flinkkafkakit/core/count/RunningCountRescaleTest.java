@@ -2,6 +2,7 @@ package io.github.flinkkafkakit.core.count;
 
 import io.github.flinkkafkakit.core.count.internal.RunningCountOperator;
 
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.java.tuple.Tuple2;
@@ -28,20 +29,10 @@ class RunningCountRescaleTest {
 
     private static final int MAX_PARALLELISM = 128;
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, String, Tuple2<String, Long>>
-            harness(int parallelism, int subtask) throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(
-                new RunningCountOperator<String, String>(EmitPolicy.EVERY_RECORD, 0, false),
-                k -> k,
-                Types.STRING,
-                MAX_PARALLELISM,
-                parallelism,
-                subtask);
-    }
-
-    private static int owner(String key, int parallelism) {
-        return KeyGroupRangeAssignment.assignKeyToParallelOperator(
-                key, MAX_PARALLELISM, parallelism);
+    /** A harness of one count operator at {@code parallelism}, subtask {@code subtask}. */
+    private interface Harnesses<K> {
+        KeyedOneInputStreamOperatorTestHarness<K, K, Tuple2<K, Long>> create(
+                int parallelism, int subtask) throws Exception;
     }
 
     @Test
@@ -50,12 +41,65 @@ class RunningCountRescaleTest {
         for (int i = 0; i < 500; i++) {
             keys.add("key-" + (i % 97));
         }
-        Map<String, Long> expected = new HashMap<>();
+        assertContinuesAfterRescaling(
+                keys,
+                (parallelism, subtask) ->
+                        harness(
+                                new RunningCountOperator<String, String>(
+                                        EmitPolicy.EVERY_RECORD, 0, false),
+                                Types.STRING,
+                                parallelism,
+                                subtask));
+    }
+
+    /** Long keys (kept as their serialized bytes), emitted from the restored table's bytes. */
+    @Test
+    void shouldContinueLongKeyCountsExactlyAfterRescaling() throws Exception {
+        List<Long> keys = new ArrayList<>();
+        for (long i = 0; i < 500; i++) {
+            keys.add((i % 97) * 1_000_000_007L - 40);
+        }
+        assertContinuesAfterRescaling(
+                keys,
+                (parallelism, subtask) ->
+                        harness(
+                                new RunningCountOperator<Long, Long>(
+                                        EmitPolicy.ON_CHECKPOINT,
+                                        0,
+                                        false,
+                                        LongSerializer.INSTANCE),
+                                Types.LONG,
+                                parallelism,
+                                subtask));
+    }
+
+    private static <K> KeyedOneInputStreamOperatorTestHarness<K, K, Tuple2<K, Long>> harness(
+            RunningCountOperator<K, K> operator,
+            TypeInformation<K> keyType,
+            int parallelism,
+            int subtask)
+            throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                operator, k -> k, keyType, MAX_PARALLELISM, parallelism, subtask);
+    }
+
+    private static int owner(Object key, int parallelism) {
+        return KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                key, MAX_PARALLELISM, parallelism);
+    }
+
+    /**
+     * Counts {@code keys} at parallelism 2, snapshots, restores at 3 and counts each key once more:
+     * every key's last emitted count must be its count before the snapshot plus one.
+     */
+    private static <K> void assertContinuesAfterRescaling(List<K> keys, Harnesses<K> harnesses)
+            throws Exception {
+        Map<K, Long> expected = new HashMap<>();
         List<OperatorSubtaskState> snapshots = new ArrayList<>();
         for (int subtask = 0; subtask < 2; subtask++) {
-            try (var h = harness(2, subtask)) {
+            try (var h = harnesses.create(2, subtask)) {
                 h.open();
-                for (String key : keys) {
+                for (K key : keys) {
                     if (owner(key, 2) == subtask) {
                         h.processElement(new StreamRecord<>(key));
                         expected.merge(key, 1L, Long::sum);
@@ -68,86 +112,27 @@ class RunningCountRescaleTest {
                 AbstractStreamOperatorTestHarness.repackageState(
                         snapshots.toArray(new OperatorSubtaskState[0]));
 
-        Map<String, Long> after = new HashMap<>();
+        Map<K, Long> after = new HashMap<>();
         for (int subtask = 0; subtask < 3; subtask++) {
-            OperatorSubtaskState state =
-                    AbstractStreamOperatorTestHarness.repartitionOperatorState(
-                            merged, MAX_PARALLELISM, 2, 3, subtask);
-            try (var h = harness(3, subtask)) {
-                h.initializeState(state);
-                h.open();
-                for (String key : expected.keySet()) {
-                    if (owner(key, 3) == subtask) {
-                        h.processElement(new StreamRecord<>(key));
-                    }
-                }
-                for (Object out : h.getOutput()) {
-                    @SuppressWarnings("unchecked")
-                    Tuple2<String, Long> t = ((StreamRecord<Tuple2<String, Long>>) out).getValue();
-                    after.put(t.f0, t.f1);
-                }
-            }
-        }
-        assertThat(after).hasSameSizeAs(expected);
-        expected.forEach((key, n) -> assertThat(after.get(key)).as(key).isEqualTo(n + 1));
-    }
-
-    /** Long keys (kept as their serialized bytes), emitted from the restored table's bytes. */
-    @Test
-    void shouldContinueLongKeyCountsExactlyAfterRescaling() throws Exception {
-        Map<Long, Long> expected = new HashMap<>();
-        List<OperatorSubtaskState> snapshots = new ArrayList<>();
-        for (int subtask = 0; subtask < 2; subtask++) {
-            try (var h = longHarness(2, subtask)) {
-                h.open();
-                for (long i = 0; i < 500; i++) {
-                    long key = (i % 97) * 1_000_000_007L - 40;
-                    if (KeyGroupRangeAssignment.assignKeyToParallelOperator(key, MAX_PARALLELISM, 2)
-                            == subtask) {
-                        h.processElement(new StreamRecord<>(key));
-                        expected.merge(key, 1L, Long::sum);
-                    }
-                }
-                snapshots.add(h.snapshot(1, 1));
-            }
-        }
-        OperatorSubtaskState merged =
-                AbstractStreamOperatorTestHarness.repackageState(
-                        snapshots.toArray(new OperatorSubtaskState[0]));
-        Map<Long, Long> after = new HashMap<>();
-        for (int subtask = 0; subtask < 3; subtask++) {
-            try (var h = longHarness(3, subtask)) {
+            try (var h = harnesses.create(3, subtask)) {
                 h.initializeState(
                         AbstractStreamOperatorTestHarness.repartitionOperatorState(
                                 merged, MAX_PARALLELISM, 2, 3, subtask));
                 h.open();
-                for (Long key : expected.keySet()) {
-                    if (KeyGroupRangeAssignment.assignKeyToParallelOperator(key, MAX_PARALLELISM, 3)
-                            == subtask) {
+                for (K key : expected.keySet()) {
+                    if (owner(key, 3) == subtask) {
                         h.processElement(new StreamRecord<>(key));
                     }
                 }
-                h.prepareSnapshotPreBarrier(2); // emits the changed counts
+                h.prepareSnapshotPreBarrier(2); // emits coalesced counts (ON_CHECKPOINT)
                 for (Object out : h.getOutput()) {
                     @SuppressWarnings("unchecked")
-                    Tuple2<Long, Long> t = ((StreamRecord<Tuple2<Long, Long>>) out).getValue();
+                    Tuple2<K, Long> t = ((StreamRecord<Tuple2<K, Long>>) out).getValue();
                     after.put(t.f0, t.f1);
                 }
             }
         }
         assertThat(after).hasSameSizeAs(expected);
         expected.forEach((key, n) -> assertThat(after.get(key)).as("" + key).isEqualTo(n + 1));
-    }
-
-    private static KeyedOneInputStreamOperatorTestHarness<Long, Long, Tuple2<Long, Long>>
-            longHarness(int parallelism, int subtask) throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(
-                new RunningCountOperator<Long, Long>(
-                        EmitPolicy.ON_CHECKPOINT, 0, false, LongSerializer.INSTANCE),
-                k -> k,
-                Types.LONG,
-                MAX_PARALLELISM,
-                parallelism,
-                subtask);
     }
 }
