@@ -30,11 +30,11 @@ import java.util.Map;
  * enrich-flink-state-eos} (the same on Flink state only), {@code changelog-restore}. Each runs in a
  * JVM of its own (as JMH forks each benchmark: no scenario runs on code the JIT compiled for
  * another's types, or on a heap another filled; {@code --in-process} runs them all in this JVM,
- * e.g. for one profile), against this process's broker and input topics, once over a smaller
- * warm-up input, then over the input; its rate counts from the first record read to the end (output
- * committed), start-up is reported apart. Each verifies its output (exact counts, read back with
- * {@code read_committed}); the run exits 1 if any is wrong. Writes {@code FILE.json}, {@code
- * FILE.md} (table and goals) and {@code FILE.png} (chart).
+ * e.g. for one profile), against this process's broker and input topics, once over a warm-up input
+ * as large as the input (--warmup-records), then over the input; its rate counts from the first
+ * record read to the end (output committed), start-up is reported apart. Each verifies its output
+ * (exact counts, read back with {@code read_committed}); the run exits 1 if any is wrong. Writes
+ * {@code FILE.json}, {@code FILE.md} (table and goals) and {@code FILE.png} (chart).
  */
 public final class EndToEndBench {
 
@@ -101,10 +101,6 @@ public final class EndToEndBench {
             EndToEndInput warmup =
                     input(context, "warmup-in", options.warmupRecords, options, WARMUP_SEED);
             EndToEndInput input = input(context, "in", options.records, options, INPUT_SEED);
-            if (scenarios.stream().anyMatch(EndToEndScenario::needsEnrichInput)) {
-                context.enrichInput(warmup);
-                context.enrichInput(input);
-            }
             long warmupStart = System.nanoTime();
             BrokerWarmup.run(context, warmup);
             context.deleteScratchTopics();
@@ -352,6 +348,10 @@ public final class EndToEndBench {
             PrintStream out) {
         String prefix = String.format(Locale.ROOT, "[%d/%d] %-24s", n, of, scenario.name());
         try {
+            if (scenario.needsEnrichInput()) { // both written before the warm-up, as when forked
+                context.enrichInput(warmup);
+                context.enrichInput(input);
+            }
             EndToEndScenario.Measurement w = scenario.run(context, warmup);
             context.deleteScratchTopics();
             out.printf(
@@ -496,7 +496,7 @@ public final class EndToEndBench {
                 }
             }
             if (o.warmupRecords < 0) {
-                o.warmupRecords = Math.min(o.records, Math.max(o.records / 5, 50_000));
+                o.warmupRecords = o.records;
             }
             if (!o.out.endsWith(".json")) {
                 throw new IllegalArgumentException("--out must name a .json file: " + o.out);

@@ -67,7 +67,15 @@ class EndToEndReportTest {
                 .hasMessage("--skew must be zipf or uniform, got 'pareto'");
         assertThatThrownBy(() -> EndToEndBench.Options.parse(new String[] {"--out", "r.csv"}))
                 .hasMessageContaining("--out must name a .json file");
+        // the warm-up round is as long as the measured one unless asked otherwise
         assertThat(EndToEndBench.Options.parse(new String[] {"--records", "1000000"}).warmupRecords)
-                .isEqualTo(200_000);
+                .isEqualTo(1_000_000);
+        assertThat(
+                        EndToEndBench.Options.parse(
+                                        new String[] {
+                                            "--records", "1000000", "--warmup-records", "5000"
+                                        })
+                                .warmupRecords)
+                .isEqualTo(5_000);
     }
 }
