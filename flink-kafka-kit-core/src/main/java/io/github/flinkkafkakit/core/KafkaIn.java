@@ -6,7 +6,7 @@ import io.github.flinkkafkakit.core.internal.BoundedKafkaSource;
 import io.github.flinkkafkakit.core.internal.DeadLetterSink;
 import io.github.flinkkafkakit.core.internal.DeadLetterSplitter;
 import io.github.flinkkafkakit.core.internal.GuardedDeserializer;
-import io.github.flinkkafkakit.core.internal.JobTopics;
+import io.github.flinkkafkakit.core.internal.JobGraph;
 import io.github.flinkkafkakit.core.internal.LeftWatermarks;
 import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
 import io.github.flinkkafkakit.core.preflight.PreflightException;
@@ -184,13 +184,10 @@ public final class KafkaIn<T> {
     public DataStream<T> createStream(
             StreamExecutionEnvironment env, WatermarkStrategy<T> watermarks, String name) {
         warnIfExactlyOnceReadsUncommitted(env);
-        for (String topic : topics) {
-            JobTopics.of(env).addSourceTopic(connection.bootstrapServers(), topic);
-        }
         String uid =
                 this.uid != null
                         ? this.uid
-                        : JobTopics.of(env).uniqueUid("kafka-in-" + String.join("-", topics));
+                        : JobGraph.of(env).uniqueUid("kafka-in-" + String.join("-", topics));
         if (errorPolicy.action() != ErrorPolicy.Action.DEAD_LETTER) {
             return env.fromSource(
                             BoundedKafkaSource.of(

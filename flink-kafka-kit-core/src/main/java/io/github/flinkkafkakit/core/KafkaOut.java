@@ -4,7 +4,7 @@ import io.github.flinkkafkakit.core.errors.DeadLetter;
 import io.github.flinkkafkakit.core.errors.ErrorPolicy;
 import io.github.flinkkafkakit.core.errors.FailureHandler;
 import io.github.flinkkafkakit.core.errors.Stage;
-import io.github.flinkkafkakit.core.internal.JobTopics;
+import io.github.flinkkafkakit.core.internal.JobGraph;
 import io.github.flinkkafkakit.core.internal.ProducerLimits;
 import io.github.flinkkafkakit.core.preflight.KafkaPreflight;
 import io.github.flinkkafkakit.core.preflight.PreflightException;
@@ -151,17 +151,23 @@ public final class KafkaOut<T> {
      */
     public DataStreamSink<T> writeTo(DataStream<T> stream) {
         StreamExecutionEnvironment env = stream.getExecutionEnvironment();
-        checkJob(env);
+        JobGraph job = JobGraph.of(env, stream);
+        checkJob(env, job);
         int maxRecordBytes =
                 preflight
                         ? checkCluster(guarantee == DeliveryGuarantee.EXACTLY_ONCE)
                         : maxRequestSize();
-        return stream.sinkTo(buildSink(maxRecordBytes))
-                .name("kafka-out " + topic)
-                .uid(uid != null ? uid : JobTopics.of(env).uniqueUid("kafka-out-" + topic));
+        DataStreamSink<T> sink =
+                stream.sinkTo(buildSink(maxRecordBytes))
+                        .name("kafka-out " + topic)
+                        .uid(uid != null ? uid : job.uniqueUid("kafka-out-" + topic));
+        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+            sink.setDescription(JobGraph.transactionalSinkDescription(transactionalIdPrefix));
+        }
+        return sink;
     }
 
-    private void checkJob(StreamExecutionEnvironment env) {
+    private void checkJob(StreamExecutionEnvironment env, JobGraph job) {
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             checkArgument(
                     transactionalIdPrefix != null,
@@ -171,7 +177,7 @@ public final class KafkaOut<T> {
                             + topic
                             + "')");
         }
-        checkFeedbackLoop(env);
+        checkFeedbackLoop(job);
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE
                 && !env.getCheckpointConfig().isCheckpointingEnabled()) {
             throw new IllegalStateException(
@@ -180,9 +186,8 @@ public final class KafkaOut<T> {
                             + topic
                             + "')");
         }
-        JobTopics job = JobTopics.of(env);
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE
-                && !job.addTransactionalIdPrefix(transactionalIdPrefix)) {
+                && job.usesTransactionalIdPrefix(transactionalIdPrefix)) {
             throw new IllegalStateException(
                     "Transactional id prefix '"
                             + transactionalIdPrefix
@@ -191,9 +196,8 @@ public final class KafkaOut<T> {
         }
     }
 
-    private void checkFeedbackLoop(StreamExecutionEnvironment env) {
-        JobTopics job = JobTopics.of(env);
-        if (!allowFeedbackLoop && job.isSourceTopic(connection.bootstrapServers(), topic)) {
+    private void checkFeedbackLoop(JobGraph job) {
+        if (!allowFeedbackLoop && job.readsTopic(connection.bootstrapServers(), topic)) {
             throw new IllegalStateException(
                     "Output topic '"
                             + topic
@@ -213,8 +217,8 @@ public final class KafkaOut<T> {
      */
     @Internal
     public KafkaRecordSerializationSchema<T> prepareForWriter(
-            StreamExecutionEnvironment env, int writerMaxRequestSize) {
-        checkFeedbackLoop(env);
+            DataStream<T> stream, int writerMaxRequestSize) {
+        checkFeedbackLoop(JobGraph.of(stream.getExecutionEnvironment(), stream));
         int maxRecordBytes =
                 Math.min(writerMaxRequestSize, preflight ? checkCluster(false) : maxRequestSize());
         return new Serializer<>(this, maxRecordBytes);

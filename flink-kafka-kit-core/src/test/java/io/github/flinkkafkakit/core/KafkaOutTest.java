@@ -2,14 +2,21 @@ package io.github.flinkkafkakit.core;
 
 import io.github.flinkkafkakit.core.serde.Serdes;
 
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.serialization.SimpleStringSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamSink;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Checks that need no cluster: they run before any preflight contact. */
@@ -86,6 +93,63 @@ class KafkaOutTest {
                                         .writeTo(in))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("feedback loop");
+    }
+
+    @Test
+    void shouldRefuseATopicReadOnAnotherBranchOrByTheOfficialConnector() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        KafkaIn.<String>builder()
+                .setConnection(NOWHERE)
+                .setTopics("events")
+                .setDeserializer(KafkaDeserializers.values(Serdes.string()))
+                .setPreflight(false)
+                .build()
+                .createStream(env)
+                .sinkTo(new DiscardingSink<>());
+        env.fromSource(
+                        KafkaSource.<String>builder()
+                                .setBootstrapServers(NOWHERE.bootstrapServers())
+                                .setTopics("audit", "orders")
+                                .setValueOnlyDeserializer(new SimpleStringSchema())
+                                .build(),
+                        WatermarkStrategy.noWatermarks(),
+                        "official")
+                .sinkTo(new DiscardingSink<>());
+        DataStream<String> other = env.fromData("x");
+
+        for (String read : List.of("events", "orders")) {
+            assertThatThrownBy(
+                            () ->
+                                    out(read)
+                                            .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                                            .build()
+                                            .writeTo(other))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("'" + read + "' is also an input topic");
+        }
+        // the same topic name on another cluster is no loop
+        KafkaOut.<String>builder()
+                .setConnection(KafkaConnection.of("127.0.0.1:2"))
+                .setTopic("events")
+                .setValue(v -> v, Serdes.string())
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .setPreflight(false)
+                .build()
+                .writeTo(other);
+    }
+
+    @Test
+    void exactlyOnceSinkNamesItsPrefixInItsDescription() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.enableCheckpointing(1000);
+        DataStreamSink<String> sink =
+                out("t").setTransactionalIdPrefix("orders-job")
+                        .setPreflight(false)
+                        .build()
+                        .writeTo(env.fromData("x"));
+
+        assertThat(sink.getTransformation().getDescription())
+                .isEqualTo("exactly-once, transactional id prefix 'orders-job'");
     }
 
     @Test

@@ -6,7 +6,6 @@ import io.github.flinkkafkakit.core.errors.DeadLetter;
 import io.github.flinkkafkakit.core.errors.ErrorPolicy;
 import io.github.flinkkafkakit.core.internal.BoundedKafkaSource;
 import io.github.flinkkafkakit.core.internal.GuardedDeserializer;
-import io.github.flinkkafkakit.core.internal.JobTopics;
 import io.github.flinkkafkakit.state.internal.ChangelogSettings;
 import io.github.flinkkafkakit.state.internal.ChangelogTopology;
 import io.github.flinkkafkakit.state.internal.ChangelogWriter;
@@ -154,10 +153,7 @@ public final class KafkaStateJob {
             }
         }
         in.warnIfExactlyOnceReadsUncommitted(env);
-        for (String topic : in.topics()) {
-            JobTopics.of(env).addSourceTopic(changelog.connection().bootstrapServers(), topic);
-            inputTopics.add(topic);
-        }
+        inputTopics.addAll(in.topics());
         KafkaSource<Tuple4<String, Integer, Long, Either<T, DeadLetter>>> kafkaSource =
                 in.buildSource(
                         new PositionedDeserializer<>(
@@ -301,7 +297,7 @@ public final class KafkaStateJob {
         DataStream<KafkaWrite> records =
                 stream.process(
                                 KafkaStateFunctions.toKafkaWrites(
-                                        out.prepareForWriter(env, settings.maxRequestSize())),
+                                        out.prepareForWriter(stream, settings.maxRequestSize())),
                                 WRITE_TYPE)
                         .name("to " + out.topic());
         topology.sink(records.getTransformation());

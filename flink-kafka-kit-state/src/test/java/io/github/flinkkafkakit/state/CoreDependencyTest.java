@@ -32,8 +32,6 @@ class CoreDependencyTest {
                     "io.github.flinkkafkakit.core.internal.GuardedDeserializer",
                     // which key serializers write equal keys as equal bytes (shared with Counts)
                     "io.github.flinkkafkakit.core.internal.DeterministicSerializers",
-                    // the job's Kafka topics, to refuse sources not registered with the changelog
-                    "io.github.flinkkafkakit.core.internal.JobTopics",
                     // watermarks of a source's valid records, not of its dead letters
                     "io.github.flinkkafkakit.core.internal.LeftWatermarks",
                     // type information without Kryo for internal records

@@ -454,6 +454,25 @@ class KafkaStateJobITCase {
                 .hasMessageContaining("KafkaStateJob.sink(stream, kafkaOut)");
     }
 
+    @Test
+    void shouldRefuseWritingTheInputTopicOfAnotherSource() {
+        String in = KAFKA.client().createUniqueTopic("loop-in", 1);
+        String other = KAFKA.client().createUniqueTopic("loop-other", 1);
+        StreamExecutionEnvironment env = env(1);
+        KafkaStateJob job = jobOn(env);
+        job.source("looped", source(in, true)).sinkTo(new DiscardingSink<>());
+        DataStream<Tuple2<String, String>> counts =
+                job.process(
+                        "counted",
+                        job.source("values", source(other, true)).keyBy(t -> t.f0, Types.STRING),
+                        new EveryKind(),
+                        Types.TUPLE(Types.STRING, Types.STRING));
+
+        assertThatThrownBy(() -> job.sink(counts, out(in)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("'" + in + "' is also an input topic of this job");
+    }
+
     /** A function with operator state, which lives in Flink's checkpoints only. */
     static final class WithOperatorState
             extends KeyedProcessFunction<String, Tuple2<String, Long>, Tuple2<String, String>>

@@ -3,7 +3,7 @@ package io.github.flinkkafkakit.core.count;
 import io.github.flinkkafkakit.core.count.internal.PreAggregateOperator;
 import io.github.flinkkafkakit.core.count.internal.RunningCountOperator;
 import io.github.flinkkafkakit.core.internal.DeterministicSerializers;
-import io.github.flinkkafkakit.core.internal.JobTopics;
+import io.github.flinkkafkakit.core.internal.JobGraph;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -134,7 +134,9 @@ public final class Counts {
                                 + " setEmitPolicy(EmitPolicy.ON_CHECKPOINT) with it");
             }
             if (uid == null) {
-                uid = JobTopics.of(keys.getExecutionEnvironment()).uniqueUid("fkk-running-count");
+                uid =
+                        JobGraph.of(keys.getExecutionEnvironment(), keys)
+                                .uniqueUid("fkk-running-count");
             }
             TypeInformation<K> keyType = keys.getType();
             if (!Types.STRING.equals(keyType)) {

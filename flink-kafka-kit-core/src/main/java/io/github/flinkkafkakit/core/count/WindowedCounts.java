@@ -1,6 +1,6 @@
 package io.github.flinkkafkakit.core.count;
 
-import io.github.flinkkafkakit.core.internal.JobTopics;
+import io.github.flinkkafkakit.core.internal.JobGraph;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.functions.AggregateFunction;
@@ -118,7 +118,7 @@ public final class WindowedCounts {
             String uid =
                     this.uid != null
                             ? this.uid
-                            : JobTopics.of(keys.getExecutionEnvironment())
+                            : JobGraph.of(keys.getExecutionEnvironment(), keys)
                                     .uniqueUid("fkk-windowed-count");
             OutputTag<String> late = new OutputTag<>(uid + "-late", Types.STRING);
             SingleOutputStreamOperator<WindowCount> counts =
