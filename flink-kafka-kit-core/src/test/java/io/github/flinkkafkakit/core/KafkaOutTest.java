@@ -24,6 +24,16 @@ class KafkaOutTest {
 
     private static final KafkaConnection NOWHERE = KafkaConnection.of("127.0.0.1:1");
 
+    private static DataStream<String> kafkaIn(StreamExecutionEnvironment env, String topic) {
+        return KafkaIn.<String>builder()
+                .setConnection(NOWHERE)
+                .setTopics(topic)
+                .setDeserializer(KafkaDeserializers.values(Serdes.string()))
+                .setPreflight(false)
+                .build()
+                .createStream(env);
+    }
+
     private static KafkaOut.Builder<String> out(String topic) {
         return KafkaOut.<String>builder()
                 .setConnection(NOWHERE)
@@ -76,14 +86,7 @@ class KafkaOutTest {
     void shouldRefuseWritingToATopicTheJobReads() {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.enableCheckpointing(1000);
-        DataStream<String> in =
-                KafkaIn.<String>builder()
-                        .setConnection(NOWHERE)
-                        .setTopics("events")
-                        .setDeserializer(KafkaDeserializers.values(Serdes.string()))
-                        .setPreflight(false)
-                        .build()
-                        .createStream(env);
+        DataStream<String> in = kafkaIn(env, "events");
 
         assertThatThrownBy(
                         () ->
@@ -98,14 +101,7 @@ class KafkaOutTest {
     @Test
     void shouldRefuseATopicReadOnAnotherBranchOrByTheOfficialConnector() {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        KafkaIn.<String>builder()
-                .setConnection(NOWHERE)
-                .setTopics("events")
-                .setDeserializer(KafkaDeserializers.values(Serdes.string()))
-                .setPreflight(false)
-                .build()
-                .createStream(env)
-                .sinkTo(new DiscardingSink<>());
+        kafkaIn(env, "events").sinkTo(new DiscardingSink<>());
         env.fromSource(
                         KafkaSource.<String>builder()
                                 .setBootstrapServers(NOWHERE.bootstrapServers())
