@@ -90,7 +90,13 @@ public final class JobGraph {
     }
 
     private static boolean reads(LineageVertexProvider source, String bootstrap, String topic) {
-        for (LineageDataset dataset : source.getLineageVertex().datasets()) {
+        List<LineageDataset> datasets;
+        try {
+            datasets = source.getLineageVertex().datasets();
+        } catch (RuntimeException e) {
+            return false; // a source of another kind whose lineage is not available when built
+        }
+        for (LineageDataset dataset : datasets) {
             for (LineageDatasetFacet facet : dataset.facets().values()) {
                 if (facet instanceof KafkaDatasetFacet kafka) {
                     Properties props = kafka.getProperties();
