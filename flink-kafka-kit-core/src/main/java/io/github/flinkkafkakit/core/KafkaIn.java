@@ -184,6 +184,7 @@ public final class KafkaIn<T> {
     public DataStream<T> createStream(
             StreamExecutionEnvironment env, WatermarkStrategy<T> watermarks, String name) {
         warnIfExactlyOnceReadsUncommitted(env);
+        checkNotWrittenByTheJob(env);
         String uid =
                 this.uid != null
                         ? this.uid
@@ -218,6 +219,29 @@ public final class KafkaIn<T> {
      * {@link #createStream} and by the kit's pipelines that add the source themselves; checks the
      * checkpointing configured so far.
      */
+    /**
+     * Refuses to read a topic that a sink of the kit already in {@code env}'s job writes (a
+     * feedback loop), unless that sink allowed it. Called by {@link #createStream} and by the kit's
+     * pipelines that add the source themselves.
+     *
+     * @throws IllegalStateException naming the topic and the fix
+     */
+    @Internal
+    public void checkNotWrittenByTheJob(StreamExecutionEnvironment env) {
+        JobGraph job = JobGraph.of(env);
+        for (String topic : topics) {
+            if (job.writesTopic(connection.bootstrapServers(), topic)) {
+                throw new IllegalStateException(
+                        "Input topic '"
+                                + topic
+                                + "' is also the output topic of a sink of this job: each result"
+                                + " would be read back as input (a feedback loop). Read another"
+                                + " topic, or call setAllowFeedbackLoop(true) on that sink if this"
+                                + " is intended");
+            }
+        }
+    }
+
     @Internal
     public void warnIfExactlyOnceReadsUncommitted(StreamExecutionEnvironment env) {
         CheckpointConfig checkpoints = env.getCheckpointConfig();

@@ -14,6 +14,8 @@ import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacetProvider;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -29,6 +31,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 
 import static io.github.flinkkafkakit.core.KafkaConnection.checkArgument;
@@ -157,14 +160,9 @@ public final class KafkaOut<T> {
                 preflight
                         ? checkCluster(guarantee == DeliveryGuarantee.EXACTLY_ONCE)
                         : maxRequestSize();
-        DataStreamSink<T> sink =
-                stream.sinkTo(buildSink(maxRecordBytes))
-                        .name("kafka-out " + topic)
-                        .uid(uid != null ? uid : job.uniqueUid("kafka-out-" + topic));
-        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
-            sink.setDescription(JobGraph.transactionalSinkDescription(transactionalIdPrefix));
-        }
-        return sink;
+        return stream.sinkTo(buildSink(maxRecordBytes))
+                .name("kafka-out " + topic)
+                .uid(uid != null ? uid : job.uniqueUid("kafka-out-" + topic));
     }
 
     private void checkJob(StreamExecutionEnvironment env, JobGraph job) {
@@ -325,7 +323,8 @@ public final class KafkaOut<T> {
      * producer and topic accept) follow the sink's {@link ErrorPolicy}: a dead letter goes to the
      * dead-letter topic through the same (transactional) producer, so it commits with the output.
      */
-    private static final class Serializer<T> implements KafkaRecordSerializationSchema<T> {
+    private static final class Serializer<T>
+            implements KafkaRecordSerializationSchema<T>, KafkaDatasetFacetProvider {
         private static final long serialVersionUID = 1L;
 
         /** Bytes a record needs besides key, value and headers (batch and record framing). */
@@ -344,6 +343,8 @@ public final class KafkaOut<T> {
         private final SerializableFunction<T, String> topicSelector;
         private final FailureHandler failures;
         private final int maxRecordBytes;
+        private final String transactionalIdPrefix;
+        private final boolean allowFeedbackLoop;
 
         Serializer(KafkaOut<T> out, int maxRecordBytes) {
             this.topic = out.topic;
@@ -356,6 +357,18 @@ public final class KafkaOut<T> {
             this.topicSelector = out.topicSelector;
             this.failures = new FailureHandler(out.errorPolicy, Stage.PRODUCE);
             this.maxRecordBytes = maxRecordBytes;
+            this.transactionalIdPrefix =
+                    out.guarantee == DeliveryGuarantee.EXACTLY_ONCE
+                            ? out.transactionalIdPrefix
+                            : null;
+            this.allowFeedbackLoop = out.allowFeedbackLoop;
+        }
+
+        /** What the sink reports to Flink's lineage API and to the kit's job checks. */
+        @Override
+        public Optional<KafkaDatasetFacet> getKafkaDatasetFacet() {
+            return Optional.of(
+                    new JobGraph.SinkFacet(topic, transactionalIdPrefix, allowFeedbackLoop));
         }
 
         @Override

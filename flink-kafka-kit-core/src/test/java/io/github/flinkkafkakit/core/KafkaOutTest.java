@@ -7,7 +7,6 @@ import org.apache.flink.api.common.serialization.SimpleStringSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.DataStreamSink;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
@@ -16,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Checks that need no cluster: they run before any preflight contact. */
@@ -69,7 +67,12 @@ class KafkaOutTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.enableCheckpointing(1000);
         DataStream<String> stream = env.fromData("a");
-        out("t1").setTransactionalIdPrefix("job").setPreflight(false).build().writeTo(stream);
+        out("t1")
+                .setTransactionalIdPrefix("job")
+                .setPreflight(false)
+                .build()
+                .writeTo(stream)
+                .setDescription("the user's own description"); // does not hide the prefix
 
         assertThatThrownBy(
                         () ->
@@ -135,17 +138,27 @@ class KafkaOutTest {
     }
 
     @Test
-    void exactlyOnceSinkNamesItsPrefixInItsDescription() {
+    void shouldRefuseReadingATopicAKitSinkOfTheJobWritesUnlessAllowed() {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.enableCheckpointing(1000);
-        DataStreamSink<String> sink =
-                out("t").setTransactionalIdPrefix("orders-job")
-                        .setPreflight(false)
-                        .build()
-                        .writeTo(env.fromData("x"));
+        out("events")
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .setPreflight(false)
+                .build()
+                .writeTo(env.fromData("x"));
 
-        assertThat(sink.getTransformation().getDescription())
-                .isEqualTo("exactly-once, transactional id prefix 'orders-job'");
+        assertThatThrownBy(() -> kafkaIn(env, "events"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("Input topic 'events' is also the output topic of a sink")
+                .hasMessageContaining("setAllowFeedbackLoop(true)");
+
+        StreamExecutionEnvironment allowed = StreamExecutionEnvironment.getExecutionEnvironment();
+        out("events")
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .setAllowFeedbackLoop(true)
+                .setPreflight(false)
+                .build()
+                .writeTo(allowed.fromData("x"));
+        kafkaIn(allowed, "events").sinkTo(new DiscardingSink<>());
     }
 
     @Test

@@ -153,6 +153,7 @@ public final class KafkaStateJob {
             }
         }
         in.warnIfExactlyOnceReadsUncommitted(env);
+        in.checkNotWrittenByTheJob(env);
         inputTopics.addAll(in.topics());
         KafkaSource<Tuple4<String, Integer, Long, Either<T, DeadLetter>>> kafkaSource =
                 in.buildSource(

@@ -2,7 +2,10 @@ package io.github.flinkkafkakit.core.internal;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.dag.Transformation;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetIdentifier;
 import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetIdentifier;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.lineage.LineageDataset;
@@ -11,6 +14,7 @@ import org.apache.flink.streaming.api.lineage.LineageVertexProvider;
 import org.apache.flink.streaming.api.transformations.SinkTransformation;
 import org.apache.flink.streaming.api.transformations.SourceTransformation;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -20,19 +24,18 @@ import java.util.Set;
 
 /**
  * The job being built, read from its own graph of transformations: the uids taken, the Kafka topics
- * its sources read, the transactional id prefixes of the kit's exactly-once sinks. Builders check
- * against it (a sink writing to a topic the job reads, two sinks sharing a prefix) and pick default
- * uids not yet taken. Nothing is kept beside the graph, so what is checked is what the job runs —
- * Kafka sources built with the official connector included.
+ * its sources read, the topics and transactional id prefixes of the kit's sinks. Builders check
+ * against it (a sink writing to a topic the job reads, or a source reading one it writes; two sinks
+ * sharing a prefix) and pick default uids not yet taken. Nothing is kept beside the graph, so what
+ * is checked is what the job runs. Sources are found through Flink's lineage API, so the official
+ * connector's {@code KafkaSource} counts too; the kit's sinks report a {@link SinkFacet} through
+ * the same API (which lineage listeners see as an ordinary Kafka facet).
  *
  * <p>A stream that nothing consumes yet is not part of the graph: pass it to {@link #of} when a
  * check must see it (the stream a sink is being added to).
  */
 @Internal
 public final class JobGraph {
-
-    /** The start of a kit exactly-once sink's description; the prefix follows, quoted. */
-    private static final String PREFIX_DESCRIPTION = "exactly-once, transactional id prefix ";
 
     private final Set<Transformation<?>> transformations;
 
@@ -89,14 +92,21 @@ public final class JobGraph {
         return false;
     }
 
-    private static boolean reads(LineageVertexProvider source, String bootstrap, String topic) {
-        List<LineageDataset> datasets;
+    /**
+     * The datasets {@code vertex} reports; none when its lineage is not available while the job is
+     * built (a source or sink of another kind may throw or return null).
+     */
+    private static List<LineageDataset> datasets(LineageVertexProvider vertex) {
         try {
-            datasets = source.getLineageVertex().datasets();
+            List<LineageDataset> datasets = vertex.getLineageVertex().datasets();
+            return datasets != null ? datasets : List.of();
         } catch (RuntimeException e) {
-            return false; // a source of another kind whose lineage is not available when built
+            return List.of();
         }
-        for (LineageDataset dataset : datasets) {
+    }
+
+    private static boolean reads(LineageVertexProvider source, String bootstrap, String topic) {
+        for (LineageDataset dataset : datasets(source)) {
             for (LineageDatasetFacet facet : dataset.facets().values()) {
                 if (facet instanceof KafkaDatasetFacet kafka) {
                     Properties props = kafka.getProperties();
@@ -115,9 +125,8 @@ public final class JobGraph {
 
     /** Whether an exactly-once sink of the kit in this job uses {@code prefix}. */
     public boolean usesTransactionalIdPrefix(String prefix) {
-        String description = transactionalSinkDescription(prefix);
-        for (Transformation<?> t : transformations) {
-            if (t instanceof SinkTransformation<?, ?> && description.equals(t.getDescription())) {
+        for (SinkFacet sink : kitSinks()) {
+            if (prefix.equals(sink.transactionalIdPrefix)) {
                 return true;
             }
         }
@@ -125,10 +134,79 @@ public final class JobGraph {
     }
 
     /**
-     * The description of a kit exactly-once sink with {@code prefix} (shown in Flink's web UI, read
-     * back by {@link #usesTransactionalIdPrefix}).
+     * Whether a sink of the kit in this job writes {@code topic} on the cluster at {@code
+     * bootstrapServers} without having been allowed a feedback loop.
      */
-    public static String transactionalSinkDescription(String prefix) {
-        return PREFIX_DESCRIPTION + "'" + prefix + "'";
+    public boolean writesTopic(String bootstrapServers, String topic) {
+        for (SinkFacet sink : kitSinks()) {
+            Properties props = sink.getProperties();
+            if (!sink.feedbackLoopAllowed
+                    && sink.topics.contains(topic)
+                    && props != null
+                    && bootstrapServers.equals(props.getProperty("bootstrap.servers"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private List<SinkFacet> kitSinks() {
+        List<SinkFacet> sinks = new ArrayList<>();
+        for (Transformation<?> t : transformations) {
+            if (t instanceof SinkTransformation<?, ?> sink
+                    && sink.getSink() instanceof LineageVertexProvider lineage) {
+                for (LineageDataset dataset : datasets(lineage)) {
+                    for (LineageDatasetFacet facet : dataset.facets().values()) {
+                        if (facet instanceof SinkFacet kit) {
+                            sinks.add(kit);
+                        }
+                    }
+                }
+            }
+        }
+        return sinks;
+    }
+
+    /**
+     * What a sink of the kit reports through Flink's lineage API: the Kafka facet (topic, and the
+     * producer properties the sink sets) and, for the kit's own checks, the transactional id prefix
+     * of an exactly-once sink and whether a feedback loop was allowed. The sink's serializer makes
+     * it when asked, in the client, from fields it carries anyway.
+     */
+    public static final class SinkFacet implements KafkaDatasetFacet {
+
+        private final List<String> topics;
+        private final String transactionalIdPrefix;
+        private final boolean feedbackLoopAllowed;
+        private Properties properties = new Properties();
+
+        /**
+         * @param transactionalIdPrefix the prefix of an exactly-once sink, else {@code null}
+         */
+        public SinkFacet(String topic, String transactionalIdPrefix, boolean feedbackLoopAllowed) {
+            this.topics = List.of(topic);
+            this.transactionalIdPrefix = transactionalIdPrefix;
+            this.feedbackLoopAllowed = feedbackLoopAllowed;
+        }
+
+        @Override
+        public String name() {
+            return DefaultKafkaDatasetFacet.KAFKA_FACET_NAME;
+        }
+
+        @Override
+        public Properties getProperties() {
+            return properties;
+        }
+
+        @Override
+        public void setProperties(Properties properties) {
+            this.properties = properties;
+        }
+
+        @Override
+        public KafkaDatasetIdentifier getTopicIdentifier() {
+            return DefaultKafkaDatasetIdentifier.ofTopics(topics);
+        }
     }
 }
