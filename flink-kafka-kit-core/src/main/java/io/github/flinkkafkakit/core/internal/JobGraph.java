@@ -82,42 +82,9 @@ public final class JobGraph {
      * list of topics) reads {@code topic} from the cluster at {@code bootstrapServers}.
      */
     public boolean readsTopic(String bootstrapServers, String topic) {
-        for (Transformation<?> t : transformations) {
-            if (t instanceof SourceTransformation<?, ?, ?> source
-                    && source.getSource() instanceof LineageVertexProvider lineage
-                    && reads(lineage, bootstrapServers, topic)) {
+        for (KafkaDatasetFacet source : kafkaFacets(true, KafkaDatasetFacet.class)) {
+            if (names(source, bootstrapServers, topic)) {
                 return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * The datasets {@code vertex} reports; none when its lineage is not available while the job is
-     * built (a source or sink of another kind may throw or return null).
-     */
-    private static List<LineageDataset> datasets(LineageVertexProvider vertex) {
-        try {
-            List<LineageDataset> datasets = vertex.getLineageVertex().datasets();
-            return datasets != null ? datasets : List.of();
-        } catch (RuntimeException e) {
-            return List.of();
-        }
-    }
-
-    private static boolean reads(LineageVertexProvider source, String bootstrap, String topic) {
-        for (LineageDataset dataset : datasets(source)) {
-            for (LineageDatasetFacet facet : dataset.facets().values()) {
-                if (facet instanceof KafkaDatasetFacet kafka) {
-                    Properties props = kafka.getProperties();
-                    List<String> topics = kafka.getTopicIdentifier().getTopics();
-                    if (props != null
-                            && bootstrap.equals(props.getProperty("bootstrap.servers"))
-                            && topics != null
-                            && topics.contains(topic)) {
-                        return true;
-                    }
-                }
             }
         }
         return false;
@@ -125,7 +92,7 @@ public final class JobGraph {
 
     /** Whether an exactly-once sink of the kit in this job uses {@code prefix}. */
     public boolean usesTransactionalIdPrefix(String prefix) {
-        for (SinkFacet sink : kitSinks()) {
+        for (SinkFacet sink : kafkaFacets(false, SinkFacet.class)) {
             if (prefix.equals(sink.transactionalIdPrefix)) {
                 return true;
             }
@@ -138,33 +105,58 @@ public final class JobGraph {
      * bootstrapServers} without having been allowed a feedback loop.
      */
     public boolean writesTopic(String bootstrapServers, String topic) {
-        for (SinkFacet sink : kitSinks()) {
-            Properties props = sink.getProperties();
-            if (!sink.feedbackLoopAllowed
-                    && sink.topics.contains(topic)
-                    && props != null
-                    && bootstrapServers.equals(props.getProperty("bootstrap.servers"))) {
+        for (SinkFacet sink : kafkaFacets(false, SinkFacet.class)) {
+            if (!sink.feedbackLoopAllowed && names(sink, bootstrapServers, topic)) {
                 return true;
             }
         }
         return false;
     }
 
-    private List<SinkFacet> kitSinks() {
-        List<SinkFacet> sinks = new ArrayList<>();
+    /** Whether {@code facet} names {@code topic} on the cluster at {@code bootstrapServers}. */
+    private static boolean names(KafkaDatasetFacet facet, String bootstrapServers, String topic) {
+        Properties props = facet.getProperties();
+        List<String> topics = facet.getTopicIdentifier().getTopics();
+        return props != null
+                && bootstrapServers.equals(props.getProperty("bootstrap.servers"))
+                && topics != null
+                && topics.contains(topic);
+    }
+
+    /**
+     * The lineage facets of type {@code type} that the job's sources ({@code sources}) or sinks
+     * report; none for a vertex whose lineage is not available while the job is built (a source or
+     * sink of another kind may throw or return null).
+     */
+    private <F> List<F> kafkaFacets(boolean sources, Class<F> type) {
+        List<F> found = new ArrayList<>();
         for (Transformation<?> t : transformations) {
-            if (t instanceof SinkTransformation<?, ?> sink
-                    && sink.getSink() instanceof LineageVertexProvider lineage) {
+            Object vertex = null;
+            if (sources && t instanceof SourceTransformation<?, ?, ?> source) {
+                vertex = source.getSource();
+            } else if (!sources && t instanceof SinkTransformation<?, ?> sink) {
+                vertex = sink.getSink();
+            }
+            if (vertex instanceof LineageVertexProvider lineage) {
                 for (LineageDataset dataset : datasets(lineage)) {
                     for (LineageDatasetFacet facet : dataset.facets().values()) {
-                        if (facet instanceof SinkFacet kit) {
-                            sinks.add(kit);
+                        if (type.isInstance(facet)) {
+                            found.add(type.cast(facet));
                         }
                     }
                 }
             }
         }
-        return sinks;
+        return found;
+    }
+
+    private static List<LineageDataset> datasets(LineageVertexProvider vertex) {
+        try {
+            List<LineageDataset> datasets = vertex.getLineageVertex().datasets();
+            return datasets != null ? datasets : List.of();
+        } catch (RuntimeException e) {
+            return List.of();
+        }
     }
 
     /**
