@@ -710,6 +710,34 @@ public final class FlinkSessionCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Cancels a job ({@code PATCH /jobs/<id>?mode=cancel}) without waiting for it to reach {@code
+     * CANCELED} (see {@link #awaitJobState}).
+     *
+     * @throws IllegalStateException when the REST API does not accept the request
+     */
+    public void cancel(String jobId) {
+        String path = "/jobs/" + jobId + "?mode=cancel";
+        HttpRequest request =
+                HttpRequest.newBuilder(URI.create(restUrl() + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .method("PATCH", HttpRequest.BodyPublishers.noBody())
+                        .build();
+        HttpResponse<String> r;
+        try {
+            r = http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("PATCH " + path + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while cancelling " + jobId, e);
+        }
+        if (r.statusCode() != 202) {
+            throw new IllegalStateException(
+                    "PATCH " + path + ": HTTP " + r.statusCode() + " " + r.body());
+        }
+    }
+
     /** The job's root exception (first lines) from the REST API, or why it is unknown. */
     public String rootException(String jobId) {
         try {

@@ -109,7 +109,19 @@ public enum ReliabilityScenario {
             "TaskManager SIGKILL + replacement during exactly-once count on a session cluster",
             "on a standalone session cluster, a TaskManager SIGKILLed mid-stream and replaced:"
                     + " the job restarts and every key's committed counts are exactly 1..n.",
-            "a JobManager failure, or high availability.");
+            "a JobManager failure, or high availability."),
+    ENRICH_CLUSTER_REDEPLOY(
+            "flink-kafka-kit-examples",
+            null,
+            "enrich's job jar on a standalone session cluster: a bounded run at parallelism 1,"
+                    + " more input, a run at parallelism 2 whose TaskManagers are SIGKILLed once it"
+                    + " has committed clicks waiting for the watermark, the job cancelled (its"
+                    + " checkpoints abandoned), then a new submission at parallelism 3 that restores"
+                    + " from Kafka alone on fresh TaskManagers: every click committed exactly once"
+                    + " with the profile version in effect at its time, each malformed or late"
+                    + " record dead-lettered once.",
+            "a kill at a chosen commit point (enrich-commit-point-kills does that in one JVM), a"
+                    + " JobManager failure, or a restart from the cancelled job's own checkpoint.");
 
     private final String module;
     private final String legacyScenarioPrefix;
