@@ -29,7 +29,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The job jar on a real Flink standalone session cluster (separate JobManager and TaskManager
@@ -59,11 +58,7 @@ class ClusterTaskManagerKillJarTest {
 
     @Test
     void countJobFinishesWithExactHistoriesAfterATaskManagerIsKilled() throws Exception {
-        assumeTrue(
-                Boolean.getBoolean("fkk.packagedJars"),
-                "runs in the verify phase, after `package` has built the job jar");
-        Path jar = Path.of("target", "flink-kafka-kit-examples-job.jar");
-        assertThat(jar).as("%s is missing: run `mvn package` first", jar).isRegularFile();
+        Path jar = ExampleRun.packagedJobJar();
         KafkaTestClient kafka = KAFKA.client();
         String in = kafka.createUniqueTopic("cluster-in", PARTITIONS);
         String out = KafkaTestClient.uniqueTopicName("cluster-counts");

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code enrich}'s job jar on a real Flink standalone session cluster, redeployed the hard way: a
@@ -48,33 +47,9 @@ class EnrichClusterRedeployJarTest {
     @Test
     void shouldEnrichEveryClickOnceAfterTheClusterLosesTheJobAndItIsSubmittedAgain()
             throws Exception {
-        assumeTrue(
-                Boolean.getBoolean("fkk.packagedJars"),
-                "runs in the verify phase, after `package` has built the job jar");
-        Path jar = Path.of("target", "flink-kafka-kit-examples-job.jar");
-        assertThat(jar).as("%s is missing: run `mvn package` first", jar).isRegularFile();
+        Path jar = ExampleRun.packagedJobJar();
         KafkaTestClient kafka = KAFKA.client();
-        String clicks = kafka.createUniqueTopic("cluster-clicks", 4);
-        String profiles = kafka.createUniqueTopic("cluster-profiles", 4);
-        String out = KafkaTestClient.uniqueTopicName("cluster-enriched");
-        String state = KafkaTestClient.uniqueTopicName("cluster-enrich-state");
-        String[] common = {
-            "enrich",
-            "--bootstrap-servers",
-            KAFKA.bootstrapServers(),
-            "--clicks-topic",
-            clicks,
-            "--profiles-topic",
-            profiles,
-            "--output-topic",
-            out,
-            "--state-topic",
-            state,
-            "--group-id",
-            "g-" + clicks,
-            "--checkpoint-interval",
-            "300ms"
-        };
+        EnrichTopics topics = EnrichTopics.create(kafka, KAFKA.bootstrapServers(), "cluster-");
         EnrichData data = new EnrichData(SEED);
         int waitingAtKill;
         try (FlinkSessionCluster cluster =
@@ -84,15 +59,14 @@ class EnrichClusterRedeployJarTest {
                         .keepDirectory(Boolean.getBoolean("fkk.cluster.keep"))
                         .start()) {
             note("cluster up at " + cluster.restUrl() + " (" + cluster.directory() + ")");
-            data.writeBatch(kafka, clicks, profiles, 10_000 * SCALE);
-            String first =
-                    cluster.submit(jar, ExampleRun.with(common, "--parallelism", "1", "--bounded"));
+            topics.write(data, kafka, 10_000 * SCALE);
+            String first = cluster.submit(jar, topics.args("--parallelism", "1", "--bounded"));
             awaitFinished(cluster, first);
             note("first run " + first + " finished");
 
-            data.writeBatch(kafka, clicks, profiles, 20_000 * SCALE);
-            String second = cluster.submit(jar, ExampleRun.with(common, "--parallelism", "2"));
-            waitingAtKill = awaitCommittedWaitingClicks(kafka, state, cluster, second);
+            topics.write(data, kafka, 20_000 * SCALE);
+            String second = cluster.submit(jar, topics.args("--parallelism", "2"));
+            waitingAtKill = awaitCommittedWaitingClicks(kafka, topics.state(), cluster, second);
             for (FlinkSessionCluster.TaskManager tm : cluster.taskManagers()) {
                 cluster.kill(tm); // SIGKILL: nothing of the job gets to clean up
             }
@@ -102,9 +76,8 @@ class EnrichClusterRedeployJarTest {
 
             cluster.startTaskManager();
             cluster.startTaskManager();
-            data.writeBatch(kafka, clicks, profiles, 5_000 * SCALE);
-            String last =
-                    cluster.submit(jar, ExampleRun.with(common, "--parallelism", "3", "--bounded"));
+            topics.write(data, kafka, 5_000 * SCALE);
+            String last = cluster.submit(jar, topics.args("--parallelism", "3", "--bounded"));
             awaitFinished(cluster, last);
             assertThat(Files.readString(cluster.lastSubmissionLog()))
                     .as("a detached run says it submitted the job")
@@ -112,7 +85,7 @@ class EnrichClusterRedeployJarTest {
             note("last run " + last + " finished");
         }
 
-        EnrichData.Verdict v = data.check(kafka, out, clicks + "-dlq");
+        EnrichData.Verdict v = data.check(kafka, topics.out(), topics.dlq());
         long expectedLetters = v.malformed + v.lateDeadLetters;
         int waiting = waitingAtKill;
         ReliabilityResult.of(ReliabilityScenario.ENRICH_CLUSTER_REDEPLOY, SCENARIO)

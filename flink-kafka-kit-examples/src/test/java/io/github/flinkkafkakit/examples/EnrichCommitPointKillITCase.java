@@ -52,43 +52,24 @@ class EnrichCommitPointKillITCase {
     void shouldEnrichEveryClickOnceAfterAKillAtACommitPointAndARestartFromKafkaAlone(Point point)
             throws Exception {
         KafkaTestClient kafka = KAFKA.client();
-        String clicks = kafka.createUniqueTopic("clicks", 4);
-        String profiles = kafka.createUniqueTopic("profiles", 4);
-        String out = KafkaTestClient.uniqueTopicName("enriched");
-        String state = KafkaTestClient.uniqueTopicName("enrich-state");
-        String[] common = {
-            "enrich",
-            "--bootstrap-servers",
-            KAFKA.bootstrapServers(),
-            "--clicks-topic",
-            clicks,
-            "--profiles-topic",
-            profiles,
-            "--output-topic",
-            out,
-            "--state-topic",
-            state,
-            "--group-id",
-            "g-" + clicks,
-            "--checkpoint-interval",
-            "300ms"
-        };
+        EnrichTopics topics = EnrichTopics.create(kafka, KAFKA.bootstrapServers(), "");
         EnrichData data = new EnrichData(SEED);
-        data.writeBatch(kafka, clicks, profiles, 2_000);
+        topics.write(data, kafka, 2_000);
         File log = new File(System.getProperty("java.io.tmpdir"), "enrich-commit-point-kill.log");
         CommitPointKills.runUntilHalted(
                 point,
                 nth(point),
                 log,
-                () -> data.writeBatch(kafka, clicks, profiles, 100), // arrives while it runs
-                ExampleRun.with(common, "--parallelism", "2"));
-        int waitingBeforeKill = EnrichKillITCase.waitingClickRecords(kafka, state);
-        int enrichedBeforeKill = CommittedOutput.read(KAFKA.bootstrapServers(), out).size();
+                () -> topics.write(data, kafka, 100), // arrives while it runs
+                topics.args("--parallelism", "2"));
+        int waitingBeforeKill = EnrichKillITCase.waitingClickRecords(kafka, topics.state());
+        int enrichedBeforeKill =
+                CommittedOutput.read(KAFKA.bootstrapServers(), topics.out()).size();
 
-        data.writeBatch(kafka, clicks, profiles, 1_000);
-        ExampleRun run = ExampleRun.of(ExampleRun.with(common, "--parallelism", "3", "--bounded"));
+        topics.write(data, kafka, 1_000);
+        ExampleRun run = ExampleRun.of(topics.args("--parallelism", "3", "--bounded"));
 
-        EnrichData.Verdict v = data.check(kafka, out, clicks + "-dlq");
+        EnrichData.Verdict v = data.check(kafka, topics.out(), topics.dlq());
         long expectedLetters = v.malformed + v.lateDeadLetters;
         KILLS.check(
                 point,

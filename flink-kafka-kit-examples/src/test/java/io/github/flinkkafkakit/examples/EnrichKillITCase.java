@@ -32,48 +32,27 @@ class EnrichKillITCase {
     @Test
     void shouldEnrichEveryClickOnceAfterASigkillAndARestartFromKafkaAlone() throws Exception {
         KafkaTestClient kafka = KAFKA.client();
-        String clicks = kafka.createUniqueTopic("clicks", 4);
-        String profiles = kafka.createUniqueTopic("profiles", 4);
-        String out = KafkaTestClient.uniqueTopicName("enriched");
-        String state = KafkaTestClient.uniqueTopicName("enrich-state");
-        String[] common = {
-            "enrich",
-            "--bootstrap-servers",
-            KAFKA.bootstrapServers(),
-            "--clicks-topic",
-            clicks,
-            "--profiles-topic",
-            profiles,
-            "--output-topic",
-            out,
-            "--state-topic",
-            state,
-            "--group-id",
-            "g-" + clicks,
-            "--checkpoint-interval",
-            "300ms"
-        };
+        EnrichTopics topics = EnrichTopics.create(kafka, KAFKA.bootstrapServers(), "");
         EnrichData data = new EnrichData(9);
-        data.writeBatch(kafka, clicks, profiles, 10_000);
-        ExampleRun first =
-                ExampleRun.of(ExampleRun.with(common, "--parallelism", "1", "--bounded"));
+        topics.write(data, kafka, 10_000);
+        ExampleRun first = ExampleRun.of(topics.args("--parallelism", "1", "--bounded"));
         assertThat(first.exitCode()).as(first.all()).isZero();
 
-        data.writeBatch(kafka, clicks, profiles, 20_000);
+        topics.write(data, kafka, 20_000);
         File log = new File(System.getProperty("java.io.tmpdir"), "enrich-kill.log");
-        Process job = ExampleRun.startProcess(log, ExampleRun.with(common, "--parallelism", "2"));
+        Process job = ExampleRun.startProcess(log, topics.args("--parallelism", "2"));
         try {
-            waitForCommittedWaitingClicks(kafka, state, job, log);
+            waitForCommittedWaitingClicks(kafka, topics.state(), job, log);
         } finally {
             job.destroyForcibly(); // SIGKILL
             job.waitFor(30, TimeUnit.SECONDS);
         }
 
-        data.writeBatch(kafka, clicks, profiles, 5_000);
-        ExampleRun last = ExampleRun.of(ExampleRun.with(common, "--parallelism", "3", "--bounded"));
+        topics.write(data, kafka, 5_000);
+        ExampleRun last = ExampleRun.of(topics.args("--parallelism", "3", "--bounded"));
         assertThat(last.exitCode()).as(last.all()).isZero();
 
-        EnrichData.Verdict verdict = data.check(kafka, out, clicks + "-dlq");
+        EnrichData.Verdict verdict = data.check(kafka, topics.out(), topics.dlq());
         assertThat(verdict.exact()).as(verdict.toString()).isTrue();
     }
 

@@ -17,6 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 /** One in-process run of the examples CLI: exit code and everything it printed. */
 record ExampleRun(int exitCode, String out, String err) {
 
@@ -87,6 +90,19 @@ record ExampleRun(int exitCode, String out, String err) {
             props.store(out, null);
         }
         return file;
+    }
+
+    /**
+     * The job jar for {@code flink run} ({@code target/flink-kafka-kit-examples-job.jar}); skips
+     * the test unless it runs in the verify phase, after {@code package} has built the jar.
+     */
+    static Path packagedJobJar() {
+        assumeTrue(
+                Boolean.getBoolean("fkk.packagedJars"),
+                "runs in the verify phase, after `package` has built the job jar");
+        Path jar = Path.of("target", "flink-kafka-kit-examples-job.jar");
+        assertThat(jar).as("%s is missing: run `mvn package` first", jar).isRegularFile();
+        return jar;
     }
 
     /** {@code common} arguments followed by {@code more}. */
