@@ -113,13 +113,13 @@ public enum ReliabilityScenario {
     ENRICH_CLUSTER_REDEPLOY(
             "flink-kafka-kit-examples",
             null,
-            "enrich's job jar on a standalone session cluster: a bounded run at parallelism 1,"
-                    + " more input, a run at parallelism 2 whose TaskManagers are SIGKILLed once it"
-                    + " has committed clicks waiting for the watermark, the job cancelled (its"
-                    + " checkpoints abandoned), then a new submission at parallelism 3 that restores"
-                    + " from Kafka alone on fresh TaskManagers: every click committed exactly once"
-                    + " with the profile version in effect at its time, each malformed or late"
-                    + " record dead-lettered once.",
+            "enrich's job jar, submitted to a standalone session cluster as a bounded run at"
+                    + " parallelism 1, then after more input at parallelism 2 (every TaskManager"
+                    + " SIGKILLed once it has committed clicks waiting for the watermark, the job"
+                    + " cancelled so its checkpoints are of no use), then once more at parallelism 3"
+                    + " on fresh TaskManagers, restoring from Kafka alone: every click committed"
+                    + " exactly once with the profile version in effect at its time, each malformed"
+                    + " or late record dead-lettered once.",
             "a kill at a chosen commit point (enrich-commit-point-kills does that in one JVM), a"
                     + " JobManager failure, or a restart from the cancelled job's own checkpoint.");
 
