@@ -93,6 +93,28 @@ record ExampleRun(int exitCode, String out, String err) {
     }
 
     /**
+     * {@code stateful-total}'s arguments in the restart tests: these topics, group id {@code
+     * g-<in>} and checkpoints every 300 ms (the runs add parallelism and {@code --bounded}).
+     */
+    static String[] statefulTotal(String bootstrapServers, String in, String out, String state) {
+        return new String[] {
+            "stateful-total",
+            "--bootstrap-servers",
+            bootstrapServers,
+            "--input-topic",
+            in,
+            "--output-topic",
+            out,
+            "--state-topic",
+            state,
+            "--group-id",
+            "g-" + in,
+            "--checkpoint-interval",
+            "300ms"
+        };
+    }
+
+    /**
      * The job jar for {@code flink run} ({@code target/flink-kafka-kit-examples-job.jar}); skips
      * the test unless it runs in the verify phase, after {@code package} has built the jar.
      */

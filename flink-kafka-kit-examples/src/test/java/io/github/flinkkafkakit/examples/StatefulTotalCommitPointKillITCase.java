@@ -68,21 +68,7 @@ class StatefulTotalCommitPointKillITCase {
         String out = KafkaTestClient.uniqueTopicName("balances");
         String state = KafkaTestClient.uniqueTopicName("balances-state");
         String dlq = in + "-dlq";
-        String[] common = {
-            "stateful-total",
-            "--bootstrap-servers",
-            KAFKA.bootstrapServers(),
-            "--input-topic",
-            in,
-            "--output-topic",
-            out,
-            "--state-topic",
-            state,
-            "--group-id",
-            "g-" + in,
-            "--checkpoint-interval",
-            "300ms"
-        };
+        String[] common = ExampleRun.statefulTotal(KAFKA.bootstrapServers(), in, out, state);
         Deposits deposits = new Deposits(SEED);
         deposits.produce(kafka, in, 3_000);
         File log = new File(System.getProperty("java.io.tmpdir"), "commit-point-kill.log");

@@ -44,21 +44,7 @@ class StatefulTotalKillITCase {
         String out = KafkaTestClient.uniqueTopicName("balances");
         String state = KafkaTestClient.uniqueTopicName("balances-state");
         String dlq = in + "-dlq";
-        String[] common = {
-            "stateful-total",
-            "--bootstrap-servers",
-            KAFKA.bootstrapServers(),
-            "--input-topic",
-            in,
-            "--output-topic",
-            out,
-            "--state-topic",
-            state,
-            "--group-id",
-            "g-" + in,
-            "--checkpoint-interval",
-            "300ms"
-        };
+        String[] common = ExampleRun.statefulTotal(KAFKA.bootstrapServers(), in, out, state);
         long[] killAfterMillis = {0, 800, 2500};
         File log = new File(System.getProperty("java.io.tmpdir"), "kill-run.log");
         for (int round = 0; round < killAfterMillis.length; round++) {

@@ -81,23 +81,11 @@ class StatefulTotalSecondInstanceITCase {
         String in = kafka.createUniqueTopic("deposits", 4);
         String out = KafkaTestClient.uniqueTopicName("balances");
         String state = KafkaTestClient.uniqueTopicName("balances-state");
-        String[] args = {
-            "stateful-total",
-            "--bootstrap-servers",
-            KAFKA.bootstrapServers(),
-            "--input-topic",
-            in,
-            "--output-topic",
-            out,
-            "--state-topic",
-            state,
-            "--group-id",
-            "g-" + in,
-            "--checkpoint-interval",
-            "300ms",
-            "--parallelism",
-            "2"
-        };
+        String[] args =
+                ExampleRun.with(
+                        ExampleRun.statefulTotal(KAFKA.bootstrapServers(), in, out, state),
+                        "--parallelism",
+                        "2");
         File firstLog = new File(System.getProperty("java.io.tmpdir"), "first-instance.log");
         File secondLog = new File(System.getProperty("java.io.tmpdir"), "second-instance.log");
         produce(kafka, in, 5_000);

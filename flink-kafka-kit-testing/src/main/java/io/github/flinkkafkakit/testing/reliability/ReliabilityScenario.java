@@ -121,7 +121,20 @@ public enum ReliabilityScenario {
                     + " exactly once with the profile version in effect at its time, each malformed"
                     + " or late record dead-lettered once.",
             "a kill at a chosen commit point (enrich-commit-point-kills does that in one JVM), a"
-                    + " JobManager failure, or a restart from the cancelled job's own checkpoint.");
+                    + " JobManager failure, or a restart from the cancelled job's own checkpoint."),
+    STATEFUL_TOTAL_CLUSTER_REDEPLOY(
+            "flink-kafka-kit-examples",
+            null,
+            "stateful-total's job jar (String-keyed ValueState in the kit's tables, restored on"
+                    + " its fetch threads), submitted to a standalone session cluster as a bounded"
+                    + " run at parallelism 1, then after more input at parallelism 2 (every"
+                    + " TaskManager SIGKILLed once it has committed totals of that input, the job"
+                    + " cancelled so its checkpoints are of no use), then once more at parallelism"
+                    + " 3 on fresh TaskManagers, restoring from Kafka alone: every committed total"
+                    + " is a prefix sum at a strictly increasing position, the last one exact, each"
+                    + " invalid deposit dead-lettered once.",
+            "a kill at a chosen commit point (stateful-total-commit-point-kills does that in one"
+                    + " JVM), a JobManager failure, or the RocksDB state backend.");
 
     private final String module;
     private final String legacyScenarioPrefix;
