@@ -38,8 +38,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  *       dead-letter topic once.
  *   <li>{@code stateful-total} (a {@code ValueState<Long>} with String keys: the kit's tables,
  *       restored on its fetch threads): killed once it has committed totals of the second run's
- *       input; every account's committed totals are prefix sums of its deposits at strictly
- *       increasing positions, the last one exact, every invalid deposit dead-lettered once.
+ *       input, just after 5,000 more deposits were written; every account's committed totals are
+ *       prefix sums of its deposits at strictly increasing positions, the last one exact, every
+ *       invalid deposit dead-lettered once.
  * </ul>
  *
  * <p>Runs after {@code package} (verify phase): it needs {@code
@@ -161,7 +162,12 @@ class ClusterRedeployJarTest {
                                     above++;
                                 }
                             }
-                            return above > 0 ? above : null;
+                            if (above == 0) {
+                                return null;
+                            }
+                            // more input, so the kill lands while the job works through it
+                            deposits.produce(kafka, in, 5_000);
+                            return above;
                         });
         deposits.produce(kafka, in, 10_000);
         runBounded(ExampleRun.with(common, "--parallelism", "3", "--bounded"));
@@ -181,7 +187,8 @@ class ClusterRedeployJarTest {
                 .seed(TOTAL_SEED)
                 .detail(
                         String.format(
-                                "killed with %,d committed totals of the second run's input; %s",
+                                "killed with %,d committed totals of the second run's input and"
+                                        + " 5,000 more deposits arriving; %s",
                                 newTotals, check.detail()))
                 .verify(check::assertExact);
     }

@@ -128,11 +128,11 @@ public enum ReliabilityScenario {
             "stateful-total's job jar (String-keyed ValueState in the kit's tables, restored on"
                     + " its fetch threads), submitted to a standalone session cluster as a bounded"
                     + " run at parallelism 1, then after more input at parallelism 2 (every"
-                    + " TaskManager SIGKILLed once it has committed totals of that input, the job"
-                    + " cancelled so its checkpoints are of no use), then once more at parallelism"
-                    + " 3 on fresh TaskManagers, restoring from Kafka alone: every committed total"
-                    + " is a prefix sum at a strictly increasing position, the last one exact, each"
-                    + " invalid deposit dead-lettered once.",
+                    + " TaskManager SIGKILLed once it has committed totals of that input and more"
+                    + " arrives, the job cancelled so its checkpoints are of no use), then once more"
+                    + " at parallelism 3 on fresh TaskManagers, restoring from Kafka alone: every"
+                    + " committed total is a prefix sum at a strictly increasing position, the last"
+                    + " one exact, each invalid deposit dead-lettered once.",
             "a kill at a chosen commit point (stateful-total-commit-point-kills does that in one"
                     + " JVM), a JobManager failure, or the RocksDB state backend.");
 
