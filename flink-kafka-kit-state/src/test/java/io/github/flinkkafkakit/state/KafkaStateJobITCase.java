@@ -261,13 +261,7 @@ class KafkaStateJobITCase {
         StreamExecutionEnvironment env = env(parallelism, backend);
         KafkaStateJob job = changelog(state).job(env);
         DataStream<Tuple2<String, Long>> values = job.source("values", source(in, true));
-        job.sink(
-                job.process(
-                        "every-kind",
-                        values.keyBy(t -> t.f0, Types.STRING),
-                        new EveryKind(),
-                        Types.TUPLE(Types.STRING, Types.STRING)),
-                out(out));
+        job.sink(everyKind(job, "every-kind", values), out(out));
         job.execute("every kind of state");
     }
 
@@ -389,6 +383,19 @@ class KafkaStateJobITCase {
 
     // ---------------------------------------------------------------- refused when built
 
+    /**
+     * {@link EveryKind} on {@code values} keyed by their first field, with operator uid {@code
+     * uid}.
+     */
+    private static DataStream<Tuple2<String, String>> everyKind(
+            KafkaStateJob job, String uid, DataStream<Tuple2<String, Long>> values) {
+        return job.process(
+                uid,
+                values.keyBy(t -> t.f0, Types.STRING),
+                new EveryKind(),
+                Types.TUPLE(Types.STRING, Types.STRING));
+    }
+
     private static KafkaStateJob jobOn(StreamExecutionEnvironment env) {
         return changelog(KafkaTestClient.uniqueTopicName("refused-state")).job(env);
     }
@@ -400,11 +407,7 @@ class KafkaStateJobITCase {
         KafkaStateJob job = jobOn(env);
         job.source("tracked", source(in, true));
         DataStream<Tuple2<String, Long>> untracked = source(in, true).createStream(env);
-        job.process(
-                "counts",
-                untracked.keyBy(t -> t.f0, Types.STRING),
-                new EveryKind(),
-                Types.TUPLE(Types.STRING, Types.STRING));
+        everyKind(job, "counts", untracked);
 
         assertThatThrownBy(job::attach)
                 .isInstanceOf(IllegalStateException.class)
@@ -423,11 +426,7 @@ class KafkaStateJobITCase {
                         .keyBy(t -> t.f0, Types.STRING)
                         .window(TumblingProcessingTimeWindows.of(Duration.ofSeconds(1)))
                         .reduce((a, b) -> Tuple2.of(a.f0, a.f1 + b.f1));
-        job.process(
-                "after-window",
-                windowed.keyBy(t -> t.f0, Types.STRING),
-                new EveryKind(),
-                Types.TUPLE(Types.STRING, Types.STRING));
+        everyKind(job, "after-window", windowed);
 
         assertThatThrownBy(job::attach)
                 .isInstanceOf(IllegalStateException.class)
@@ -441,11 +440,7 @@ class KafkaStateJobITCase {
         StreamExecutionEnvironment env = env(1);
         KafkaStateJob job = jobOn(env);
         DataStream<Tuple2<String, String>> counts =
-                job.process(
-                        "counted",
-                        job.source("values", source(in, true)).keyBy(t -> t.f0, Types.STRING),
-                        new EveryKind(),
-                        Types.TUPLE(Types.STRING, Types.STRING));
+                everyKind(job, "counted", job.source("values", source(in, true)));
         counts.sinkTo(new DiscardingSink<>());
 
         assertThatThrownBy(job::attach)
@@ -462,11 +457,7 @@ class KafkaStateJobITCase {
         KafkaStateJob job = jobOn(env);
         job.source("looped", source(in, true)).sinkTo(new DiscardingSink<>());
         DataStream<Tuple2<String, String>> counts =
-                job.process(
-                        "counted",
-                        job.source("values", source(other, true)).keyBy(t -> t.f0, Types.STRING),
-                        new EveryKind(),
-                        Types.TUPLE(Types.STRING, Types.STRING));
+                everyKind(job, "counted", job.source("values", source(other, true)));
 
         assertThatThrownBy(() -> job.sink(counts, out(in)))
                 .isInstanceOf(IllegalStateException.class)
@@ -497,21 +488,8 @@ class KafkaStateJobITCase {
         KafkaStateJob job = jobOn(env);
         DataStream<Tuple2<String, Long>> values = job.source("values", source(in, true));
 
-        assertThatThrownBy(
-                        () ->
-                                job.process(
-                                        "",
-                                        values.keyBy(t -> t.f0, Types.STRING),
-                                        new EveryKind(),
-                                        Types.TUPLE(Types.STRING, Types.STRING)))
-                .hasMessageContaining("need a uid");
-        assertThatThrownBy(
-                        () ->
-                                job.process(
-                                        "values",
-                                        values.keyBy(t -> t.f0, Types.STRING),
-                                        new EveryKind(),
-                                        Types.TUPLE(Types.STRING, Types.STRING)))
+        assertThatThrownBy(() -> everyKind(job, "", values)).hasMessageContaining("need a uid");
+        assertThatThrownBy(() -> everyKind(job, "values", values))
                 .hasMessageContaining("uid 'values' is used twice");
         assertThatThrownBy(
                         () ->
