@@ -184,11 +184,10 @@ public final class KafkaIn<T> {
     public DataStream<T> createStream(
             StreamExecutionEnvironment env, WatermarkStrategy<T> watermarks, String name) {
         warnIfExactlyOnceReadsUncommitted(env);
-        checkNotWrittenByTheJob(env);
+        JobGraph job = JobGraph.of(env);
+        checkNotWrittenBy(job);
         String uid =
-                this.uid != null
-                        ? this.uid
-                        : JobGraph.of(env).uniqueUid("kafka-in-" + String.join("-", topics));
+                this.uid != null ? this.uid : job.uniqueUid("kafka-in-" + String.join("-", topics));
         if (errorPolicy.action() != ErrorPolicy.Action.DEAD_LETTER) {
             return env.fromSource(
                             BoundedKafkaSource.of(
@@ -219,29 +218,6 @@ public final class KafkaIn<T> {
      * {@link #createStream} and by the kit's pipelines that add the source themselves; checks the
      * checkpointing configured so far.
      */
-    /**
-     * Refuses to read a topic that a sink of the kit already in {@code env}'s job writes (a
-     * feedback loop), unless that sink allowed it. Called by {@link #createStream} and by the kit's
-     * pipelines that add the source themselves.
-     *
-     * @throws IllegalStateException naming the topic and the fix
-     */
-    @Internal
-    public void checkNotWrittenByTheJob(StreamExecutionEnvironment env) {
-        JobGraph job = JobGraph.of(env);
-        for (String topic : topics) {
-            if (job.writesTopic(connection.bootstrapServers(), topic)) {
-                throw new IllegalStateException(
-                        "Input topic '"
-                                + topic
-                                + "' is also the output topic of a sink of this job: each result"
-                                + " would be read back as input (a feedback loop). Read another"
-                                + " topic, or call setAllowFeedbackLoop(true) on that sink if this"
-                                + " is intended");
-            }
-        }
-    }
-
     @Internal
     public void warnIfExactlyOnceReadsUncommitted(StreamExecutionEnvironment env) {
         CheckpointConfig checkpoints = env.getCheckpointConfig();
@@ -255,6 +231,32 @@ public final class KafkaIn<T> {
                             + " are not exactly-once. Remove the isolation.level setting (default"
                             + " read_committed) or set it to read_committed.",
                     topics);
+        }
+    }
+
+    /**
+     * Refuses to read a topic that a sink of the kit already in {@code env}'s job writes (a
+     * feedback loop), unless that sink allowed it. Called by {@link #createStream} and by the kit's
+     * pipelines that add the source themselves.
+     *
+     * @throws IllegalStateException naming the topic and the fix
+     */
+    @Internal
+    public void checkNotWrittenByTheJob(StreamExecutionEnvironment env) {
+        checkNotWrittenBy(JobGraph.of(env));
+    }
+
+    private void checkNotWrittenBy(JobGraph job) {
+        for (String topic : topics) {
+            if (job.writesTopic(connection.bootstrapServers(), topic)) {
+                throw new IllegalStateException(
+                        "Input topic '"
+                                + topic
+                                + "' is also the output topic of a sink of this job: each result"
+                                + " would be read back as input (a feedback loop). Read another"
+                                + " topic, or call setAllowFeedbackLoop(true) on that sink if this"
+                                + " is intended");
+            }
         }
     }
 
