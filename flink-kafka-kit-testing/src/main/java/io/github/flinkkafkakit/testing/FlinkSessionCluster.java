@@ -718,19 +718,11 @@ public final class FlinkSessionCluster implements AutoCloseable {
      */
     public void cancel(String jobId) {
         String path = "/jobs/" + jobId + "?mode=cancel";
-        HttpRequest request =
-                HttpRequest.newBuilder(URI.create(restUrl() + path))
-                        .timeout(Duration.ofSeconds(10))
-                        .method("PATCH", HttpRequest.BodyPublishers.noBody())
-                        .build();
         HttpResponse<String> r;
         try {
-            r = http.send(request, HttpResponse.BodyHandlers.ofString());
+            r = send("PATCH", path);
         } catch (IOException e) {
             throw new UncheckedIOException("PATCH " + path + " failed", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while cancelling " + jobId, e);
         }
         if (r.statusCode() != 202) {
             throw new IllegalStateException(
@@ -764,10 +756,15 @@ public final class FlinkSessionCluster implements AutoCloseable {
     }
 
     private HttpResponse<String> get(String path) throws IOException {
+        return send("GET", path);
+    }
+
+    /** {@code method path} on the REST API, without a body. */
+    private HttpResponse<String> send(String method, String path) throws IOException {
         HttpRequest request =
                 HttpRequest.newBuilder(URI.create(restUrl() + path))
                         .timeout(Duration.ofSeconds(10))
-                        .GET()
+                        .method(method, HttpRequest.BodyPublishers.noBody())
                         .build();
         try {
             return http.send(request, HttpResponse.BodyHandlers.ofString());
