@@ -9,7 +9,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -113,7 +112,7 @@ public final class PositionsTopic {
 
     /** Reads the topic's committed records ({@code read_committed}, up to its end offsets). */
     public static Snapshot read(KafkaConnection connection, String topic) {
-        try (KafkaConsumer<String, byte[]> consumer = consumer(connection, topic)) {
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(connection, topic)) {
             return read(consumer, topic);
         }
     }
@@ -129,7 +128,7 @@ public final class PositionsTopic {
             KafkaConnection connection, String topic, String jobId, Duration timeout)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        KafkaConsumer<String, byte[]> consumer = consumer(connection, topic);
+        KafkaConsumer<byte[], byte[]> consumer = consumer(connection, topic);
         try {
             while (true) {
                 Snapshot snapshot = read(consumer, topic);
@@ -160,15 +159,19 @@ public final class PositionsTopic {
         }
     }
 
-    private static KafkaConsumer<String, byte[]> consumer(
+    private static KafkaConsumer<byte[], byte[]> consumer(
             KafkaConnection connection, String topic) {
         Properties props = connection.clientProperties();
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "fkk-positions-" + topic);
-        KafkaConsumer<String, byte[]> consumer =
-                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        // Byte-array keys, like the kit's other consumers: the JIT compiles Kafka's record
+        // parsing for the deserializer classes it has seen, and a consumer with another class
+        // (read here just before every restore) made it discard the restore's compiled parsing.
+        KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> partitions = new ArrayList<>();
         consumer.partitionsFor(topic, Duration.ofSeconds(30))
                 .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
@@ -176,7 +179,7 @@ public final class PositionsTopic {
         return consumer;
     }
 
-    private static Snapshot read(KafkaConsumer<String, byte[]> consumer, String topic) {
+    private static Snapshot read(KafkaConsumer<byte[], byte[]> consumer, String topic) {
         List<TopicPartition> partitions = new ArrayList<>(consumer.assignment());
         consumer.seekToBeginning(partitions);
         Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -185,21 +188,22 @@ public final class PositionsTopic {
         Fields identity = Fields.empty();
         Fields commit = Fields.empty();
         while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-            for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL)) {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
                 if (r.offset() >= end.get(new TopicPartition(r.topic(), r.partition()))
                         || r.key() == null) {
                     continue;
                 }
-                switch (r.key()) {
+                String key = new String(r.key(), StandardCharsets.UTF_8);
+                switch (key) {
                     case OWNER_KEY -> owner = Fields.decode(r.value());
                     case IDENTITY_KEY -> identity = Fields.decode(r.value());
                     case COMMIT_KEY -> commit = Fields.decode(r.value());
                     default -> {
                         if (r.value() == null) {
-                            positions.remove(r.key());
+                            positions.remove(key);
                         } else {
                             positions.put(
-                                    r.key(),
+                                    key,
                                     Long.parseLong(
                                             new String(r.value(), StandardCharsets.US_ASCII)));
                         }
