@@ -110,6 +110,8 @@ public final class ChangelogReader<K, V> implements Serializable {
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "20000");
+        // Reads up to the end offsets found at start: no use waiting for more data (500 ms).
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
         Map<K, V> table = new HashMap<>();
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(
