@@ -486,14 +486,16 @@ public final class ChangelogWriter extends AbstractStreamOperator<Void>
 
     /** Creates and fences the pool's producers up to {@code size}. */
     private void fence(int size) {
+        List<TransactionalProducer> created = new ArrayList<>();
         while (pool.size() < size) {
             TransactionalProducer producer =
                     TransactionalProducer.create(
                             producerProperties, settings.transactionalId(pool.size()));
             pool.add(producer);
             lastUsed.add(System.currentTimeMillis());
-            producer.fence();
+            created.add(producer);
         }
+        TransactionalProducer.fenceAll(created);
     }
 
     /**

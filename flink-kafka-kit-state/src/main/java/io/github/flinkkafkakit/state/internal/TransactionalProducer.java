@@ -7,6 +7,7 @@ import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.InvalidPidMappingException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.InvalidTxnStateException;
@@ -18,7 +19,10 @@ import org.apache.kafka.common.utils.ProducerIdAndEpoch;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A transactional Kafka producer with one fixed transactional id, and the only place the kit relies
@@ -74,6 +78,49 @@ public final class TransactionalProducer implements AutoCloseable {
      */
     public void fence() {
         producer.initTransactions();
+    }
+
+    /**
+     * {@link #fence() Fences} each of {@code producers}, side by side when there are several: each
+     * take-over waits on the broker (for what an earlier holder of its id left), and no id's
+     * take-over depends on another's, so a start fences its ids in the time of one. Throws the
+     * first failure (the others suppressed in it) once all have returned.
+     */
+    public static void fenceAll(List<TransactionalProducer> producers) {
+        if (producers.size() <= 1) {
+            producers.forEach(TransactionalProducer::fence);
+            return;
+        }
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        List<Thread> threads = new ArrayList<>();
+        for (TransactionalProducer producer : producers) {
+            Thread thread =
+                    new Thread(
+                            () -> {
+                                try {
+                                    producer.fence();
+                                } catch (RuntimeException e) {
+                                    if (!failure.compareAndSet(null, e)) {
+                                        failure.get().addSuppressed(e);
+                                    }
+                                }
+                            },
+                            "fkk-fence-" + producer.transactionalId);
+            thread.setDaemon(true);
+            thread.start();
+            threads.add(thread);
+        }
+        try {
+            for (Thread thread : threads) {
+                thread.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptException(e);
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
     }
 
     public void begin() {

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -69,6 +70,45 @@ class TransactionalProducerITCase {
         TransactionalProducer.resumeAndCommit(producerProperties(), id, producerId, epoch);
 
         assertThat(committed(kafka, topic)).containsExactlyInAnyOrder("a", "b");
+    }
+
+    @Test
+    void fenceAllTakesEveryIdOverAndAbortsWhatEachEarlierHolderLeftOpen(KafkaTestClient kafka) {
+        String topic = kafka.createUniqueTopic("fence-all", 1);
+        List<TransactionalProducer> earlier = new ArrayList<>();
+        List<TransactionalProducer> later = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                String id = "fkk-test-fence-all-" + topic + "-" + i;
+                TransactionalProducer holder =
+                        TransactionalProducer.create(producerProperties(), id);
+                earlier.add(holder);
+                holder.fence();
+                holder.begin();
+                holder.send(record(topic, "open-" + i), null);
+                holder.preCommit();
+                later.add(TransactionalProducer.create(producerProperties(), id));
+            }
+
+            TransactionalProducer.fenceAll(later);
+
+            for (TransactionalProducer holder : earlier) {
+                assertThat(catchThrowable(holder::commit))
+                        .as("commit of the earlier holder of %s", holder.transactionalId())
+                        .isNotNull();
+            }
+            for (int i = 0; i < 3; i++) { // each id usable by its new holder
+                TransactionalProducer holder = later.get(i);
+                holder.begin();
+                holder.send(record(topic, "new-" + i), null);
+                holder.commit();
+            }
+            assertThat(committed(kafka, topic))
+                    .containsExactlyInAnyOrder("new-0", "new-1", "new-2");
+        } finally {
+            earlier.forEach(TransactionalProducer::close);
+            later.forEach(TransactionalProducer::close);
+        }
     }
 
     @Test
