@@ -91,7 +91,8 @@ public final class TransactionalProducer implements AutoCloseable {
             producers.forEach(TransactionalProducer::fence);
             return;
         }
-        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        // any Throwable: a fence thread that died of an Error must not pass for a fenced id
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Thread> threads = new ArrayList<>();
         for (TransactionalProducer producer : producers) {
             Thread thread =
@@ -99,7 +100,7 @@ public final class TransactionalProducer implements AutoCloseable {
                             () -> {
                                 try {
                                     producer.fence();
-                                } catch (RuntimeException e) {
+                                } catch (Throwable e) {
                                     if (!failure.compareAndSet(null, e)) {
                                         failure.get().addSuppressed(e);
                                     }
@@ -118,8 +119,15 @@ public final class TransactionalProducer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new InterruptException(e);
         }
-        if (failure.get() != null) {
-            throw failure.get();
+        Throwable first = failure.get();
+        if (first instanceof RuntimeException e) {
+            throw e;
+        }
+        if (first instanceof Error e) {
+            throw e;
+        }
+        if (first != null) {
+            throw new IllegalStateException("Fencing transactional ids failed", first);
         }
     }
 
