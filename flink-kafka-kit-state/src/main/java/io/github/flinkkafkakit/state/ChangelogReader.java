@@ -1,6 +1,7 @@
 package io.github.flinkkafkakit.state;
 
 import io.github.flinkkafkakit.core.KafkaConnection;
+import io.github.flinkkafkakit.state.internal.BoundedReads;
 import io.github.flinkkafkakit.state.internal.ChangelogKeys;
 
 import org.apache.flink.annotation.PublicEvolving;
@@ -106,12 +107,8 @@ public final class ChangelogReader<K, V> implements Serializable {
     /** The current value of every key: all committed changes up to now, deletes applied. */
     public Map<K, V> readTable() {
         Decoder<K, V> decoder = new Decoder<>(operatorUid, stateName, keyType, valueType);
-        Properties props = connection.clientProperties();
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        Properties props = BoundedReads.consumerProperties(connection);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "20000");
-        // Reads up to the end offsets found at start: no use waiting for more data (500 ms).
-        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
         Map<K, V> table = new HashMap<>();
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(

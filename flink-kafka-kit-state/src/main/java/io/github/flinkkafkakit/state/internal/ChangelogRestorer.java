@@ -399,10 +399,7 @@ public final class ChangelogRestorer {
     }
 
     private Properties consumerProperties() {
-        Properties props = connection.clientProperties();
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        Properties props = BoundedReads.consumerProperties(connection);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "20000");
         // Up to 4 MiB per partition and fetch: a first response arrives sooner than with larger
         // ones, and larger ones do not read faster, since parsing, not fetching, bounds a restore.
@@ -410,10 +407,6 @@ public final class ChangelogRestorer {
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(4 << 20));
         props.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, Integer.toString(1 << 20));
         props.put(ConsumerConfig.CHECK_CRCS_CONFIG, "false");
-        // Everything up to the end offsets is there to read: the broker need not wait for more
-        // data, and a fetch still out when the restore ends does not hold up closing the consumer
-        // (by default 500 ms).
-        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "fkk-restore-" + topic);
         return props;
     }

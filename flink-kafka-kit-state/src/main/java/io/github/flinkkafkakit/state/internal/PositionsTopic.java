@@ -161,14 +161,8 @@ public final class PositionsTopic {
 
     private static KafkaConsumer<byte[], byte[]> consumer(
             KafkaConnection connection, String topic) {
-        Properties props = connection.clientProperties();
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        Properties props = BoundedReads.consumerProperties(connection);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "fkk-positions-" + topic);
-        // A read stops at the end offsets it found, so waiting for more data is pointless: with
-        // the default (500 ms) each read took that long, several of them in a row at every start.
-        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
         // Byte-array keys, like the kit's other consumers: the JIT compiles Kafka's record
         // parsing for the deserializer classes it has seen, and a consumer with another class
         // (read here just before every restore) made it discard the restore's compiled parsing.
