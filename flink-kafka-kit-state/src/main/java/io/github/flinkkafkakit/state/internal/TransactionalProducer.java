@@ -2,6 +2,7 @@ package io.github.flinkkafkakit.state.internal;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.connector.kafka.sink.internal.FlinkKafkaInternalProducer;
+import org.apache.flink.util.ExceptionUtils;
 
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -119,15 +120,8 @@ public final class TransactionalProducer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new InterruptException(e);
         }
-        Throwable first = failure.get();
-        if (first instanceof RuntimeException e) {
-            throw e;
-        }
-        if (first instanceof Error e) {
-            throw e;
-        }
-        if (first != null) {
-            throw new IllegalStateException("Fencing transactional ids failed", first);
+        if (failure.get() != null) {
+            ExceptionUtils.rethrow(failure.get()); // as thrown; wrapped only if checked
         }
     }
 

@@ -4,10 +4,8 @@ import io.github.flinkkafkakit.core.KafkaConnection;
 import io.github.flinkkafkakit.testing.KafkaBrokerExtension;
 import io.github.flinkkafkakit.testing.KafkaTestClient;
 
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -21,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Reading the positions topic, which a job start does several times in a row (the writer's
  * take-over twice, each restoring task until the take-over is done): against a real broker, with
- * the records committed in a transaction as the writer commits them.
+ * the records committed in a transaction by the writer's producer.
  */
 class PositionsTopicITCase {
 
@@ -32,16 +30,15 @@ class PositionsTopicITCase {
         KafkaTestClient kafka = KAFKA.client();
         String topic = KafkaTestClient.uniqueTopicName("positions");
         kafka.createTopic(topic, 1, Map.of("cleanup.policy", "compact"));
-        Properties props = new Properties();
+        Properties props = KAFKA.clientProperties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
-        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "positions-test-" + topic);
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.initTransactions();
-            producer.beginTransaction();
-            producer.send(record(topic, "in/0", "42"));
-            producer.send(record(topic, "in/1", "7"));
-            producer.commitTransaction();
+        try (TransactionalProducer producer =
+                TransactionalProducer.create(props, "positions-test-" + topic)) {
+            producer.fence();
+            producer.begin();
+            producer.send(record(topic, "in/0", "42"), null);
+            producer.send(record(topic, "in/1", "7"), null);
+            producer.commit();
         }
         KafkaConnection connection = KafkaConnection.of(KAFKA.bootstrapServers());
 
