@@ -15,6 +15,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -28,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 
 /**
  * Bulk-reads the part of a changelog topic one subtask owns: only the partitions that can hold its
@@ -80,9 +82,6 @@ public final class ChangelogRestorer {
     private final int maxParallelism;
     private final KeyGroupRange range;
 
-    /** Whether records go to the applier grouped by key group (see {@link #byKeyGroup}). */
-    private boolean keyGroupOrder = true;
-
     /**
      * The last commit marker read in each owned partition ({@link ChangelogKeys#COMMIT_MARKER}), by
      * partition; each written by the one fetch thread that reads the partition.
@@ -100,15 +99,6 @@ public final class ChangelogRestorer {
         this.partitions = partitions;
         this.maxParallelism = maxParallelism;
         this.range = range;
-    }
-
-    /**
-     * Hands records over in their order per partition, without grouping them by key group first
-     * (when nothing is gained by that: no record goes to Flink's heap state maps).
-     */
-    public ChangelogRestorer inPartitionOrder() {
-        keyGroupOrder = false;
-        return this;
     }
 
     /**
@@ -141,6 +131,7 @@ public final class ChangelogRestorer {
     public long restore(Sink sink, LongConsumer progress) throws Exception {
         return restore(
                 () -> (recordKey, value) -> new byte[][] {recordKey, value},
+                record -> ChangelogKeys.keyGroup(record[0]),
                 record -> sink.accept(record[0], record[1]),
                 progress);
     }
@@ -148,6 +139,13 @@ public final class ChangelogRestorer {
     /**
      * Like {@link #restore(Sink, LongConsumer)}, with each record decoded on a fetch thread and
      * applied on the calling thread.
+     *
+     * <p>The decoded records of each poll go to {@code applier} grouped by key group ({@code
+     * keyGroupOf}: a decoded record's key group), in their order within each group: a key's changes
+     * stay in offset order. The heap state backend keeps one hash map per key group: filling one
+     * map at a time keeps it, and its incremental rehashing, in the CPU cache, where records in
+     * write order would touch a different map with almost every put. Records a decoder applies
+     * itself (decoded to {@code null}) are not grouped: they cost one pass over the poll.
      *
      * <p>The owned partitions are split among up to {@link #FETCH_THREADS} fetch threads, each with
      * a consumer and a decoder of its own (from {@code decoders}), so parsing and decoding run in
@@ -158,7 +156,10 @@ public final class ChangelogRestorer {
      * @return how many owned records were read (including those decoded to {@code null})
      */
     public <D> long restore(
-            Supplier<Decoder<D>> decoders, Applier<D> applier, LongConsumer progress)
+            Supplier<Decoder<D>> decoders,
+            ToIntFunction<? super D> keyGroupOf,
+            Applier<D> applier,
+            LongConsumer progress)
             throws Exception {
         List<List<TopicPartition>> split = splitAmongThreads(ownedPartitions());
         BlockingQueue<Object> batches = new ArrayBlockingQueue<>(QUEUED_BATCHES * split.size());
@@ -169,7 +170,7 @@ public final class ChangelogRestorer {
             Decoder<D> decoder = decoders.get();
             Thread fetcher =
                     new Thread(
-                            () -> fetch(assigned, decoder, batches, stop),
+                            () -> fetch(assigned, decoder, keyGroupOf, batches, stop),
                             "fkk-changelog-restore-" + topic + "-" + i);
             fetcher.setDaemon(true);
             fetchers.add(fetcher);
@@ -231,6 +232,7 @@ public final class ChangelogRestorer {
     private <D> void fetch(
             List<TopicPartition> assigned,
             Decoder<D> decoder,
+            ToIntFunction<? super D> keyGroupOf,
             BlockingQueue<Object> batches,
             AtomicBoolean stop) {
         Object last = END;
@@ -256,7 +258,7 @@ public final class ChangelogRestorer {
             }
             while (!remaining.isEmpty() && !stop.get()) {
                 ConsumerRecords<byte[], byte[]> polled = consumer.poll(POLL);
-                Batch<D> batch = decodeOwned(polled, endOf, decoder);
+                Batch<D> batch = decodeOwned(polled, endOf, decoder, keyGroupOf);
                 if (batch.read > 0 && !handOver(batches, batch, stop)) {
                     return;
                 }
@@ -278,60 +280,55 @@ public final class ChangelogRestorer {
     }
 
     /**
-     * The owned records of one poll, decoded. A method of its own, not part of {@link #fetch}'s
-     * loop: its compiled code serves every poll and the next restore in this JVM, where a
-     * compilation of the whole fetch loop was redone in each restore (on-stack replacement, which
-     * the loop's exit at the end of a restore invalidated).
+     * The owned records of one poll, decoded, grouped by key group. A method of its own, not part
+     * of {@link #fetch}'s loop: its compiled code serves every poll and the next restore in this
+     * JVM, where a compilation of the whole fetch loop was redone in each restore (on-stack
+     * replacement, which the loop's exit at the end of a restore invalidated).
      */
     private <D> Batch<D> decodeOwned(
-            ConsumerRecords<byte[], byte[]> polled, long[] endOf, Decoder<D> decoder)
+            ConsumerRecords<byte[], byte[]> polled,
+            long[] endOf,
+            Decoder<D> decoder,
+            ToIntFunction<? super D> keyGroupOf)
             throws Exception {
-        List<D> decoded = new ArrayList<>(polled.count());
+        List<D> decoded = new ArrayList<>();
         int read = 0;
-        if (keyGroupOrder) {
-            List<ConsumerRecord<byte[], byte[]>> mine = new ArrayList<>(polled.count());
-            for (ConsumerRecord<byte[], byte[]> record : polled) {
-                if (owned(record, endOf)) {
-                    mine.add(record);
-                }
-            }
-            for (ConsumerRecord<byte[], byte[]> record : byKeyGroup(mine)) {
-                add(decoded, decoder.decode(record.key(), record.value()));
-            }
-            read = mine.size();
-        } else {
-            for (ConsumerRecord<byte[], byte[]> record : polled) {
-                if (owned(record, endOf)) {
-                    read++;
-                    add(decoded, decoder.decode(record.key(), record.value()));
+        for (ConsumerRecord<byte[], byte[]> record : polled) {
+            if (owned(record, endOf)) {
+                read++;
+                D d = decoder.decode(record.key(), record.value());
+                if (d != null) {
+                    decoded.add(d);
                 }
             }
         }
-        return new Batch<>(decoded, read);
+        return new Batch<>(byKeyGroup(decoded, keyGroupOf, range), read);
     }
 
     /**
-     * The records grouped by key group, in their order within each group (a stable counting sort; a
-     * key's changes stay in offset order). The heap state backend keeps one hash map per key group:
-     * filling one map at a time keeps it, and its incremental rehashing, in the CPU cache, where
-     * records in write order would touch a different map with almost every put.
+     * {@code decoded} grouped by key group (of {@code range}, ascending), in their order within
+     * each group (a counting sort).
      */
-    private ConsumerRecord<byte[], byte[]>[] byKeyGroup(
-            List<ConsumerRecord<byte[], byte[]>> records) {
+    static <D> List<D> byKeyGroup(
+            List<D> decoded, ToIntFunction<? super D> keyGroupOf, KeyGroupRange range) {
+        if (decoded.size() < 2) {
+            return decoded;
+        }
         int first = range.getStartKeyGroup();
         int[] start = new int[range.getNumberOfKeyGroups() + 1];
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-            start[ChangelogKeys.keyGroup(record.key()) - first + 1]++;
+        for (D d : decoded) {
+            start[keyGroupOf.applyAsInt(d) - first + 1]++;
         }
         for (int i = 1; i < start.length; i++) {
             start[i] += start[i - 1];
         }
-        @SuppressWarnings("unchecked")
-        ConsumerRecord<byte[], byte[]>[] sorted = new ConsumerRecord[records.size()];
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-            sorted[start[ChangelogKeys.keyGroup(record.key()) - first]++] = record;
+        Object[] sorted = new Object[decoded.size()];
+        for (D d : decoded) {
+            sorted[start[keyGroupOf.applyAsInt(d) - first]++] = d;
         }
-        return sorted;
+        @SuppressWarnings("unchecked")
+        List<D> grouped = (List<D>) Arrays.asList(sorted);
+        return grouped;
     }
 
     /** Whether a polled record is one to restore: of an owned key group, before the end. */
@@ -364,12 +361,6 @@ public final class ChangelogRestorer {
                             partitions));
         }
         return range.contains(keyGroup);
-    }
-
-    private static <D> void add(List<D> batch, D decoded) {
-        if (decoded != null) {
-            batch.add(decoded);
-        }
     }
 
     /** Records decoded from one poll, and how many owned records the poll had. */

@@ -75,9 +75,6 @@ final class StateRestore<K> {
                         settings.changelogPartitions(),
                         runtime.maxParallelism(),
                         range);
-        if (declared.length > 0 && registry.tableStates().size() == declared.length) {
-            restorer.inPartitionOrder(); // no heap state maps to fill one at a time
-        }
         // Keys and values are decoded on the restorer's fetch threads (with serializer copies);
         // this thread only puts them into the state backend. Table states are restored on the
         // fetch threads themselves (each fills the table segments of its partitions): a table
@@ -85,6 +82,7 @@ final class StateRestore<K> {
         long read =
                 restorer.<Restored<K>>restore(
                         () -> decoder(declared),
+                        restored -> restored.keyGroup,
                         restored -> {
                             if (restored.state == null) { // a state not declared yet
                                 registry.keepUndeclared(restored.name, restored.record);
@@ -160,7 +158,9 @@ final class StateRestore<K> {
                     }
                 }
                 return new Restored<>(
-                        ChangelogKeys.stateName(recordKey), new byte[][] {recordKey, value});
+                        ChangelogKeys.stateName(recordKey),
+                        ChangelogKeys.keyGroup(recordKey),
+                        new byte[][] {recordKey, value});
             }
             ChangelogState state = declared[index];
             int[] bounds = ChangelogKeys.userKeyBounds(recordKey);
@@ -317,10 +317,10 @@ final class StateRestore<K> {
             this.record = null;
         }
 
-        Restored(String name, byte[][] record) {
+        Restored(String name, int keyGroup, byte[][] record) {
             this.state = null;
             this.key = null;
-            this.keyGroup = -1;
+            this.keyGroup = keyGroup;
             this.decoded = null;
             this.name = name;
             this.record = record;
