@@ -19,10 +19,10 @@ import java.util.Objects;
 /**
  * The restore of one operator's states from Kafka alone (a start without a Flink checkpoint): waits
  * until this job's changelog writer owns the changelog, reads the changelog partitions of the
- * subtask's key groups ({@link ChangelogRestorer}, one fetch thread per partition), applies each
- * record of this operator to its declared state, and checks that every partition ends with the
- * commit the positions topic holds. Records of states not declared yet are kept in the {@link
- * StateRegistry} and applied when the function declares them.
+ * subtask's key groups ({@link ChangelogRestorer}, up to two fetch threads), applies each record of
+ * this operator to its declared state, and checks that every partition ends with the commit the
+ * positions topic holds. Records of states not declared yet are kept in the {@link StateRegistry}
+ * and applied when the function declares them.
  *
  * @param <K> the key type
  */
