@@ -145,13 +145,15 @@ public final class ChangelogRestoreBench {
                                                             range)
                                                     .restore(
                                                             (recordKey, value) -> {
-                                                                int[] b =
-                                                                        ChangelogKeys.userKeyBounds(
+                                                                int from =
+                                                                        ChangelogKeys.userKeyStart(
                                                                                 recordKey);
                                                                 in.setBuffer(
                                                                         recordKey,
-                                                                        b[0],
-                                                                        b[1] - b[0]);
+                                                                        from,
+                                                                        ChangelogKeys.userKeyEnd(
+                                                                                        recordKey)
+                                                                                - from);
                                                                 String key =
                                                                         StringSerializer.INSTANCE
                                                                                 .deserialize(in);

@@ -230,8 +230,8 @@ public final class ChangelogReader<K, V> implements Serializable {
         }
 
         K key(byte[] recordKey) {
-            int[] bounds = ChangelogKeys.userKeyBounds(recordKey);
-            input.setBuffer(recordKey, bounds[0], bounds[1] - bounds[0]);
+            int start = ChangelogKeys.userKeyStart(recordKey);
+            input.setBuffer(recordKey, start, ChangelogKeys.userKeyEnd(recordKey) - start);
             try {
                 return keySerializer.deserialize(input);
             } catch (IOException e) {

@@ -127,23 +127,31 @@ public final class ChangelogKeys {
         return true;
     }
 
-    /**
-     * Splits a record key into {@code [userKeyStart, userKeyEnd]}; the map key (if any) runs from
-     * {@code userKeyEnd} to the end.
-     */
-    public static int[] userKeyBounds(byte[] recordKey) {
+    /** Where the user key of a record key starts (after its length). */
+    public static int userKeyStart(byte[] recordKey) {
         int pos = KEY_GROUP_BYTES + 1 + (recordKey[KEY_GROUP_BYTES] & 0xff);
-        int value = 0;
+        while (recordKey[pos++] < 0) { // a varint byte with more to come
+            continue;
+        }
+        return pos;
+    }
+
+    /**
+     * Where the user key of a record key ends: the map key (if any) runs from there to the end. Two
+     * methods, not an array of both, since the restore calls them for every record.
+     */
+    public static int userKeyEnd(byte[] recordKey) {
+        int pos = KEY_GROUP_BYTES + 1 + (recordKey[KEY_GROUP_BYTES] & 0xff);
+        int length = 0;
         int shift = 0;
         while (true) {
             byte b = recordKey[pos++];
-            value |= (b & 0x7f) << shift;
+            length |= (b & 0x7f) << shift;
             if ((b & 0x80) == 0) {
-                break;
+                return pos + length;
             }
             shift += 7;
         }
-        return new int[] {pos, pos + value};
     }
 
     private static int varintLength(int v) {

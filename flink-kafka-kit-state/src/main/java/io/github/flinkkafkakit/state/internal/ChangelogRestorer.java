@@ -61,6 +61,43 @@ public final class ChangelogRestorer {
         void apply(D decoded) throws Exception;
     }
 
+    /**
+     * Told, on the fetch thread that reads an owned partition and before its first record, how far
+     * the restore of that partition is: updated by that thread before each owned record is decoded.
+     */
+    @FunctionalInterface
+    public interface Expectation {
+        void expect(int partition, PartitionProgress progress);
+    }
+
+    /** How far the restore of one owned partition is (read and written by its fetch thread). */
+    public static final class PartitionProgress {
+        private final long expected;
+        private long passed;
+
+        PartitionProgress(long expected) {
+            this.expected = expected;
+        }
+
+        /**
+         * About how many records the partition holds for the subtask: its end offset times the
+         * share of its key groups the subtask owns (keys spread evenly over key groups).
+         */
+        public long expected() {
+            return expected;
+        }
+
+        /** Owned records of the partition read so far, including the one being decoded. */
+        public long passed() {
+            return passed;
+        }
+
+        /** One more owned record read. */
+        void pass() {
+            passed++;
+        }
+    }
+
     private static final Duration POLL = Duration.ofMillis(200);
     private static final long PROGRESS_EVERY = 100_000;
 
@@ -161,6 +198,21 @@ public final class ChangelogRestorer {
             Applier<D> applier,
             LongConsumer progress)
             throws Exception {
+        return restore(decoders, keyGroupOf, applier, progress, (partition, restored) -> {});
+    }
+
+    /**
+     * {@link #restore(Supplier, ToIntFunction, Applier, LongConsumer)}, telling {@code expected}
+     * about each owned partition before reading it: how many records it holds for the subtask and
+     * how many were read so far, so what a decoder fills can be sized for them.
+     */
+    public <D> long restore(
+            Supplier<Decoder<D>> decoders,
+            ToIntFunction<? super D> keyGroupOf,
+            Applier<D> applier,
+            LongConsumer progress,
+            Expectation expected)
+            throws Exception {
         List<List<TopicPartition>> split = splitAmongThreads(ownedPartitions());
         BlockingQueue<Object> batches = new ArrayBlockingQueue<>(QUEUED_BATCHES * split.size());
         AtomicBoolean stop = new AtomicBoolean();
@@ -170,7 +222,7 @@ public final class ChangelogRestorer {
             Decoder<D> decoder = decoders.get();
             Thread fetcher =
                     new Thread(
-                            () -> fetch(assigned, decoder, keyGroupOf, batches, stop),
+                            () -> fetch(assigned, decoder, keyGroupOf, expected, batches, stop),
                             "fkk-changelog-restore-" + topic + "-" + i);
             fetcher.setDaemon(true);
             fetchers.add(fetcher);
@@ -212,6 +264,21 @@ public final class ChangelogRestorer {
         }
     }
 
+    /** The share of {@code partition}'s key groups that the subtask's range holds. */
+    double ownedShare(int partition) {
+        int inPartition = 0;
+        int owned = 0;
+        for (int keyGroup = 0; keyGroup < maxParallelism; keyGroup++) {
+            if (ChangelogKeys.partitionOf(keyGroup, maxParallelism, partitions) == partition) {
+                inPartition++;
+                if (range.contains(keyGroup)) {
+                    owned++;
+                }
+            }
+        }
+        return inPartition == 0 ? 0 : (double) owned / inPartition;
+    }
+
     /** Owned partition {@code j} goes to fetch thread {@code j % threads}. */
     static List<List<TopicPartition>> splitAmongThreads(List<TopicPartition> owned) {
         int threads = Math.max(1, Math.min(FETCH_THREADS, owned.size()));
@@ -233,6 +300,7 @@ public final class ChangelogRestorer {
             List<TopicPartition> assigned,
             Decoder<D> decoder,
             ToIntFunction<? super D> keyGroupOf,
+            Expectation expected,
             BlockingQueue<Object> batches,
             AtomicBoolean stop) {
         Object last = END;
@@ -246,19 +314,24 @@ public final class ChangelogRestorer {
             long[] endOf = new long[partitions];
             end.forEach((tp, offset) -> endOf[tp.partition()] = offset);
             List<TopicPartition> remaining = new ArrayList<>();
+            PartitionProgress[] progress = new PartitionProgress[partitions];
             for (TopicPartition tp : assigned) {
                 if (end.get(tp) > 0) {
                     // From offset 0 without asking for the log start offset first (a round trip);
                     // when records were deleted, auto.offset.reset=earliest moves on to it.
                     consumer.seek(tp, 0);
                     remaining.add(tp);
+                    progress[tp.partition()] =
+                            new PartitionProgress(
+                                    Math.round(end.get(tp) * ownedShare(tp.partition())));
+                    expected.expect(tp.partition(), progress[tp.partition()]);
                 } else {
                     consumer.pause(List.of(tp));
                 }
             }
             while (!remaining.isEmpty() && !stop.get()) {
                 ConsumerRecords<byte[], byte[]> polled = consumer.poll(POLL);
-                Batch<D> batch = decodeOwned(polled, endOf, decoder, keyGroupOf);
+                Batch<D> batch = decodeOwned(polled, endOf, progress, decoder, keyGroupOf);
                 if (batch.read > 0 && !handOver(batches, batch, stop)) {
                     return;
                 }
@@ -288,6 +361,7 @@ public final class ChangelogRestorer {
     private <D> Batch<D> decodeOwned(
             ConsumerRecords<byte[], byte[]> polled,
             long[] endOf,
+            PartitionProgress[] progress,
             Decoder<D> decoder,
             ToIntFunction<? super D> keyGroupOf)
             throws Exception {
@@ -296,6 +370,7 @@ public final class ChangelogRestorer {
         for (ConsumerRecord<byte[], byte[]> record : polled) {
             if (owned(record, endOf)) {
                 read++;
+                progress[record.partition()].pass();
                 D d = decoder.decode(record.key(), record.value());
                 if (d != null) {
                     decoded.add(d);

@@ -12,6 +12,7 @@ import org.apache.flink.runtime.state.KeyGroupRange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -75,6 +76,7 @@ final class StateRestore<K> {
                         settings.changelogPartitions(),
                         runtime.maxParallelism(),
                         range);
+        int firstPartition = restorer.ownedPartitions().get(0).partition();
         // Keys and values are decoded on the restorer's fetch threads (with serializer copies);
         // this thread only puts them into the state backend. Table states are restored on the
         // fetch threads themselves (each fills the table segments of its partitions): a table
@@ -96,7 +98,15 @@ final class StateRestore<K> {
                             if (listener != null) {
                                 listener.onProgress(subtask, count, false);
                             }
+                        },
+                        (partition, restored) -> {
+                            for (StringValueTable table : tables(declared)) {
+                                table.expectRestore(partition - firstPartition, restored);
+                            }
                         });
+        for (StringValueTable table : tables(declared)) {
+            table.endRestore();
+        }
         if (settings.exactlyOnce()) {
             checkCommitMarkers(positions.commit(), restorer.commitMarkers(), restorer);
         }
@@ -125,10 +135,11 @@ final class StateRestore<K> {
         Object decoding = state.newDecoding();
         DataInputDeserializer keyInput = new DataInputDeserializer();
         for (byte[][] record : records) {
-            int[] bounds = ChangelogKeys.userKeyBounds(record[0]);
-            keyInput.setBuffer(record[0], bounds[0], bounds[1] - bounds[0]);
+            int start = ChangelogKeys.userKeyStart(record[0]);
+            int end = ChangelogKeys.userKeyEnd(record[0]);
+            keyInput.setBuffer(record[0], start, end - start);
             runtime.setCurrentKey(keySerializer.deserialize(keyInput));
-            state.restoreDecoded(state.decode(decoding, record[0], bounds[1], record[1]));
+            state.restoreDecoded(state.decode(decoding, record[0], end, record[1]));
         }
         if (current != null) {
             runtime.setCurrentKey(current);
@@ -163,37 +174,48 @@ final class StateRestore<K> {
                         new byte[][] {recordKey, value});
             }
             ChangelogState state = declared[index];
-            int[] bounds = ChangelogKeys.userKeyBounds(recordKey);
+            int start = ChangelogKeys.userKeyStart(recordKey);
+            int end = ChangelogKeys.userKeyEnd(recordKey);
             // as the writer computed it (the restorer picked the record by it)
             int keyGroup = ChangelogKeys.keyGroup(recordKey);
             if (StateRegistry.isTable(state)) {
                 // This thread's partitions have table segments of their own.
                 TableValueStore<?> table =
                         (TableValueStore<?>) ((LoggedValueState<?, ?>) state).store();
-                int chars = asciiStart(recordKey, bounds[0], bounds[1]);
+                int chars = asciiStart(recordKey, start, end);
                 if (chars >= 0
-                        && table.restoreLong(
-                                recordKey, chars, bounds[1] - chars, keyGroup, value)) {
+                        && table.restoreLong(recordKey, chars, end - chars, keyGroup, value)) {
                     return null;
                 }
-                Object decoded = state.decode(decodings[index], recordKey, bounds[1], value);
+                Object decoded = state.decode(decodings[index], recordKey, end, value);
                 if (decoded == LoggedValueState.TOMBSTONE) {
                     decoded = null;
                 }
                 if (chars >= 0) { // the key's UTF-8 bytes, as they are
-                    table.restore(recordKey, chars, bounds[1] - chars, keyGroup, decoded);
+                    table.restore(recordKey, chars, end - chars, keyGroup, decoded);
                 } else {
-                    keyInput.setBuffer(recordKey, bounds[0], bounds[1] - bounds[0]);
+                    keyInput.setBuffer(recordKey, start, end - start);
                     table.restore(
                             (String) fetchKeySerializer.deserialize(keyInput), keyGroup, decoded);
                 }
                 return null;
             }
-            Object decoded = state.decode(decodings[index], recordKey, bounds[1], value);
-            keyInput.setBuffer(recordKey, bounds[0], bounds[1] - bounds[0]);
+            Object decoded = state.decode(decodings[index], recordKey, end, value);
+            keyInput.setBuffer(recordKey, start, end - start);
             K key = fetchKeySerializer.deserialize(keyInput);
             return new Restored<>(state, key, keyGroup, decoded);
         };
+    }
+
+    /** The tables of the declared table states. */
+    private static List<StringValueTable> tables(ChangelogState[] declared) {
+        List<StringValueTable> tables = new ArrayList<>();
+        for (ChangelogState state : declared) {
+            if (StateRegistry.isTable(state)) {
+                tables.add(((TableValueStore<?>) ((LoggedValueState<?, ?>) state).store()).table());
+            }
+        }
+        return tables;
     }
 
     private SuppressRestartsException otherTtlVersion(ChangelogState state) {

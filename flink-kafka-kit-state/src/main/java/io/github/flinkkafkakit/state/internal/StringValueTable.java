@@ -89,6 +89,15 @@ final class StringValueTable {
         return live;
     }
 
+    /** How many entries the segments hold before one of them grows (for tests). */
+    int capacityKeys() {
+        int keys = 0;
+        for (Segment s : segments) {
+            keys += s.table.capacityKeys();
+        }
+        return keys;
+    }
+
     /** Entries held, with or without a value (for tests). */
     int entries() {
         int entries = 0;
@@ -135,9 +144,29 @@ final class StringValueTable {
         s.setLong(s.indexOf(utf8, from, length, keyGroup), value);
     }
 
+    /**
+     * Tells the segment of changelog partition {@code firstPartition + segment} how far a restore
+     * of that partition is, so it grows to the number of keys the partition likely holds instead of
+     * doubling its way there (see {@link Segment#makeRoom}). Called by the fetch thread that
+     * restores the segment, before its first record; {@link #endRestore()} ends it.
+     */
+    void expectRestore(int segment, ChangelogRestorer.PartitionProgress progress) {
+        if (segment >= 0 && segment < segments.length) {
+            segments[segment].restoring = progress;
+        }
+    }
+
+    /** After a restore: segments grow by doubling again. */
+    void endRestore() {
+        for (Segment s : segments) {
+            s.restoring = null;
+        }
+    }
+
     /** {@link #restore(byte[], int, int, int, Object)} for a key given as a String. */
     void restore(String key, int keyGroup, Object value) {
         Segment s = segment(keyGroup);
+        s.makeRoom();
         s.put(s.table.lookup(key), keyGroup, value);
     }
 
@@ -257,6 +286,15 @@ final class StringValueTable {
         }
     }
 
+    /**
+     * Records a segment's restore gives it before it extrapolates its size from them (fewer say
+     * little about the share of distinct keys).
+     */
+    private static final int RESTORE_SAMPLE = 4096;
+
+    /** How many times the keys it holds a restoring segment grows to at most, at once. */
+    private static final long RESTORE_GROWTH = 8;
+
     /** One table and its values. */
     private static final class Segment {
         StringLongTable table;
@@ -271,6 +309,9 @@ final class StringValueTable {
 
         /** Entries with a value. */
         int live;
+
+        /** How far a restore of the segment's partition is, during one; null otherwise. */
+        ChangelogRestorer.PartitionProgress restoring;
 
         Segment(boolean longValues, int expectedKeys) {
             table = expectedKeys > 0 ? new StringLongTable(expectedKeys) : new StringLongTable();
@@ -316,6 +357,7 @@ final class StringValueTable {
          * value (none yet).
          */
         int indexOf(byte[] utf8, int from, int length, int keyGroup) {
+            makeRoom();
             int before = table.size();
             int entry = table.add(utf8, from, length, 0, keyGroup);
             if (table.size() != before) {
@@ -325,13 +367,47 @@ final class StringValueTable {
             return (int) table.count(entry);
         }
 
+        /**
+         * Before a restored record's key is looked up: when the table is full, grows it (and the
+         * value arrays) to the keys the partition's records are likely to hold, extrapolated from
+         * the share of new keys among its records so far (of every state), up to {@link
+         * #RESTORE_GROWTH} times the keys it holds (and at least double, as it grows on its own).
+         * Growing by doubling, a table rehashes every key it ends up with about once more and
+         * leaves as much garbage behind as its final size; a restore of unique keys (a compacted
+         * changelog) grows its tables about twice instead. The bound keeps a changelog whose first
+         * records hold more distinct keys than the rest (an uncompacted tail of updates) from
+         * sizing a table far beyond its keys.
+         */
+        private void makeRoom() {
+            ChangelogRestorer.PartitionProgress progress = restoring;
+            if (progress == null) {
+                return;
+            }
+            int keys = table.size();
+            long seen = progress.passed();
+            if (keys < table.capacityKeys() || seen < RESTORE_SAMPLE) {
+                return;
+            }
+            long likely = (long) ((double) keys * progress.expected() / seen);
+            // at least one more key: the table then doubles, as it would on its own
+            long target = Math.max(keys + 1L, Math.min(likely, RESTORE_GROWTH * keys));
+            table.reserve((int) Math.min(target, Integer.MAX_VALUE - 8));
+            if (table.capacityKeys() > (values != null ? values.length : longs.length)) {
+                resize(table.capacityKeys());
+            }
+        }
+
         /** Makes room for index {@code index} (new indexes come one at a time). */
         void grow(int index) {
             int length = values != null ? values.length : longs.length;
             if (index < length) {
                 return;
             }
-            length = index + (index >> 1);
+            resize(index + (index >> 1));
+        }
+
+        /** Makes the value arrays {@code length} long (no shorter than they are). */
+        private void resize(int length) {
             if (values != null) {
                 values = Arrays.copyOf(values, length);
             } else {

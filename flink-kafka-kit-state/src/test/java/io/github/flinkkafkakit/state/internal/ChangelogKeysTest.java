@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 class ChangelogKeysTest {
 
@@ -27,9 +28,10 @@ class ChangelogKeysTest {
         assertThat(ChangelogKeys.stateName(record)).isEqualTo("seen");
         assertThat(ChangelogKeys.hasPrefix(record, ChangelogKeys.prefix("seen"))).isTrue();
         assertThat(ChangelogKeys.hasPrefix(record, ChangelogKeys.prefix("see"))).isFalse();
-        int[] bounds = ChangelogKeys.userKeyBounds(record);
-        assertThat(Arrays.copyOfRange(record, bounds[0], bounds[1])).isEqualTo(userKey);
-        assertThat(Arrays.copyOfRange(record, bounds[1], record.length)).containsExactly(1, 2);
+        int start = ChangelogKeys.userKeyStart(record);
+        int end = ChangelogKeys.userKeyEnd(record);
+        assertThat(Arrays.copyOfRange(record, start, end)).isEqualTo(userKey);
+        assertThat(Arrays.copyOfRange(record, end, record.length)).containsExactly(1, 2);
     }
 
     @ParameterizedTest(name = "maxParallelism {0}, {1} partitions, parallelism {2}")
@@ -37,6 +39,7 @@ class ChangelogKeysTest {
     void shouldMapEachSubtasksKeyGroupsToAContiguousRangeOfPartitions(
             int maxParallelism, int partitions, int parallelism) {
         Set<Integer> all = new HashSet<>();
+        double[] shares = new double[partitions];
         for (int subtask = 0; subtask < parallelism; subtask++) {
             KeyGroupRange range =
                     KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
@@ -51,7 +54,16 @@ class ChangelogKeysTest {
                 assertThat(owned).contains(p);
             }
             all.addAll(owned);
+            for (int p = 0; p < partitions; p++) {
+                shares[p] += restorer.ownedShare(p);
+                if (!owned.contains(p)) {
+                    assertThat(restorer.ownedShare(p)).as("partition %d", p).isZero();
+                }
+            }
         }
         assertThat(all).hasSize(partitions);
+        for (int p = 0; p < partitions; p++) { // the subtasks' shares of a partition make it whole
+            assertThat(shares[p]).as("partition %d", p).isCloseTo(1.0, within(1e-9));
+        }
     }
 }

@@ -94,12 +94,12 @@ class ChangelogRestorerITCase {
                 restorer.<Object[]>restore(
                         () ->
                                 (recordKey, value) -> {
-                                    int[] bounds = ChangelogKeys.userKeyBounds(recordKey);
+                                    int start = ChangelogKeys.userKeyStart(recordKey);
                                     String key =
                                             new String(
                                                     recordKey,
-                                                    bounds[0],
-                                                    bounds[1] - bounds[0],
+                                                    start,
+                                                    ChangelogKeys.userKeyEnd(recordKey) - start,
                                                     StandardCharsets.UTF_8);
                                     long v = ByteBuffer.wrap(value).getLong();
                                     if (Integer.parseInt(key.substring(1)) % 2 == 0) {

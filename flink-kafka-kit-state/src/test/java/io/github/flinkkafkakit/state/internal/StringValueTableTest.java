@@ -15,8 +15,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -203,5 +205,83 @@ class StringValueTableTest {
                 assertThat(start).isEqualTo(-1);
             }
         }
+    }
+
+    /** A table with one segment, for key groups 0..127. */
+    private static StringValueTable oneSegment(boolean longs) {
+        return new StringValueTable(0, new int[MAX_PARALLELISM], longs);
+    }
+
+    /** Restores {@code key} with {@code value}, one more record of the partition. */
+    private static void restore(
+            StringValueTable table,
+            ChangelogRestorer.PartitionProgress progress,
+            String key,
+            long value) {
+        progress.pass();
+        byte[] utf8 = key.getBytes(StandardCharsets.UTF_8);
+        if (table.holdsLongs()) {
+            table.restoreLong(utf8, 0, utf8.length, keyGroup(key), value);
+        } else {
+            table.restore(utf8, 0, utf8.length, keyGroup(key), value);
+        }
+    }
+
+    @ParameterizedTest(name = "longs={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldGrowARestoringSegmentToTheKeysItsPartitionHoldsNotByDoubling(boolean longs)
+            throws Exception {
+        int keys = 100_000;
+        StringValueTable table = oneSegment(longs);
+        ChangelogRestorer.PartitionProgress progress =
+                new ChangelogRestorer.PartitionProgress(keys);
+        table.expectRestore(0, progress);
+        Set<Integer> capacities = new LinkedHashSet<>();
+        for (int i = 0; i < keys; i++) {
+            restore(table, progress, "k" + i, i);
+            if (i >= 8192) {
+                capacities.add(table.capacityKeys());
+            }
+        }
+        table.endRestore();
+        // Doubling, the table would grow four times after 8,192 keys (at 11 K, 23 K, 46 K, 92 K).
+        assertThat(capacities).as("capacities after 8,192 keys").hasSizeLessThanOrEqualTo(2);
+        assertThat(table.capacityKeys()).isBetween(keys, 2 * keys);
+        Map<String, Object> expected = new HashMap<>();
+        for (int i = 0; i < keys; i++) {
+            expected.put("k" + i, (long) i);
+        }
+        Map<String, Object> held = new HashMap<>();
+        table.forEach(held::put);
+        assertThat(held).isEqualTo(expected);
+
+        // after the restore, a segment grows as it fills (doubling)
+        int restored = table.capacityKeys();
+        for (int i = keys; table.capacityKeys() == restored; i++) {
+            table.put("k" + i, keyGroup("k" + i), (long) i);
+        }
+        assertThat(table.capacityKeys()).isBetween(2 * restored, 2 * restored + 1);
+        assertThat(table.size()).isEqualTo(restored + 1);
+    }
+
+    @Test
+    void shouldNotSizeARestoringSegmentForMoreThanEightTimesTheKeysItHolds() {
+        // A changelog whose first records are distinct keys and the rest updates of them (an
+        // uncompacted tail): after 10,000 of 1,000,000 records, every key so far is new.
+        StringValueTable table = oneSegment(true);
+        ChangelogRestorer.PartitionProgress progress =
+                new ChangelogRestorer.PartitionProgress(1_000_000);
+        table.expectRestore(0, progress);
+        for (int i = 0; i < 10_000; i++) {
+            restore(table, progress, "k" + i, i);
+        }
+        for (int i = 0; i < 200_000; i++) {
+            restore(table, progress, "k" + (i % 10_000), i);
+        }
+        table.endRestore();
+        // extrapolated, 1,000,000 keys; bounded, 8 times 5,734 (the keys when it grew), rounded
+        // up to a power of two slots
+        assertThat(table.capacityKeys()).isLessThanOrEqualTo(16 * 10_000);
+        assertThat(table.size()).isEqualTo(10_000);
     }
 }

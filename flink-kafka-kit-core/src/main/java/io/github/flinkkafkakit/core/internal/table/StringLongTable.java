@@ -81,8 +81,32 @@ public final class StringLongTable {
 
     /** A table sized for {@code expectedKeys} keys (it does not grow until it holds more). */
     public StringLongTable(int expectedKeys) {
-        long wanted = Math.max(128L, expectedKeys * 10L / 7 + 1);
-        allocateSlots((int) Math.min(1 << 29, Long.highestOneBit(wanted - 1) << 1));
+        allocateSlots(slotsFor(expectedKeys));
+    }
+
+    /** The number of slots (a power of two, at least 128) that hold {@code keys} keys. */
+    private static int slotsFor(long keys) {
+        long wanted = Math.max(128L, keys * 10 / 7 + 1);
+        return (int) Math.min(1 << 29, Long.highestOneBit(wanted - 1) << 1);
+    }
+
+    /** How many keys the table holds before adding one more makes it grow. */
+    public int capacityKeys() {
+        return (int) (capacity * 7L / 10);
+    }
+
+    /**
+     * Grows the table, if needed, to hold {@code keys} keys without growing again: one rehash
+     * instead of one per doubling, when the caller knows how many keys are coming. Entry ids change
+     * as with {@link #add}.
+     */
+    public void reserve(int keys) {
+        if (keys > capacityKeys()) {
+            int slots = slotsFor(keys);
+            if (slots > capacity) {
+                rehash(slots, -1);
+            }
+        }
     }
 
     private void allocateSlots(int n) {
@@ -337,7 +361,7 @@ public final class StringLongTable {
         slots[at + BODY] = body;
         size++;
         if (size * 10L > capacity * 7L) {
-            return rehash(slot);
+            return rehash(capacity * 2, slot);
         }
         return slot;
     }
@@ -375,8 +399,11 @@ public final class StringLongTable {
         pageUsed = 0;
     }
 
-    /** Doubles the table; returns where the key of slot {@code track} went. */
-    private int rehash(int track) {
+    /**
+     * Moves every key into a table of {@code newCapacity} slots; returns where the key of slot
+     * {@code track} went.
+     */
+    private int rehash(int newCapacity, int track) {
         if (capacity >= 1 << 29) {
             throw new IllegalStateException(
                     "The count table of this subtask holds "
@@ -386,7 +413,7 @@ public final class StringLongTable {
         }
         long[] old = slots;
         long[] oldDirty = dirtyBits;
-        allocateSlots(capacity * 2);
+        allocateSlots(newCapacity);
         long[] s = slots;
         int tracked = -1;
         for (int from = 0; from < old.length; from += SLOT_LONGS) {

@@ -205,4 +205,42 @@ class StringLongTableTest {
         byte[] lone = StringLongTable.utf8("x\uD800");
         assertThat(StringLongTable.string(lone, lone.length)).isEqualTo("x\uD800");
     }
+
+    @Test
+    void shouldGrowOnceToWhatItReservesKeepingEveryEntryAndMark() {
+        StringLongTable table = new StringLongTable();
+        for (int i = 0; i < 80; i++) { // short and long keys, some marked
+            int e = table.add(i % 2 == 0 ? "k" + i : "a key longer than eleven, " + i, i, i);
+            if (i % 3 == 0) {
+                table.markDirty(e);
+            }
+        }
+        table.reserve(10); // fewer than it holds: nothing to do
+        int before = table.capacityKeys();
+        assertThat(before).isGreaterThanOrEqualTo(80);
+
+        table.reserve(50_000);
+        int reserved = table.capacityKeys();
+        assertThat(reserved).isBetween(50_000, 2 * 50_000);
+        for (int i = 80; i < 50_000; i++) {
+            table.add("k" + i, i, i % 1000);
+        }
+        assertThat(table.capacityKeys())
+                .as("no growth up to the reserved keys")
+                .isEqualTo(reserved);
+        assertThat(table.size()).isEqualTo(50_000);
+        for (int i = 0; i < 80; i++) {
+            int e = table.find(i % 2 == 0 ? "k" + i : "a key longer than eleven, " + i);
+            assertThat(table.count(e)).isEqualTo(i);
+            assertThat(table.keyGroup(e)).isEqualTo(i);
+        }
+        int dirty = 0;
+        for (int e = table.nextDirty(0); e >= 0; e = table.nextDirty(e + 1)) {
+            assertThat(table.count(e) % 3).as(table.key(e)).isZero();
+            dirty++;
+        }
+        assertThat(dirty).isEqualTo(27);
+        assertThat(table.find("k4999")).isNotNegative();
+        assertThat(table.count(table.find("k49999"))).isEqualTo(49_999);
+    }
 }
