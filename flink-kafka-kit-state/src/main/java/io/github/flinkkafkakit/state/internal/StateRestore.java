@@ -77,35 +77,38 @@ final class StateRestore<K> {
                         runtime.maxParallelism(),
                         range);
         int firstPartition = restorer.ownedPartitions().get(0).partition();
+        List<StringValueTable> tables = tables(declared);
         // Keys and values are decoded on the restorer's fetch threads (with serializer copies);
         // this thread only puts them into the state backend. Table states are restored on the
         // fetch threads themselves (each fills the table segments of its partitions): a table
         // insert costs less than handing the record over.
-        long read =
-                restorer.<Restored<K>>restore(
-                        () -> decoder(declared),
-                        restored -> restored.keyGroup,
-                        restored -> {
-                            if (restored.state == null) { // a state not declared yet
-                                registry.keepUndeclared(restored.name, restored.record);
-                                return;
-                            }
-                            // the key's hash is left to the state map
-                            runtime.setCurrentKeyAndKeyGroup(restored.key, restored.keyGroup);
-                            restored.state.restoreDecoded(restored.decoded);
-                        },
-                        count -> {
-                            if (listener != null) {
-                                listener.onProgress(subtask, count, false);
-                            }
-                        },
-                        (partition, restored) -> {
-                            for (StringValueTable table : tables(declared)) {
-                                table.expectRestore(partition - firstPartition, restored);
-                            }
-                        });
-        for (StringValueTable table : tables(declared)) {
-            table.endRestore();
+        long read;
+        try {
+            read =
+                    restorer.<Restored<K>>restore(
+                            () -> decoder(declared),
+                            restored -> restored.keyGroup,
+                            restored -> {
+                                if (restored.state == null) { // a state not declared yet
+                                    registry.keepUndeclared(restored.name, restored.record);
+                                    return;
+                                }
+                                // the key's hash is left to the state map
+                                runtime.setCurrentKeyAndKeyGroup(restored.key, restored.keyGroup);
+                                restored.state.restoreDecoded(restored.decoded);
+                            },
+                            count -> {
+                                if (listener != null) {
+                                    listener.onProgress(subtask, count, false);
+                                }
+                            },
+                            (partition, restored) -> {
+                                for (StringValueTable table : tables) {
+                                    table.expectRestore(partition - firstPartition, restored);
+                                }
+                            });
+        } finally {
+            tables.forEach(StringValueTable::endRestore);
         }
         if (settings.exactlyOnce()) {
             checkCommitMarkers(positions.commit(), restorer.commitMarkers(), restorer);
@@ -180,8 +183,7 @@ final class StateRestore<K> {
             int keyGroup = ChangelogKeys.keyGroup(recordKey);
             if (StateRegistry.isTable(state)) {
                 // This thread's partitions have table segments of their own.
-                TableValueStore<?> table =
-                        (TableValueStore<?>) ((LoggedValueState<?, ?>) state).store();
+                TableValueStore<?> table = tableStore(state);
                 int chars = asciiStart(recordKey, start, end);
                 if (chars >= 0
                         && table.restoreLong(recordKey, chars, end - chars, keyGroup, value)) {
@@ -207,12 +209,17 @@ final class StateRestore<K> {
         };
     }
 
+    /** The store of a state that {@link StateRegistry#isTable is a table}. */
+    private static TableValueStore<?> tableStore(ChangelogState state) {
+        return (TableValueStore<?>) ((LoggedValueState<?, ?>) state).store();
+    }
+
     /** The tables of the declared table states. */
     private static List<StringValueTable> tables(ChangelogState[] declared) {
         List<StringValueTable> tables = new ArrayList<>();
         for (ChangelogState state : declared) {
             if (StateRegistry.isTable(state)) {
-                tables.add(((TableValueStore<?>) ((LoggedValueState<?, ?>) state).store()).table());
+                tables.add(tableStore(state).table());
             }
         }
         return tables;
