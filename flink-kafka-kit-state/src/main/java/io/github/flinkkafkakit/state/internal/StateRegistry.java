@@ -121,9 +121,23 @@ final class StateRegistry<K> {
         return tables;
     }
 
+    /** The tables of the {@link #tableStates()}. */
+    List<StringValueTable> tables() {
+        List<StringValueTable> tables = new ArrayList<>();
+        for (LoggedValueState<K, ?> state : tableStates()) {
+            tables.add(tableStore(state).table());
+        }
+        return tables;
+    }
+
     static boolean isTable(ChangelogState state) {
         return state instanceof LoggedValueState
                 && ((LoggedValueState<?, ?>) state).store() instanceof TableValueStore;
+    }
+
+    /** The store of a state that {@link #isTable is a table}. */
+    static TableValueStore<?> tableStore(ChangelogState state) {
+        return (TableValueStore<?>) ((LoggedValueState<?, ?>) state).store();
     }
 
     // ---------------------------------------------------------------- undeclared records

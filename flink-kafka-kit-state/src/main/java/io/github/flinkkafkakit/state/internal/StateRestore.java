@@ -12,7 +12,6 @@ import org.apache.flink.runtime.state.KeyGroupRange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -77,7 +76,7 @@ final class StateRestore<K> {
                         runtime.maxParallelism(),
                         range);
         int firstPartition = restorer.ownedPartitions().get(0).partition();
-        List<StringValueTable> tables = tables(declared);
+        List<StringValueTable> tables = registry.tables();
         // Keys and values are decoded on the restorer's fetch threads (with serializer copies);
         // this thread only puts them into the state backend. Table states are restored on the
         // fetch threads themselves (each fills the table segments of its partitions): a table
@@ -183,7 +182,7 @@ final class StateRestore<K> {
             int keyGroup = ChangelogKeys.keyGroup(recordKey);
             if (StateRegistry.isTable(state)) {
                 // This thread's partitions have table segments of their own.
-                TableValueStore<?> table = tableStore(state);
+                TableValueStore<?> table = StateRegistry.tableStore(state);
                 int chars = asciiStart(recordKey, start, end);
                 if (chars >= 0
                         && table.restoreLong(recordKey, chars, end - chars, keyGroup, value)) {
@@ -207,22 +206,6 @@ final class StateRestore<K> {
             K key = fetchKeySerializer.deserialize(keyInput);
             return new Restored<>(state, key, keyGroup, decoded);
         };
-    }
-
-    /** The store of a state that {@link StateRegistry#isTable is a table}. */
-    private static TableValueStore<?> tableStore(ChangelogState state) {
-        return (TableValueStore<?>) ((LoggedValueState<?, ?>) state).store();
-    }
-
-    /** The tables of the declared table states. */
-    private static List<StringValueTable> tables(ChangelogState[] declared) {
-        List<StringValueTable> tables = new ArrayList<>();
-        for (ChangelogState state : declared) {
-            if (StateRegistry.isTable(state)) {
-                tables.add(tableStore(state).table());
-            }
-        }
-        return tables;
     }
 
     private SuppressRestartsException otherTtlVersion(ChangelogState state) {

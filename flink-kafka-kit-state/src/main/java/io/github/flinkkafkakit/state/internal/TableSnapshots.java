@@ -155,7 +155,7 @@ final class TableSnapshots<K> {
         }
         restored = null;
         for (LoggedValueState<K, ?> state : registry.tableStates()) {
-            TableValueStore<?> store = (TableValueStore<?>) state.store();
+            TableValueStore<?> store = StateRegistry.tableStore(state);
             for (K key : runtime.keysOf(state.name)) {
                 runtime.setCurrentKey(key);
                 store.moveCurrentKeyFromFlink();
@@ -169,6 +169,6 @@ final class TableSnapshots<K> {
     }
 
     private static StringValueTable table(LoggedValueState<?, ?> state) {
-        return ((TableValueStore<?>) state.store()).table();
+        return StateRegistry.tableStore(state).table();
     }
 }
