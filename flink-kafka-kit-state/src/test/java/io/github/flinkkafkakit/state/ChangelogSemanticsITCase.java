@@ -12,12 +12,14 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
@@ -34,9 +36,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -176,6 +180,106 @@ class ChangelogSemanticsITCase {
                         .filter(r -> r.value() == null)
                         .count();
         assertThat(tombstones).as("tombstones for b's sum and b's one map entry").isEqualTo(2);
+    }
+
+    /**
+     * Per key, a set of strings in map state: {@code +x} adds x, {@code -x} removes it, {@code ~x}
+     * adds and removes it at once; each checkpoint emits the set.
+     */
+    static final class AddRemove
+            extends ChangelogFunction<String, Tuple2<String, String>, Tuple2<String, String>> {
+        private static final long serialVersionUID = 1L;
+        private transient MapState<String, Boolean> set;
+
+        @Override
+        public void open(OpenContext context) {
+            set = mapState("set", Types.STRING, Types.BOOLEAN);
+        }
+
+        @Override
+        public void processElement(
+                Tuple2<String, String> in, Context ctx, Collector<Tuple2<String, String>> out)
+                throws Exception {
+            String member = in.f1.substring(1);
+            if (in.f1.charAt(0) != '-') {
+                set.put(member, true);
+            }
+            if (in.f1.charAt(0) != '+') {
+                set.remove(member);
+            }
+        }
+
+        @Override
+        public void onCheckpoint(String key, Collector<Tuple2<String, String>> out)
+                throws Exception {
+            List<String> members = new ArrayList<>();
+            set.keys().forEach(members::add);
+            members.sort(null);
+            out.collect(Tuple2.of(key, members.toString()));
+        }
+    }
+
+    /**
+     * A map entry added and removed again between two checkpoints leaves no record in the changelog
+     * (it had no entry there before); one the changelog holds gets its tombstone, also when it is
+     * added again and removed at once, and also after a restore from Kafka.
+     */
+    @Test
+    void shouldWriteNothingForAMapEntryAddedAndRemovedBetweenCheckpoints() throws Exception {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("ar-in", 1);
+        String out = KafkaTestClient.uniqueTopicName("ar-out");
+        String state = KafkaTestClient.uniqueTopicName("ar-state");
+        kafka.produce(
+                in,
+                List.of(KeyValue.of("a", "+1"), KeyValue.of("a", "+2"), KeyValue.of("a", "~3")));
+        runBounded(in, out, state, 1, 60_000, new AddRemove()); // one flush, at the end
+        // Restarted from Kafka alone: 1 and 2 are there, 3 never was.
+        kafka.produce(
+                in,
+                List.of(
+                        KeyValue.of("a", "~1"),
+                        KeyValue.of("a", "~4"),
+                        KeyValue.of("a", "-2"),
+                        KeyValue.of("a", "+5")));
+        runBounded(in, out, state, 1, 60_000, new AddRemove());
+        kafka.produce(in, List.of(KeyValue.of("a", "~6")));
+        runBounded(in, out, state, 1, 60_000, new AddRemove());
+
+        assertThat(kafka.consumeAll(out).stream().map(ConsumerRecord::value))
+                .containsExactly("[1, 2]", "[5]", "[5]");
+        List<ConsumerRecord<byte[], byte[]>> changelog = kafka.consumeAllBytes(state);
+        Map<String, List<String>> history = new TreeMap<>();
+        for (String member : List.of("1", "2", "3", "4", "5", "6")) {
+            DataOutputSerializer serialized = new DataOutputSerializer(8);
+            StringSerializer.INSTANCE.serialize(member, serialized);
+            byte[] suffix = serialized.getCopyOfBuffer();
+            List<String> records = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r : changelog) {
+                byte[] key = r.key();
+                if (key.length > suffix.length
+                        && Arrays.equals(
+                                key,
+                                key.length - suffix.length,
+                                key.length,
+                                suffix,
+                                0,
+                                suffix.length)) {
+                    records.add(r.value() == null ? "tombstone" : "entry");
+                }
+            }
+            history.put(member, records);
+        }
+        assertThat(history)
+                .containsExactlyEntriesOf(
+                        new TreeMap<>(
+                                Map.of(
+                                        "1", List.of("entry", "tombstone"),
+                                        "2", List.of("entry", "tombstone"),
+                                        "3", List.of(),
+                                        "4", List.of(),
+                                        "5", List.of("entry"),
+                                        "6", List.of())));
     }
 
     /**

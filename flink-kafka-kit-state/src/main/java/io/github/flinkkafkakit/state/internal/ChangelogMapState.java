@@ -6,13 +6,13 @@ import org.apache.flink.api.common.typeutils.TypeSerializer;
 
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * {@link MapState} whose changes go to the changelog at each checkpoint: one record per (key, map
- * key), coalesced, tombstones for removed entries.
+ * key), coalesced, tombstones for removed entries. An entry added and removed again between two
+ * flushes writes nothing: the changelog has no entry for it before, nor after.
  */
 @Internal
 final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapState<UK, UV> {
@@ -22,10 +22,15 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
     private final TypeSerializer<UV> valueSerializer;
     private final ChangeContext<K> context;
 
-    /** Changed map keys per key (a clear() marks every map key present). */
-    private Map<K, Set<UK>> dirty = new LinkedHashMap<>();
+    /**
+     * Changed map keys per key (a clear() marks every map key present), each with whether it had an
+     * entry before its first change since the last flush took the changes: what the changelog holds
+     * for it then (every change is tracked, and the flush that took its earlier changes wrote them
+     * before any later change of the key).
+     */
+    private Map<K, Map<UK, Boolean>> dirty = new LinkedHashMap<>();
 
-    private Map<K, Set<UK>> flushing = new LinkedHashMap<>();
+    private Map<K, Map<UK, Boolean>> flushing = new LinkedHashMap<>();
 
     ChangelogMapState(
             String name,
@@ -41,10 +46,29 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
         this.context = context;
     }
 
-    private void changed(UK mapKey) {
+    /** {@code mapKey} of the current key, which has an entry, is about to change. */
+    private void changingPresent(UK mapKey) {
+        changing(mapKey, true);
+    }
+
+    /**
+     * {@code mapKey} of the current key is about to change; {@code present}: whether it has an
+     * entry now, {@code null} = look it up (only on its first change since the last flush).
+     */
+    private void changing(UK mapKey, Boolean present) {
         updates++;
-        dirty.computeIfAbsent(context.currentKeyCopy(), k -> new LinkedHashSet<>())
-                .add(mapKeySerializer.copy(mapKey));
+        Map<UK, Boolean> changes =
+                dirty.computeIfAbsent(context.currentKeyCopy(), k -> new LinkedHashMap<>());
+        if (!changes.containsKey(mapKey)) {
+            boolean had;
+            try {
+                had = present != null ? present : inner.contains(mapKey);
+            } catch (Exception e) {
+                throw new IllegalStateException(
+                        "Cannot read map state '" + name + "' to log a change", e);
+            }
+            changes.put(mapKeySerializer.copy(mapKey), had);
+        }
     }
 
     @Override
@@ -54,8 +78,8 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
 
     @Override
     public void put(UK key, UV value) throws Exception {
+        changing(key, null);
         inner.put(key, value);
-        changed(key);
     }
 
     @Override
@@ -67,8 +91,8 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
 
     @Override
     public void remove(UK key) throws Exception {
+        changing(key, null);
         inner.remove(key);
-        changed(key);
     }
 
     @Override
@@ -139,17 +163,16 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
 
                             @Override
                             public UV setValue(UV value) {
-                                UV old = entry.setValue(value);
-                                changed(entry.getKey());
-                                return old;
+                                changingPresent(entry.getKey());
+                                return entry.setValue(value);
                             }
                         };
             }
 
             @Override
             public void remove() {
+                changingPresent(last.getKey());
                 entries.remove();
-                changed(last.getKey());
             }
         };
     }
@@ -163,7 +186,7 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
     public void clear() {
         try {
             for (UK mapKey : inner.keys()) {
-                changed(mapKey);
+                changingPresent(mapKey);
             }
         } catch (Exception e) {
             throw new IllegalStateException("Cannot list map state '" + name + "' to clear it", e);
@@ -179,7 +202,7 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
     @Override
     @SuppressWarnings("unchecked")
     Set<Object> takeChangedKeys() {
-        Map<K, Set<UK>> taken = dirty;
+        Map<K, Map<UK, Boolean>> taken = dirty;
         dirty = flushing;
         flushing = taken;
         return (Set<Object>) taken.keySet();
@@ -188,8 +211,12 @@ final class ChangelogMapState<K, UK, UV> extends ChangelogState implements MapSt
     @Override
     @SuppressWarnings("unchecked")
     void flushCurrentKey(Object key) throws Exception {
-        for (UK mapKey : flushing.get(key)) {
+        for (Map.Entry<UK, Boolean> change : flushing.get(key).entrySet()) {
+            UK mapKey = change.getKey();
             UV value = inner.get(mapKey);
+            if (value == null && !change.getValue()) {
+                continue; // added and removed again: the changelog has no entry for it
+            }
             context.write(
                     prefix,
                     (K) key,
