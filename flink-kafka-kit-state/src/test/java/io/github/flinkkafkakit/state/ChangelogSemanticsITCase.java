@@ -20,6 +20,8 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
@@ -254,21 +256,7 @@ class ChangelogSemanticsITCase {
             DataOutputSerializer serialized = new DataOutputSerializer(8);
             StringSerializer.INSTANCE.serialize(member, serialized);
             byte[] suffix = serialized.getCopyOfBuffer();
-            List<String> records = new ArrayList<>();
-            for (ConsumerRecord<byte[], byte[]> r : changelog) {
-                byte[] key = r.key();
-                if (key.length > suffix.length
-                        && Arrays.equals(
-                                key,
-                                key.length - suffix.length,
-                                key.length,
-                                suffix,
-                                0,
-                                suffix.length)) {
-                    records.add(r.value() == null ? "tombstone" : "entry");
-                }
-            }
-            history.put(member, records);
+            history.put(member, recordsEndingWith(changelog, suffix));
         }
         assertThat(history)
                 .containsExactlyEntriesOf(
@@ -280,6 +268,100 @@ class ChangelogSemanticsITCase {
                                         "4", List.of(),
                                         "5", List.of("entry"),
                                         "6", List.of())));
+    }
+
+    /** A processing-time far ahead (2100-01-01): timers at {@code AHEAD + n} never fire here. */
+    private static final long AHEAD = 4_102_444_800_000L;
+
+    /**
+     * Processing-time timers per key: {@code +n} registers one at {@code AHEAD + n}, {@code -n}
+     * deletes it, {@code ~n} registers and deletes it at once; echoes each input, and a timer that
+     * fires.
+     */
+    static final class FarTimers
+            extends ChangelogFunction<String, Tuple2<String, String>, Tuple2<String, String>> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void processElement(
+                Tuple2<String, String> in, Context ctx, Collector<Tuple2<String, String>> out) {
+            long time = AHEAD + Long.parseLong(in.f1.substring(1));
+            if (in.f1.charAt(0) != '-') {
+                ctx.timerService().registerProcessingTimeTimer(time);
+            }
+            if (in.f1.charAt(0) != '+') {
+                ctx.timerService().deleteProcessingTimeTimer(time);
+            }
+            out.collect(in);
+        }
+
+        @Override
+        public void onTimer(
+                long timestamp, OnTimerContext ctx, Collector<Tuple2<String, String>> out) {
+            out.collect(Tuple2.of(ctx.getCurrentKey(), "fired " + (timestamp - AHEAD)));
+        }
+    }
+
+    /**
+     * A timer registered and deleted again between two checkpoints leaves no record in the
+     * changelog; one the changelog holds gets its tombstone, also when it is registered again and
+     * deleted at once after a restore from Kafka.
+     */
+    @Test
+    void shouldWriteNothingForATimerRegisteredAndDeletedBetweenCheckpoints() throws Exception {
+        KafkaTestClient kafka = KAFKA.client();
+        String in = kafka.createUniqueTopic("ft-in", 1);
+        String out = KafkaTestClient.uniqueTopicName("ft-out");
+        String state = KafkaTestClient.uniqueTopicName("ft-state");
+        List<List<String>> runs =
+                List.of(List.of("+1", "+2", "~3"), List.of("~1", "~4", "-2", "+5"), List.of("~6"));
+        for (List<String> run : runs) {
+            kafka.produce(in, run.stream().map(v -> KeyValue.of("a", v)).toList());
+            runBounded(in, out, state, 1, 60_000, new FarTimers()); // one flush, at the end
+        }
+
+        assertThat(kafka.consumeAll(out).stream().map(ConsumerRecord::value))
+                .as("each input once, no timer fired")
+                .containsExactlyElementsOf(runs.stream().flatMap(List::stream).toList());
+        Map<Long, List<String>> history = new TreeMap<>();
+        List<ConsumerRecord<byte[], byte[]>> changelog = kafka.consumeAllBytes(state);
+        for (long n = 1; n <= 6; n++) {
+            DataOutputSerializer entry = new DataOutputSerializer(16);
+            entry.writeByte(1); // processing time
+            entry.writeLong(AHEAD + n);
+            VoidNamespaceSerializer.INSTANCE.serialize(VoidNamespace.INSTANCE, entry);
+            history.put(n, recordsEndingWith(changelog, entry.getCopyOfBuffer()));
+        }
+        assertThat(history)
+                .containsExactlyEntriesOf(
+                        new TreeMap<>(
+                                Map.of(
+                                        1L, List.of("entry", "tombstone"),
+                                        2L, List.of("entry", "tombstone"),
+                                        3L, List.of(),
+                                        4L, List.of(),
+                                        5L, List.of("entry"),
+                                        6L, List.of())));
+    }
+
+    /** "entry" or "tombstone" for each record whose key ends with {@code suffix}, in order. */
+    private static List<String> recordsEndingWith(
+            List<ConsumerRecord<byte[], byte[]>> records, byte[] suffix) {
+        List<String> found = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            byte[] key = r.key();
+            if (key.length > suffix.length
+                    && Arrays.equals(
+                            key,
+                            key.length - suffix.length,
+                            key.length,
+                            suffix,
+                            0,
+                            suffix.length)) {
+                found.add(r.value() == null ? "tombstone" : "entry");
+            }
+        }
+        return found;
     }
 
     /**

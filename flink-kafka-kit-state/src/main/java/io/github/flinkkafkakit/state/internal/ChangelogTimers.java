@@ -24,7 +24,9 @@ import java.util.Set;
  * timer — key {@code [key group][<uid>/__fkk_timers/<service>][key][kind, time, namespace]}, value
  * empty for a registered timer, a tombstone for one deleted or fired. A restore from Kafka
  * registers the timers again (a processing-time timer already due fires at once, as after a Flink
- * restore). The operator's own TTL timers are not logged: a restored TTL value re-arms its own.
+ * restore). A timer registered and gone again between two checkpoints writes nothing where Flink's
+ * timer service can tell it was new (the heap backend, {@link FlinkKeyedRuntime#timerCount}). The
+ * operator's own TTL timers are not logged: a restored TTL value re-arms its own.
  */
 @Internal
 final class ChangelogTimers<K> {
@@ -57,15 +59,16 @@ final class ChangelogTimers<K> {
                         .flinkTimerService(
                                 name, namespaceSerializer, new Firing<>(triggerable, log));
         log.flink = flink;
+        FlinkKeyedRuntime.TimerCount count = context.runtime().timerCount(flink);
         try {
             TimerLog<K, N> registered = registry.register(log);
             if (registered != log) {
-                return new LoggedService<>(flink, registered);
+                return new LoggedService<>(flink, registered, count);
             }
         } catch (Exception e) {
             throw new IllegalStateException("Cannot log the timers of service '" + name + "'", e);
         }
-        return new LoggedService<>(flink, log);
+        return new LoggedService<>(flink, log, count);
     }
 
     /** A timer of one service: kind, time and namespace, as the changelog map key holds it. */
@@ -100,6 +103,20 @@ final class ChangelogTimers<K> {
         }
     }
 
+    /**
+     * A timer's changes since the last flush took them: registered (true) or gone (false) at the
+     * latest, and whether it existed before the first (what the changelog holds for it then).
+     */
+    private static final class Change {
+        boolean registered;
+        final boolean existedBefore;
+
+        Change(boolean registered, boolean existedBefore) {
+            this.registered = registered;
+            this.existedBefore = existedBefore;
+        }
+    }
+
     /** The changelog state of one timer service: which timers of which keys changed. */
     static final class TimerLog<K, N> extends ChangelogState {
         private final ChangeContext<K> context;
@@ -107,10 +124,10 @@ final class ChangelogTimers<K> {
         private final DataOutputSerializer buffer = new DataOutputSerializer(16);
         InternalTimerService<N> flink;
 
-        /** Per key: timer → registered (true) or gone (false), the latest change. */
-        private Map<Object, Map<Entry, Boolean>> dirty = new LinkedHashMap<>();
+        /** Per key: timer → its changes. */
+        private Map<Object, Map<Entry, Change>> dirty = new LinkedHashMap<>();
 
-        private Map<Object, Map<Entry, Boolean>> flushing = new LinkedHashMap<>();
+        private Map<Object, Map<Entry, Change>> flushing = new LinkedHashMap<>();
 
         TimerLog(
                 String name,
@@ -122,14 +139,22 @@ final class ChangelogTimers<K> {
             this.namespaceSerializer = namespaceSerializer;
         }
 
-        void changed(byte kind, long time, N namespace, boolean registered) {
+        /**
+         * A timer of the current key was registered or is gone; {@code existedBefore}: whether it
+         * existed before this change (true when not known).
+         */
+        void changed(byte kind, long time, N namespace, boolean registered, boolean existedBefore) {
             try {
                 buffer.clear();
                 namespaceSerializer.serialize(namespace, buffer);
                 byte[] entry = entry(kind, time, buffer.getCopyOfBuffer());
                 updates++;
-                dirty.computeIfAbsent(context.currentKeyCopy(), k -> new LinkedHashMap<>())
-                        .put(new Entry(entry), registered);
+                Change change =
+                        dirty.computeIfAbsent(context.currentKeyCopy(), k -> new LinkedHashMap<>())
+                                .computeIfAbsent(
+                                        new Entry(entry),
+                                        e -> new Change(registered, existedBefore));
+                change.registered = registered;
             } catch (IOException e) {
                 throw new IllegalStateException("Cannot log timer of state " + name, e);
             }
@@ -142,7 +167,7 @@ final class ChangelogTimers<K> {
 
         @Override
         Set<Object> takeChangedKeys() {
-            Map<Object, Map<Entry, Boolean>> taken = dirty;
+            Map<Object, Map<Entry, Change>> taken = dirty;
             dirty = flushing;
             flushing = taken;
             return taken.keySet();
@@ -151,12 +176,16 @@ final class ChangelogTimers<K> {
         @Override
         @SuppressWarnings("unchecked")
         void flushCurrentKey(Object key) throws Exception {
-            for (Map.Entry<Entry, Boolean> timer : flushing.get(key).entrySet()) {
+            for (Map.Entry<Entry, Change> timer : flushing.get(key).entrySet()) {
+                Change change = timer.getValue();
+                if (!change.registered && !change.existedBefore) {
+                    continue; // registered and gone again: the changelog has no record of it
+                }
                 context.write(
                         prefix,
                         (K) key,
                         timer.getKey().bytes,
-                        timer.getValue() ? new byte[0] : null);
+                        change.registered ? new byte[0] : null);
                 writes++;
             }
         }
@@ -221,13 +250,13 @@ final class ChangelogTimers<K> {
 
         @Override
         public void onEventTime(InternalTimer<K, N> timer) throws Exception {
-            log.changed(EVENT_TIME, timer.getTimestamp(), timer.getNamespace(), false);
+            log.changed(EVENT_TIME, timer.getTimestamp(), timer.getNamespace(), false, true);
             operator.onEventTime(timer);
         }
 
         @Override
         public void onProcessingTime(InternalTimer<K, N> timer) throws Exception {
-            log.changed(PROCESSING_TIME, timer.getTimestamp(), timer.getNamespace(), false);
+            log.changed(PROCESSING_TIME, timer.getTimestamp(), timer.getNamespace(), false, true);
             operator.onProcessingTime(timer);
         }
     }
@@ -237,9 +266,36 @@ final class ChangelogTimers<K> {
         private final InternalTimerService<N> flink;
         private final TimerLog<K, N> log;
 
-        LoggedService(InternalTimerService<N> flink, TimerLog<K, N> log) {
+        /** Flink's timer counts, or null: then every timer counts as existing before. */
+        private final FlinkKeyedRuntime.TimerCount count;
+
+        LoggedService(
+                InternalTimerService<N> flink,
+                TimerLog<K, N> log,
+                FlinkKeyedRuntime.TimerCount count) {
             this.flink = flink;
             this.log = log;
+            this.count = count;
+        }
+
+        private int count(boolean eventTime) {
+            return count == null ? 0 : count.count(eventTime);
+        }
+
+        /** Registers a timer through {@code register} and logs it. */
+        private void register(byte kind, long time, N namespace, Runnable register) {
+            boolean eventTime = kind == EVENT_TIME;
+            int before = count(eventTime);
+            register.run();
+            log.changed(kind, time, namespace, true, count == null || count(eventTime) == before);
+        }
+
+        /** Deletes a timer through {@code delete} and logs it. */
+        private void delete(byte kind, long time, N namespace, Runnable delete) {
+            boolean eventTime = kind == EVENT_TIME;
+            int before = count(eventTime);
+            delete.run();
+            log.changed(kind, time, namespace, false, count == null || count(eventTime) != before);
         }
 
         @Override
@@ -259,26 +315,34 @@ final class ChangelogTimers<K> {
 
         @Override
         public void registerProcessingTimeTimer(N namespace, long time) {
-            flink.registerProcessingTimeTimer(namespace, time);
-            log.changed(PROCESSING_TIME, time, namespace, true);
+            register(
+                    PROCESSING_TIME,
+                    time,
+                    namespace,
+                    () -> flink.registerProcessingTimeTimer(namespace, time));
         }
 
         @Override
         public void deleteProcessingTimeTimer(N namespace, long time) {
-            flink.deleteProcessingTimeTimer(namespace, time);
-            log.changed(PROCESSING_TIME, time, namespace, false);
+            delete(
+                    PROCESSING_TIME,
+                    time,
+                    namespace,
+                    () -> flink.deleteProcessingTimeTimer(namespace, time));
         }
 
         @Override
         public void registerEventTimeTimer(N namespace, long time) {
-            flink.registerEventTimeTimer(namespace, time);
-            log.changed(EVENT_TIME, time, namespace, true);
+            register(
+                    EVENT_TIME,
+                    time,
+                    namespace,
+                    () -> flink.registerEventTimeTimer(namespace, time));
         }
 
         @Override
         public void deleteEventTimeTimer(N namespace, long time) {
-            flink.deleteEventTimeTimer(namespace, time);
-            log.changed(EVENT_TIME, time, namespace, false);
+            delete(EVENT_TIME, time, namespace, () -> flink.deleteEventTimeTimer(namespace, time));
         }
 
         @Override

@@ -25,6 +25,7 @@ import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.heap.HeapKeyedStateBackend;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.InternalTimerService;
+import org.apache.flink.streaming.api.operators.InternalTimerServiceImpl;
 import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
 import org.apache.flink.streaming.api.operators.Triggerable;
 
@@ -43,7 +44,8 @@ import java.util.function.Consumer;
  * <p>What it relies on, beyond Flink's public API, is pinned by {@code FlinkKeyedRuntimeTest}:
  * {@code StreamingRuntimeContext.setKeyedStateStore} before the function opens is what the
  * function's state getters use; a keyed operator's function timers come from the operator's
- * (overridable) {@code getInternalTimerService}; the heap and RocksDB backends are {@code
+ * (overridable) {@code getInternalTimerService}, and on the heap backend its timer counts change
+ * exactly when a timer is added or removed; the heap and RocksDB backends are {@code
  * AbstractKeyedStateBackend}s that keep the current key group, computed as {@code
  * KeyGroupRangeAssignment} does; raw keyed state written per key group comes back per key group.
  *
@@ -206,6 +208,27 @@ public final class FlinkKeyedRuntime<K> {
     <N> InternalTimerService<N> flinkTimerService(
             String name, TypeSerializer<N> namespaceSerializer, Triggerable<K, N> triggerable) {
         return timers.get(name, namespaceSerializer, triggerable);
+    }
+
+    /** Counts the timers of one kind a timer service holds. */
+    @FunctionalInterface
+    interface TimerCount {
+        int count(boolean eventTime);
+    }
+
+    /**
+     * How many timers {@code service} (one of {@link #flinkTimerService}) holds, or null where
+     * counting them is not known to be cheap. On the heap backend Flink's timer service keeps each
+     * kind in a heap priority queue set whose size is a field; on RocksDB counting may read the
+     * store, and other services (batch execution) do not count.
+     */
+    TimerCount timerCount(InternalTimerService<?> service) {
+        if (isHeapBackend() && service instanceof InternalTimerServiceImpl) {
+            InternalTimerServiceImpl<?, ?> flink = (InternalTimerServiceImpl<?, ?>) service;
+            return eventTime ->
+                    eventTime ? flink.numEventTimeTimers() : flink.numProcessingTimeTimers();
+        }
+        return null;
     }
 
     // ---------------------------------------------------------------- raw keyed state

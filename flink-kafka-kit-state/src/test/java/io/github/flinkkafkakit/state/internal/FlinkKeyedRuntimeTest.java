@@ -14,6 +14,8 @@ import org.apache.flink.runtime.state.KeyGroupRange;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.runtime.state.ttl.TtlStateFactory;
 import org.apache.flink.runtime.state.ttl.TtlValue;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -74,6 +76,41 @@ class FlinkKeyedRuntimeTest {
                     .contains("user-timers");
             harness.processWatermark(200);
             assertThat(harness.extractOutputValues()).contains("fired a@110");
+        }
+    }
+
+    /**
+     * What the timer log relies on to write nothing for a timer registered and gone between two
+     * checkpoints: on the heap backend a timer service's count changes exactly when a timer is
+     * added or removed (registering one it holds, or deleting one it does not, leaves it).
+     */
+    @Test
+    void shouldCountTimersExactlyWhenTheyAreAddedOrRemovedOnTheHeapBackend() throws Exception {
+        PinOperator operator = new PinOperator();
+        try (var harness = harness(operator)) {
+            harness.open();
+            InternalTimerService<VoidNamespace> service =
+                    operator.getInternalTimerService(
+                            "pin-timers", VoidNamespaceSerializer.INSTANCE, operator);
+            FlinkKeyedRuntime.TimerCount count = operator.runtime.timerCount(service);
+            assertThat(count).as("counts on the heap backend").isNotNull();
+            operator.setCurrentKey("a");
+            service.registerEventTimeTimer(VoidNamespace.INSTANCE, 5);
+            assertThat(count.count(true)).as("a new event-time timer").isEqualTo(1);
+            service.registerEventTimeTimer(VoidNamespace.INSTANCE, 5);
+            assertThat(count.count(true)).as("the same timer again").isEqualTo(1);
+            operator.setCurrentKey("b");
+            service.registerEventTimeTimer(VoidNamespace.INSTANCE, 5);
+            assertThat(count.count(true)).as("the same time, another key").isEqualTo(2);
+            service.deleteEventTimeTimer(VoidNamespace.INSTANCE, 6);
+            assertThat(count.count(true)).as("deleting a timer it does not hold").isEqualTo(2);
+            service.deleteEventTimeTimer(VoidNamespace.INSTANCE, 5);
+            assertThat(count.count(true)).as("deleting one it holds").isEqualTo(1);
+            assertThat(count.count(false)).isZero();
+            service.registerProcessingTimeTimer(VoidNamespace.INSTANCE, 1_000);
+            service.registerProcessingTimeTimer(VoidNamespace.INSTANCE, 1_000);
+            assertThat(count.count(false)).as("a processing-time timer, twice").isEqualTo(1);
+            assertThat(count.count(true)).isEqualTo(1);
         }
     }
 
